@@ -1,0 +1,308 @@
+import net from 'node:net'
+import { StringDecoder } from 'node:string_decoder'
+import tls from 'node:tls'
+import { type ControlEncoding, encodeCommand, redactCommand } from './command.js'
+import { FtpError } from './errors.js'
+import type { FtpLogger } from './options.js'
+import { type FtpReply, ReplyParser } from './reply-parser.js'
+import { Reply } from './status.js'
+
+/** How the control connection is secured. */
+export type TlsMode = 'none' | 'explicit' | 'implicit'
+
+/** Options for opening a control connection. */
+export interface ControlConnectionOptions {
+  host: string
+  port: number
+  secure: TlsMode
+  /** TLS options for the control connection and every data connection (ca, rejectUnauthorized, versions). */
+  tls: tls.ConnectionOptions
+  /** Inactivity timeout for connecting and for each awaited reply. */
+  timeoutMs: number
+  encoding: ControlEncoding
+  maxReplyBytes: number
+  logger?: FtpLogger | undefined
+  /** Identifies the session in logs. */
+  sessionId: number
+}
+
+interface Waiter {
+  resolve(reply: FtpReply): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+/**
+ * One FTP control connection: writes commands, parses replies into a queue and hands them out in
+ * order. Every reply is consumed by someone (a 150 then its 226, a 421 at any moment), so the
+ * session above never reads a stale reply. Once it fails it stays failed: `failure` says why.
+ */
+export class ControlConnection {
+  #socket: net.Socket
+  readonly #opts: ControlConnectionOptions
+  #decoder: StringDecoder
+  readonly #parser: ReplyParser
+  readonly #queue: FtpReply[] = []
+  #waiter: Waiter | undefined
+  #failure: FtpError | undefined
+  #tlsSession: Buffer | undefined
+  /** The control peer's address, pinned at connect: every passive data connection dials it. */
+  readonly remoteAddress: string
+  readonly localAddress: string
+
+  private constructor(socket: net.Socket, opts: ControlConnectionOptions) {
+    this.#socket = socket
+    this.#opts = opts
+    this.#decoder = new StringDecoder(opts.encoding)
+    this.#parser = new ReplyParser(opts.maxReplyBytes)
+    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? opts.host)
+    this.localAddress = normalizeAddress(socket.localAddress ?? '127.0.0.1')
+    this.#attach(socket)
+  }
+
+  /** Connects (with TLS from the first byte when implicit) and returns the connection and its greeting. */
+  static async open(
+    opts: ControlConnectionOptions,
+  ): Promise<{ conn: ControlConnection; greeting: FtpReply }> {
+    const socket = await dial(opts)
+    const conn = new ControlConnection(socket, opts)
+    let greeting = await conn.read()
+    // 120 means "ready in nnn minutes": a second greeting follows.
+    while (greeting.code === Reply.ReadyInMinutes) greeting = await conn.read()
+    if (greeting.code !== Reply.ServiceReady) {
+      const kind = greeting.code === Reply.ServiceNotAvailable ? 'transient' : 'protocol'
+      conn.destroy()
+      throw new FtpError(kind, `Greeting: ${greeting.code} ${greeting.text.split('\n')[0]}`, {
+        replyCode: greeting.code,
+      })
+    }
+    return { conn, greeting }
+  }
+
+  /** Why the connection is unusable, or undefined while it works. */
+  get failure(): FtpError | undefined {
+    return this.#failure
+  }
+
+  get secure(): boolean {
+    return this.#socket instanceof tls.TLSSocket
+  }
+
+  /** The latest TLS session of this control connection, for data connections to resume. */
+  get tlsSession(): Buffer | undefined {
+    return this.#tlsSession
+  }
+
+  /** Records a newer TLS session (TLS 1.3 tickets are single-use, so data connections renew them). */
+  set tlsSession(session: Buffer | undefined) {
+    if (session) this.#tlsSession = session
+  }
+
+  get tlsOptions(): tls.ConnectionOptions {
+    return this.#opts.tls
+  }
+
+  get encoding(): ControlEncoding {
+    return this.#opts.encoding
+  }
+
+  get timeoutMs(): number {
+    return this.#opts.timeoutMs
+  }
+
+  /** Replies received that nobody has read yet. */
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /** Writes one command; throws (before writing anything) when the argument is unsafe. */
+  send(verb: string, arg?: string): void {
+    if (this.#failure) throw this.#failure
+    const bytes = encodeCommand(verb, arg, this.#opts.encoding)
+    this.#opts.logger?.debug?.({ session: this.#opts.sessionId, command: redactCommand(verb, arg) }, 'ftp >')
+    this.#socket.write(bytes)
+  }
+
+  /**
+   * The next reply. `timeoutMs` null waits without limit (used while a data transfer is running,
+   * whose own inactivity timer covers it); a timeout makes the connection unusable.
+   */
+  read(timeoutMs: number | null = this.#opts.timeoutMs): Promise<FtpReply> {
+    const queued = this.#queue.shift()
+    if (queued) return Promise.resolve(queued)
+    if (this.#failure) return Promise.reject(this.#failure)
+    if (this.#waiter) return Promise.reject(new FtpError('protocol', 'Two readers on one control connection'))
+    return new Promise<FtpReply>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined }
+      if (timeoutMs !== null && timeoutMs > 0) {
+        waiter.timer = setTimeout(() => {
+          this.#fail(new FtpError('timeout', `No reply within ${timeoutMs} ms`))
+        }, timeoutMs)
+      }
+      this.#waiter = waiter
+    })
+  }
+
+  /** Sends a command and reads its reply. */
+  async request(verb: string, arg?: string, timeoutMs?: number | null): Promise<FtpReply> {
+    this.send(verb, arg)
+    return this.read(timeoutMs)
+  }
+
+  /** Upgrades the plain socket to TLS after `AUTH TLS` was accepted (RFC 4217 §4). */
+  async upgradeToTls(): Promise<void> {
+    const plain = this.#socket
+    plain.removeAllListeners('data')
+    plain.removeAllListeners('close')
+    plain.removeAllListeners('error')
+    plain.setTimeout(0)
+    this.#decoder = new StringDecoder(this.#opts.encoding)
+    const secured = await secureSocket(plain, this.#opts)
+    this.#socket = secured
+    this.#attach(secured)
+  }
+
+  /** Sends QUIT and waits briefly for the goodbye; always ends with the socket closed. */
+  async quit(timeoutMs = 2000): Promise<void> {
+    if (this.#failure) return this.destroy()
+    try {
+      this.send('QUIT')
+      await this.read(timeoutMs)
+    } catch {
+      // The server may close first; either way the session is over.
+    } finally {
+      this.destroy()
+    }
+  }
+
+  /** Closes the socket at once and fails any pending read. */
+  destroy(reason?: FtpError): void {
+    this.#fail(reason ?? new FtpError('connection', 'Control connection closed by the gateway'))
+  }
+
+  #attach(socket: net.Socket): void {
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('error', (err) =>
+      this.#fail(new FtpError('connection', `Control connection: ${err.message}`, { cause: err })),
+    )
+    socket.on('close', () =>
+      this.#fail(new FtpError('connection', 'Control connection closed by the server')),
+    )
+    if (socket instanceof tls.TLSSocket) {
+      socket.on('session', (session: Buffer) => {
+        this.#tlsSession = session
+      })
+      const current = socket.getSession()
+      if (current) this.#tlsSession = current
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    let replies: FtpReply[]
+    try {
+      replies = this.#parser.push(this.#decoder.write(chunk))
+    } catch (err) {
+      this.#fail(err instanceof FtpError ? err : new FtpError('protocol', String(err)))
+      return
+    }
+    for (const reply of replies) {
+      this.#opts.logger?.debug?.(
+        { session: this.#opts.sessionId, code: reply.code, text: reply.text.slice(0, 200) },
+        'ftp <',
+      )
+      const waiter = this.#waiter
+      if (waiter) {
+        this.#waiter = undefined
+        if (waiter.timer) clearTimeout(waiter.timer)
+        waiter.resolve(reply)
+      } else {
+        this.#queue.push(reply)
+      }
+      // 421 may answer anything and means the server is closing: no further command may use this connection.
+      if (reply.code === Reply.ServiceNotAvailable) {
+        this.#failure ??= new FtpError('transient', `Server closing: 421 ${reply.text.split('\n')[0]}`, {
+          replyCode: Reply.ServiceNotAvailable,
+        })
+        this.#socket.end()
+      }
+    }
+  }
+
+  #fail(err: FtpError): void {
+    this.#failure ??= err
+    const waiter = this.#waiter
+    if (waiter) {
+      this.#waiter = undefined
+      if (waiter.timer) clearTimeout(waiter.timer)
+      waiter.reject(this.#failure)
+    }
+    if (!this.#socket.destroyed) this.#socket.destroy()
+  }
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`, so addresses compare equal whatever the socket family. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+function dial(opts: ControlConnectionOptions): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      socket.destroy()
+      reject(
+        err instanceof FtpError
+          ? err
+          : new FtpError(
+              tlsFailure(err) ? 'tls' : 'connection',
+              `Connect to ${opts.host}:${opts.port}: ${err.message}`,
+              { cause: err },
+            ),
+      )
+    }
+    const socket: net.Socket =
+      opts.secure === 'implicit'
+        ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: serverName(opts) })
+        : net.connect({ host: opts.host, port: opts.port })
+    socket.setTimeout(opts.timeoutMs, () =>
+      onError(new FtpError('timeout', `Connect to ${opts.host}:${opts.port} timed out`)),
+    )
+    socket.once('error', onError)
+    socket.once(opts.secure === 'implicit' ? 'secureConnect' : 'connect', () => {
+      socket.setTimeout(0)
+      socket.removeListener('error', onError)
+      resolve(socket)
+    })
+  })
+}
+
+function secureSocket(plain: net.Socket, opts: ControlConnectionOptions): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secured = tls.connect({ ...opts.tls, socket: plain, servername: serverName(opts) })
+    const timer = setTimeout(() => {
+      secured.destroy()
+      reject(new FtpError('timeout', 'TLS handshake timed out'))
+    }, opts.timeoutMs)
+    secured.once('error', (err) => {
+      clearTimeout(timer)
+      secured.destroy()
+      reject(new FtpError('tls', `TLS handshake: ${err.message}`, { cause: err }))
+    })
+    secured.once('secureConnect', () => {
+      clearTimeout(timer)
+      secured.removeAllListeners('error')
+      resolve(secured)
+    })
+  })
+}
+
+/** SNI must be a host name; an IP address is verified against the certificate's IP SANs instead. */
+export function serverName(opts: { host: string; tls: tls.ConnectionOptions }): string | undefined {
+  if (opts.tls.servername) return opts.tls.servername
+  return net.isIP(opts.host) ? undefined : opts.host
+}
+
+function tlsFailure(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? ''
+  return /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME/i.test(code) || /certificate|ssl|tls/i.test(err.message)
+}

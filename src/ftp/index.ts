@@ -1,0 +1,11 @@
+/** Public API of the FTP engine: everything above src/ftp imports from here only. */
+export { assertSafeArgument, type ControlEncoding } from './command.js'
+export type { TlsMode } from './control-connection.js'
+export { FtpError, FtpErrorCodes, type FtpErrorKind, isFtpError } from './errors.js'
+export type { FtpFeatures } from './features.js'
+export type { FileInfo, FileType } from './file-info.js'
+export { formatMlsxTime, parseMlsxTime } from './listing/index.js'
+export { type DataMode, defaultSessionOptions, type FtpLogger, type FtpSessionOptions } from './options.js'
+export { type DownloadOptions, FtpSession, type RemoteChecksum } from './session.js'
+export type { StoreOptions, StoreResult } from './transfer.js'
+export { type FtpUrl, parseFtpUrl } from './url.js'

@@ -1,0 +1,48 @@
+/** FTP reply codes the engine acts on (RFC 959, 2228, 2428, 3659), named so code reads as intent. */
+export const Reply = Object.freeze({
+  RestartMarker: 110,
+  ReadyInMinutes: 120,
+  AlreadyOpen: 125,
+  AboutToOpen: 150,
+  Ok: 200,
+  NotImplementedSuperfluous: 202,
+  SystemStatus: 211,
+  FileStatus: 213,
+  ServiceReady: 220,
+  Closing: 221,
+  DataConnectionOpen: 225,
+  ClosingData: 226,
+  EnteringPassive: 227,
+  EnteringExtendedPassive: 229,
+  LoggedIn: 230,
+  AuthOk: 234,
+  FileActionOk: 250,
+  PathCreated: 257,
+  NeedPassword: 331,
+  NeedAccount: 332,
+  PendingFurtherInfo: 350,
+  ServiceNotAvailable: 421,
+  CantOpenData: 425,
+  TransferAborted: 426,
+  FileUnavailableTransient: 450,
+  LocalError: 451,
+  InsufficientStorage: 452,
+  SyntaxError: 500,
+  SyntaxErrorArgs: 501,
+  NotImplemented: 502,
+  BadSequence: 503,
+  NotImplementedParam: 504,
+  TlsRefused: 522,
+  NotLoggedIn: 530,
+  NeedAccountForStoring: 532,
+  RequestDenied: 534,
+  FileUnavailable: 550,
+  PageTypeUnknown: 551,
+  ExceededStorage: 552,
+  BadFileName: 553,
+})
+
+/** The reply's class: 1 preliminary, 2 completion, 3 intermediate, 4 transient error, 5 permanent error. */
+export function replyClass(code: number): 1 | 2 | 3 | 4 | 5 {
+  return Math.floor(code / 100) as 1 | 2 | 3 | 4 | 5
+}

@@ -1,0 +1,355 @@
+import type net from 'node:net'
+import { Readable, Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
+import { FtpError } from './errors.js'
+import type { FtpFeatures } from './features.js'
+import { errorFromReply } from './reply-errors.js'
+import type { FtpReply } from './reply-parser.js'
+import { Reply, replyClass } from './status.js'
+
+/** What a transfer needs from its session. */
+export interface TransferHost {
+  readonly ctx: DataChannelContext
+  readonly features: FtpFeatures
+  readonly timeoutMs: number
+  /** Marks the session unusable: its state is uncertain and it must not be reused. */
+  markBroken(err: FtpError): void
+}
+
+/** Options of a retrieval (RETR, or a listing command). */
+export interface RetrieveOptions {
+  /** The command: RETR for files, MLSD/LIST/NLST for listings. */
+  verb: 'RETR' | 'MLSD' | 'LIST' | 'NLST'
+  arg?: string | undefined
+  /** First byte to read (REST). */
+  offset?: number | undefined
+  /** Bytes to read at most; the transfer is stopped there (RANG, else abort and resync). */
+  length?: number | undefined
+  /** The file's full size when known: the transfer must deliver exactly what it implies. */
+  expectedSize?: number | undefined
+}
+
+/** Sentinel whose 257 reply cannot be confused with any transfer or ABOR reply. */
+const SENTINEL_VERB = 'PWD'
+
+/**
+ * Gets the control connection back in step after a transfer was abandoned: closes nothing itself
+ * (the caller closed the data socket), sends ABOR and a PWD sentinel, and reads every reply until
+ * the sentinel's 257. Servers answer an abandoned transfer in many ways (426+226, 226+225, 225 only,
+ * Pure-FTPd's extra 150); reading to the sentinel consumes them all. `pending` is a read already
+ * waiting for the transfer's own completion reply. Gives up (marks the session broken) on timeout.
+ */
+export async function resynchronize(
+  host: TransferHost,
+  pending: Promise<FtpReply> | undefined,
+  restPending: boolean,
+): Promise<void> {
+  const control = host.ctx.control
+  if (control.failure) return
+  try {
+    control.send('ABOR')
+    if (restPending) control.send('REST', '0')
+    control.send(SENTINEL_VERB)
+    if (pending)
+      await withTimeout(
+        pending.catch(() => undefined),
+        host.timeoutMs,
+      )
+    const deadline = Date.now() + host.timeoutMs
+    for (;;) {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) throw new FtpError('timeout', 'Resynchronisation timed out')
+      const reply = await control.read(remaining)
+      if (reply.code === Reply.PathCreated) return
+    }
+  } catch (err) {
+    host.markBroken(err instanceof FtpError ? err : new FtpError('protocol', String(err)))
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FtpError('timeout', `No reply within ${ms} ms`)), ms)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * A running retrieval. Ends (pushes EOF) only after the data connection reached EOF *and* the
+ * server's 2xx completion reply arrived, in either order, and the byte count matches what was
+ * expected; fails on 426/451, a short count, a timeout or a lost connection. `settled` resolves once
+ * the session is reusable again (or marked broken), which is when the session takes its next command.
+ */
+export class RetrievalStream extends Readable {
+  readonly #host: TransferHost
+  readonly #opts: RetrieveOptions
+  #channel: DataChannel | undefined
+  #socket: net.Socket | undefined
+  #completionRead: Promise<FtpReply> | undefined
+  #completion: FtpReply | undefined
+  #dataEnded = false
+  #received = 0
+  #limit: number | undefined
+  #expected: number | undefined
+  #usesRang = false
+  #paused = false
+  #finished = false
+  #replyTimer: NodeJS.Timeout | undefined
+  #settle!: () => void
+  /** Resolves when the session behind this transfer can take its next command. */
+  readonly settled: Promise<void>
+
+  constructor(host: TransferHost, opts: RetrieveOptions) {
+    super({ highWaterMark: 1024 * 1024 })
+    this.#host = host
+    this.#opts = opts
+    this.settled = new Promise((resolve) => {
+      this.#settle = resolve
+    })
+    const offset = opts.offset ?? 0
+    if (opts.expectedSize !== undefined) {
+      const remaining = Math.max(0, opts.expectedSize - offset)
+      this.#expected = opts.length === undefined ? remaining : Math.min(opts.length, remaining)
+      // A range reaching the end of the file ends naturally: no abort needed.
+      if (opts.length !== undefined && opts.length < remaining) this.#limit = opts.length
+    } else if (opts.length !== undefined) {
+      this.#limit = opts.length
+    }
+  }
+
+  /** Bytes delivered so far. */
+  get bytesReceived(): number {
+    return this.#received
+  }
+
+  /** Opens the data connection and sends the command; rejects (stream unused) when the server refuses. */
+  async start(): Promise<void> {
+    const control = this.#host.ctx.control
+    let restPending = false
+    try {
+      this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk))
+      const offset = this.#opts.offset ?? 0
+      if (this.#limit !== undefined && this.#host.features.rang) {
+        const reply = await control.request('RANG', `${offset} ${offset + this.#limit - 1}`)
+        if (reply.code === Reply.PendingFurtherInfo) {
+          this.#usesRang = true
+          restPending = true
+        }
+      }
+      if (!this.#usesRang && offset > 0) {
+        const reply = await control.request('REST', String(offset))
+        if (reply.code !== Reply.PendingFurtherInfo) throw errorFromReply(reply, 'REST')
+        restPending = true
+      }
+      const reply = await control.request(this.#opts.verb, this.#opts.arg)
+      restPending = false
+      if (replyClass(reply.code) === 2) {
+        this.#completion = reply
+      } else if (replyClass(reply.code) !== 1) {
+        throw errorFromReply(reply, this.#opts.verb)
+      } else {
+        this.#completionRead = control.read(null)
+        this.#completionRead.then(
+          (r) => this.#onCompletion(r),
+          (err) => this.destroy(err),
+        )
+      }
+      this.#socket = await this.#channel.socket
+      this.#socket.setTimeout(this.#host.timeoutMs, () => this.#onDataTimeout())
+      this.#socket.on('end', () => this.#onDataEnd())
+      this.#socket.on('close', () => this.#onDataEnd())
+      this.#socket.on('error', (err) =>
+        this.destroy(new FtpError('data', `Data connection: ${err.message}`, { cause: err })),
+      )
+    } catch (err) {
+      this.#channel?.destroy()
+      this.#finished = true
+      await resynchronize(this.#host, this.#completionRead, restPending)
+      this.#settle()
+      throw err
+    }
+  }
+
+  override _read(): void {
+    if (this.#paused && this.#socket) {
+      this.#paused = false
+      this.#socket.setTimeout(this.#host.timeoutMs)
+      this.#socket.resume()
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#replyTimer)
+    if (this.#finished) {
+      this.#settle()
+      callback(err)
+      return
+    }
+    this.#finished = true
+    this.#channel?.destroy()
+    // Nothing completed: the server is mid-transfer or about to reply; get back in step first.
+    const pending = this.#completion ? undefined : this.#completionRead
+    resynchronize(this.#host, pending, false).finally(() => {
+      this.#settle()
+      callback(err)
+    })
+  }
+
+  #onChunk(chunk: Buffer): boolean {
+    if (this.#finished || this.destroyed) return false
+    let data = chunk
+    if (this.#limit !== undefined && this.#received + data.length >= this.#limit) {
+      data = data.subarray(0, this.#limit - this.#received)
+      this.#received += data.length
+      if (data.length > 0) this.push(data)
+      if (this.#usesRang) return true
+      // The range is complete: stop the server by closing the data connection, end our stream now,
+      // and let _destroy get the session back in step.
+      this.#socket?.destroy()
+      this.push(null)
+      return false
+    }
+    this.#received += data.length
+    if (this.push(data)) return true
+    // Backpressure: stop reading; a slow HTTP reader is not a dead server, so no timeout meanwhile.
+    this.#paused = true
+    this.#socket?.setTimeout(0)
+    return false
+  }
+
+  #onDataTimeout(): void {
+    this.destroy(new FtpError('timeout', `Data connection idle for ${this.#host.timeoutMs} ms`))
+  }
+
+  #onDataEnd(): void {
+    if (this.#dataEnded) return
+    this.#dataEnded = true
+    if (this.#limitReached()) return // we closed it ourselves at the end of the range
+    if (!this.#completion && !this.destroyed) {
+      this.#replyTimer = setTimeout(() => {
+        const err = new FtpError('timeout', 'No completion reply after the data connection closed')
+        this.#host.markBroken(err)
+        this.destroy(err)
+      }, this.#host.timeoutMs)
+    }
+    this.#maybeFinish()
+  }
+
+  #onCompletion(reply: FtpReply): void {
+    if (replyClass(reply.code) !== 2) {
+      if (this.#limitReached()) return // the 426 answers our own stop at the end of the range
+      this.destroy(errorFromReply(reply, this.#opts.verb))
+      return
+    }
+    this.#completion = reply
+    clearTimeout(this.#replyTimer)
+    this.#maybeFinish()
+  }
+
+  #limitReached(): boolean {
+    return this.#limit !== undefined && this.#received >= this.#limit && !this.#usesRang
+  }
+
+  #maybeFinish(): void {
+    if (!this.#dataEnded || !this.#completion || this.destroyed) return
+    if (this.#limitReached()) return
+    this.#finished = true
+    if (this.#expected !== undefined && this.#received !== this.#expected) {
+      this.destroy(
+        new FtpError('data', `Transfer ended after ${this.#received} of ${this.#expected} bytes`, {
+          replyCode: this.#completion.code,
+        }),
+      )
+      return
+    }
+    this.push(null)
+  }
+}
+
+/** Options of an upload. */
+export interface StoreOptions {
+  /** APPE instead of STOR. */
+  append?: boolean | undefined
+  /** Start writing at this offset (REST before STOR). */
+  offset?: number | undefined
+}
+
+/** Result of a completed upload. */
+export interface StoreResult {
+  bytes: number
+}
+
+/**
+ * Streams `source` into STOR/APPE. Resolves only after the server's 2xx completion reply; on a
+ * source error (client abort) or a server error, the data connection is closed, the session is
+ * resynchronised, and the promise rejects. The source is consumed with backpressure, never buffered.
+ */
+export async function store(
+  host: TransferHost,
+  path: string,
+  source: Readable,
+  opts: StoreOptions = {},
+): Promise<StoreResult> {
+  const control = host.ctx.control
+  let channel: DataChannel | undefined
+  let completionRead: Promise<FtpReply> | undefined
+  let completion: FtpReply | undefined
+  let restPending = false
+  let bytes = 0
+  const abort = new AbortController()
+  try {
+    channel = await openDataChannel(host.ctx)
+    if (opts.offset && opts.offset > 0) {
+      const reply = await control.request('REST', String(opts.offset))
+      if (reply.code !== Reply.PendingFurtherInfo) throw errorFromReply(reply, 'REST')
+      restPending = true
+    }
+    const verb = opts.append ? 'APPE' : 'STOR'
+    const reply = await control.request(verb, path)
+    restPending = false
+    if (replyClass(reply.code) !== 1) throw errorFromReply(reply, verb)
+    completionRead = control.read(null)
+    let earlyError: FtpError | undefined
+    completionRead.then(
+      (r) => {
+        completion = r
+        if (replyClass(r.code) !== 2) {
+          earlyError = errorFromReply(r, verb)
+          abort.abort(earlyError)
+        }
+      },
+      (err) => {
+        earlyError = err
+        abort.abort(err)
+      },
+    )
+    const socket = await channel.socket
+    socket.setTimeout(host.timeoutMs, () => socket.destroy(new FtpError('timeout', 'Data connection idle')))
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length
+        cb(null, chunk)
+      },
+    })
+    try {
+      await pipeline(source, counter, socket, { signal: abort.signal })
+    } catch (err) {
+      throw earlyError ?? err
+    }
+    const final = await withTimeout(completionRead, host.timeoutMs)
+    if (replyClass(final.code) !== 2) throw errorFromReply(final, verb)
+    return { bytes }
+  } catch (err) {
+    channel?.destroy()
+    if (!source.destroyed) source.destroy()
+    await resynchronize(host, completion ? undefined : completionRead, restPending)
+    if (err instanceof FtpError) throw err
+    const e = err as NodeJS.ErrnoException
+    if (e.name === 'AbortError' || e.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      throw new FtpError('aborted', 'Upload aborted before it completed', { cause: err })
+    }
+    throw new FtpError('data', `Upload failed: ${e.message}`, { cause: err })
+  }
+}
