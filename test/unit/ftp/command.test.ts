@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { encodeCommand, redactCommand } from '../../../src/ftp/command.js'
+import { isFtpError } from '../../../src/ftp/errors.js'
+
+describe('encodeCommand', () => {
+  it('encodes verb and argument with CRLF', () => {
+    expect(encodeCommand('RETR', '/a b/ü.txt', 'utf8').toString('utf8')).toBe('RETR /a b/ü.txt\r\n')
+  })
+
+  it.each(['a\rb', 'a\nb', 'a\0b', '\r\nDELE x'])('refuses %j before encoding anything', (arg) => {
+    let err: unknown
+    try {
+      encodeCommand('RETR', arg, 'utf8')
+    } catch (e) {
+      err = e
+    }
+    expect(isFtpError(err, 'bad-name')).toBe(true)
+  })
+
+  it('doubles 0xFF (Telnet IAC) in latin1', () => {
+    const bytes = encodeCommand('RETR', 'aÿb', 'latin1')
+    expect([...bytes]).toEqual([...Buffer.from('RETR a'), 0xff, 0xff, ...Buffer.from('b\r\n')])
+  })
+
+  it('never produces 0xFF in utf8', () => {
+    expect(encodeCommand('RETR', 'ÿÿ', 'utf8').includes(0xff)).toBe(false)
+  })
+
+  it('refuses overlong command lines and bad verbs', () => {
+    expect(() => encodeCommand('RETR', 'x'.repeat(5000), 'utf8')).toThrowError(/too long/)
+    expect(() => encodeCommand('RE TR\r\n', 'x', 'utf8')).toThrowError(/verb/)
+  })
+
+  it('masks passwords in logged commands', () => {
+    expect(redactCommand('PASS', 'secret')).toBe('PASS ***')
+    expect(redactCommand('USER', 'bob')).toBe('USER bob')
+  })
+})
