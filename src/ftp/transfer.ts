@@ -131,7 +131,9 @@ export class RetrievalStream extends Readable {
     try {
       this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk))
       const offset = this.#opts.offset ?? 0
-      if (this.#limit !== undefined && this.#host.features.rang) {
+      // ProFTPD refuses at RETR (554) a RANG that runs past EOF, so use it only when the size is
+      // known, which is also when #limit is set only for ranges inside the file.
+      if (this.#limit !== undefined && this.#host.features.rang && this.#opts.expectedSize !== undefined) {
         const reply = await control.request('RANG', `${offset} ${offset + this.#limit - 1}`)
         if (reply.code === Reply.PendingFurtherInfo) {
           this.#usesRang = true

@@ -1,0 +1,70 @@
+/**
+ * DOS / IIS style LIST lines:
+ *
+ *   01-05-23  12:34PM       <DIR>          name
+ *   01-05-2023  09:05AM           1234 file name.txt
+ *   2023-01-05  21:05             1234 file.txt         (ISO date, 24-hour clock)
+ *
+ * Dates are month-day-year as IIS writes them. The name is everything after the blanks that
+ * follow `<DIR>` or the size: IIS pads that column, so a name's leading spaces cannot be told
+ * apart from padding and are lost; inner and trailing spaces are kept.
+ */
+import type { FileInfo } from '../file-info.js'
+import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc } from './options.js'
+
+const DOS_LINE = new RegExp(
+  '^(?:(\\d{1,2})[-/](\\d{1,2})[-/](\\d{4}|\\d{2})|(\\d{4})-(\\d{1,2})-(\\d{1,2}))' + // MM-DD-YY[YY] or YYYY-MM-DD
+    '\\s+(\\d{1,2}):(\\d{2})(?::(\\d{2}))?\\s*([AP]M)?' + // time, 12- or 24-hour
+    '\\s+(<DIR>|\\d[\\d,]*)' + // directory marker or size (some servers group digits with commas)
+    '\\s+(\\S[\\s\\S]*)$', // the name
+  'i',
+)
+
+/** Guesses whether a line is a DOS/IIS LIST line, from its leading date. */
+export function looksLikeDosLine(line: string): boolean {
+  return /^(?:\d{1,2}[-/]\d{1,2}[-/]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})\s+\d{1,2}:\d{2}/.test(line)
+}
+
+/**
+ * Parses one DOS/IIS-style LIST line. Returns undefined for lines that do not fit. Two-digit
+ * years 70-99 are 19xx, others 20xx. Times are read in the server's offset
+ * (`options.timeZoneOffsetMinutes`; IIS lists local time) and returned in UTC.
+ */
+export function parseDosLine(line: string, options?: ListParseOptions): FileInfo | undefined {
+  const m = DOS_LINE.exec(line.replace(/[\r\n]+$/, ''))
+  if (m === null) return undefined
+  const g = (i: number): string | undefined => m[i]
+  const month = Number(g(1) ?? g(5))
+  const day = Number(g(2) ?? g(6))
+  const year = expandYear(g(3) ?? g(4)!)
+  const sizeOrDir = g(11)!
+  const name = g(12)!
+
+  const info: FileInfo = sizeOrDir.toUpperCase() === '<DIR>' ? { name, type: 'dir' } : { name, type: 'file' }
+  if (info.type === 'file') {
+    const size = parseSize(sizeOrDir.replaceAll(',', ''))
+    if (size !== undefined) info.size = size
+  }
+  const hour = toHour24(Number(g(7)), g(10))
+  const second = g(9) === undefined ? 0 : Number(g(9))
+  const { offset } = resolveOptions(options)
+  const modified =
+    hour === undefined ? undefined : serverTimeToUtc(year, month, day, hour, Number(g(8)), second, offset)
+  if (modified !== undefined) info.modified = modified
+  return info
+}
+
+/** Two-digit years pivot at 70, as DOS and IIS dates never predate 1970. */
+function expandYear(text: string): number {
+  const year = Number(text)
+  if (text.length !== 2) return year
+  return year >= 70 ? 1900 + year : 2000 + year
+}
+
+/** 12:xxAM is midnight and 12:xxPM is noon; an hour above 12 with AM/PM is invalid. */
+function toHour24(hour: number, meridiem: string | undefined): number | undefined {
+  if (meridiem === undefined) return hour
+  if (hour < 1 || hour > 12) return undefined
+  const pm = meridiem.toUpperCase() === 'PM'
+  return (hour % 12) + (pm ? 12 : 0)
+}

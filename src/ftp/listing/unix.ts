@@ -1,0 +1,124 @@
+/**
+ * Unix `ls -l` style LIST lines, as sent by vsftpd, ProFTPD, Pure-FTPd and most others:
+ *
+ *   drwxr-xr-x 2 user group 4096 Jan  5 12:34 name
+ *   -rw-r--r-- 1 owner 1234 Jan 5  2023 file          (no group column)
+ *   lrwxrwxrwx 1 0 0 9 Jan 5 12:34 link -> target
+ *
+ * The columns before the size vary (no group, numeric ids, "Domain Users" with a space), so the
+ * line is anchored on `size month day time|year`: the first place that pattern occurs after the
+ * mode. The name is everything after the single space that follows the time or year, so
+ * leading, inner and trailing spaces survive.
+ */
+import type { FileInfo, FileType } from '../file-info.js'
+import { MONTH_PATTERN, monthNumber } from './months.js'
+import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc, serverYear } from './options.js'
+
+/** A mode column: type char, nine permission chars, optional ACL (`+`), SELinux (`.`) or xattr (`@`) marker. */
+const MODE = /^[-bcdlpsDnw?][-rwxsStTlL?]{9}$/
+
+// The `i` flag is for month names only; MODE re-checks the mode column case-sensitively.
+const UNIX_LINE = new RegExp(
+  '^(\\S{10})[+.@]?' + // mode
+    '(?:\\s+.+?)??' + // links, owner, group: not kept; lazy so the first date match wins
+    '\\s+(\\d+)' + // size (for devices, the minor number after "major,")
+    `\\s+(${MONTH_PATTERN})\\s+(\\d{1,2})` + // month day
+    '\\s+(?:(\\d{1,2}):(\\d{2})(?::(\\d{2}))?|(\\d{4}))' + // time or year
+    ' ([\\s\\S]+)$', // exactly one space, then the name (which may hold any character)
+  'i',
+)
+
+/** A date without a year may be up to a day in the future (clock skew) before it counts as last year's. */
+const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000
+
+/** Guesses whether a line is a Unix LIST line, from its mode column alone. */
+export function looksLikeUnixLine(line: string): boolean {
+  return MODE.test(line.slice(0, 10)) && /^[+.@]?\s/.test(line.slice(10))
+}
+
+/**
+ * Parses one Unix-style LIST line. Returns undefined for lines that do not fit (including
+ * "total N"). Times without a year are placed by year inference against `options.now`; times
+ * are read in the server's offset (`options.timeZoneOffsetMinutes`) and returned in UTC.
+ */
+export function parseUnixLine(line: string, options?: ListParseOptions): FileInfo | undefined {
+  const m = UNIX_LINE.exec(line.replace(/[\r\n]+$/, ''))
+  if (m === null) return undefined
+  const [, mode, sizeText, monthText, dayText, hourText, minuteText, secondText, yearText, rest] =
+    m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+      string | undefined,
+      string | undefined,
+      string | undefined,
+      string,
+    ]
+  if (!MODE.test(mode)) return undefined
+
+  const type = unixType(mode[0]!)
+  let name = rest
+  let target: string | undefined
+  if (type === 'symlink') {
+    // A name containing " -> " is ambiguous; like `ls` readers generally, split at the first one.
+    const arrow = rest.indexOf(' -> ')
+    if (arrow > 0) {
+      name = rest.slice(0, arrow)
+      target = rest.slice(arrow + 4)
+    }
+  }
+
+  const info: FileInfo = { name, type }
+  if (target !== undefined) info.target = target
+  // Block and character devices show "major, minor" where the size would be.
+  const size = mode[0] === 'b' || mode[0] === 'c' ? undefined : parseSize(sizeText)
+  if (size !== undefined) info.size = size
+  const modified = unixDate(monthText, dayText, hourText, minuteText, secondText, yearText, options)
+  if (modified !== undefined) info.modified = modified
+  info.permissions = mode
+  return info
+}
+
+function unixType(char: string): FileType {
+  if (char === '-') return 'file'
+  if (char === 'd') return 'dir'
+  if (char === 'l') return 'symlink'
+  return 'unknown'
+}
+
+/**
+ * Turns the date columns into UTC. With a year the time is midnight; without one the year is
+ * inferred, because `ls` and vsftpd drop it for recent files (vsftpd: within 182 days).
+ */
+function unixDate(
+  monthText: string,
+  dayText: string,
+  hourText: string | undefined,
+  minuteText: string | undefined,
+  secondText: string | undefined,
+  yearText: string | undefined,
+  options: ListParseOptions | undefined,
+): Date | undefined {
+  const month = monthNumber(monthText)
+  if (month === undefined) return undefined
+  const day = Number(dayText)
+  const { now, offset } = resolveOptions(options)
+  if (yearText !== undefined) return serverTimeToUtc(Number(yearText), month, day, 0, 0, 0, offset)
+
+  const hour = Number(hourText)
+  const minute = Number(minuteText)
+  const second = secondText === undefined ? 0 : Number(secondText)
+  const year = serverYear(now, offset)
+  const limit = now.getTime() + FUTURE_TOLERANCE_MS
+  // The latest of next, this and last year that is not more than a day ahead. Next year only
+  // fits on Dec 31, for a file stamped just past the server's New Year by a skewed clock;
+  // last year also catches Feb 29 when this year has none.
+  for (const candidateYear of [year + 1, year, year - 1]) {
+    const candidate = serverTimeToUtc(candidateYear, month, day, hour, minute, second, offset)
+    if (candidate !== undefined && candidate.getTime() <= limit) return candidate
+  }
+  return undefined
+}
