@@ -75,7 +75,11 @@ export interface FileService {
   stat(who: Identity, path: RelPath): Promise<FileStat>
   /** A page of a directory, sorted by name; `cursor` comes from the previous page's `next`. */
   list(who: Identity, path: RelPath, options?: { limit?: number; cursor?: string }): Promise<ListPage>
-  /** Opens a download; `range` is validated here (416 when unsatisfiable). */
+  /**
+   * Opens a download; `range` is validated here (416 when unsatisfiable). `range` is inclusive:
+   * `{ start, end }` for `bytes=start-end`, `{ start }` for `bytes=start-`, and `{ end: n }` with no
+   * start for the suffix `bytes=-n` (the last n bytes). An end past the file's end is clamped.
+   */
   read(who: Identity, path: RelPath, options?: { range?: { start?: number; end?: number } }): Promise<ReadResult>
   /** Streams `body` to a temporary name and renames it into place only when complete. */
   write(who: Identity, path: RelPath, body: Readable, options?: WriteOptions): Promise<WriteResult>

@@ -1,0 +1,437 @@
+/**
+ * SessionPool: long-lived resources (FTP control sessions) keyed by upstream identity, handed out
+ * one request at a time. A resource exists only after `create` succeeded (for FTP: after the server
+ * accepted the login), so requests with the same credentials reuse verified sessions.
+ *
+ * Every resource holds a per-key slot and a cluster lease (ClusterBudget) from before `create` is
+ * called until after it has closed; that is what keeps the upstream within FTP_POOL_MAX_TOTAL.
+ * Every resource is always in exactly one place: being created, idle, busy (checked out), being
+ * checked, or being closed (lease released once closed).
+ */
+import { ClusterBudget } from './budget.js'
+import { PoolAbortedError, PoolClosedError, PoolExhaustedError } from './errors.js'
+import {
+  closePolitely,
+  collectStats,
+  destroyQuietly,
+  type Entry,
+  inUse,
+  type KeyState,
+  leastRecentIdle,
+  liveCount,
+  newKeyState,
+  type ResolvedOptions,
+  resolveOptions,
+  type Waiter,
+} from './internal.js'
+import type { Checkout, PooledResource, PoolStats, SessionPoolOptions } from './types.js'
+
+type Outcome = { error?: unknown; discard?: boolean }
+
+/** A keyed pool of resources within a per-key and a cluster-wide limit. */
+export class SessionPool<R extends PooledResource> {
+  private readonly opts: ResolvedOptions<R>
+  private readonly warn: (message: string, err: unknown) => void
+  private readonly budget: ClusterBudget
+  private readonly keys = new Map<string, KeyState<R>>()
+  /** Live entries by serial, for lease-loss reports. */
+  private readonly entries = new Map<number, Entry<R>>()
+  /** Serials whose lease was lost while still being created. */
+  private readonly lostWhileCreating = new Set<number>()
+  /** Keys whose waiters wait for cluster budget (only a timer can tell when another instance frees some). */
+  private readonly budgetBlocked = new Set<string>()
+  /** Creates and closes under way; drain waits for them. */
+  private readonly inflight = new Set<Promise<void>>()
+  private readonly createAbort = new AbortController()
+  private readonly sweepTimer: NodeJS.Timeout
+  private budgetRetryTimer: NodeJS.Timeout | undefined
+  private serial = 0
+  private waiting = 0
+  private created = 0
+  private evicted = 0
+  private failedCreates = 0
+  private closed = false
+  private drainPromise: Promise<void> | undefined
+  private onQuiet: (() => void) | undefined
+
+  constructor(options: SessionPoolOptions<R>) {
+    this.opts = resolveOptions(options)
+    this.warn = this.opts.onWarning
+    this.budget = new ClusterBudget({
+      store: options.store,
+      upstreamId: options.upstreamId,
+      instanceId: this.opts.instanceId,
+      maxTotal: this.opts.maxTotal,
+      leaseTtlMs: this.opts.leaseTtlMs,
+      storeTimeoutMs: this.opts.storeTimeoutMs,
+      onStoreError: this.opts.onStoreError,
+      onLost: (serial) => this.leaseLost(serial),
+      onWarning: this.warn,
+    })
+    // Sweep often enough that idle and lifetime limits overshoot by at most a quarter.
+    const every = Math.min(
+      15_000,
+      Math.max(10, Math.min(this.opts.idleTimeoutMs, this.opts.maxLifetimeMs) / 4),
+    )
+    this.sweepTimer = setInterval(() => this.sweep(), every)
+    this.sweepTimer.unref()
+  }
+
+  /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */
+  acquire(key: string, options: { signal?: AbortSignal } = {}): Promise<Checkout<R>> {
+    const { signal } = options
+    if (this.closed) return Promise.reject(new PoolClosedError())
+    if (signal?.aborted) return Promise.reject(new PoolAbortedError(signal.reason))
+    const ks = this.keyState(key)
+    if (ks.failure) {
+      if (ks.failure.until > this.opts.now()) return Promise.reject(ks.failure.error)
+      ks.failure = undefined
+    }
+    const servableNow = ks.waiters.length === 0 && ks.idle.length > 0
+    if (this.waiting >= this.opts.maxWaiting && !servableNow) {
+      return Promise.reject(new PoolExhaustedError('queue-full', this.opts.retryAfterSeconds))
+    }
+    return new Promise<Checkout<R>>((resolve, reject) => {
+      const w: Waiter<R> = { key, resolve, reject }
+      ks.waiters.push(w)
+      this.waiting++
+      w.timer = setTimeout(() => {
+        if (this.removeWaiter(w)) reject(new PoolExhaustedError('timeout', this.opts.retryAfterSeconds))
+      }, this.opts.acquireTimeoutMs)
+      if (signal) {
+        w.signal = signal
+        w.onAbort = () => {
+          if (this.removeWaiter(w)) reject(new PoolAbortedError(signal.reason))
+        }
+        signal.addEventListener('abort', w.onAbort, { once: true })
+      }
+      this.dispatch(key)
+    })
+  }
+
+  /** acquire + fn + release (release with the error when fn throws). */
+  async use<T>(key: string, fn: (resource: R) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T> {
+    const checkout = await this.acquire(key, options)
+    let result: T
+    try {
+      result = await fn(checkout.resource)
+    } catch (err) {
+      checkout.release({ error: err })
+      throw err
+    }
+    checkout.release()
+    return result
+  }
+
+  /** Current counts, for metrics. */
+  stats(): PoolStats {
+    const { created, evicted, failedCreates } = this
+    return collectStats(this.keys, { created, evicted, failedCreates })
+  }
+
+  /**
+   * Stops new checkouts, waits for busy resources up to graceMs, then closes everything (QUIT) and
+   * releases all leases. Resources still busy after the grace period are destroyed: a QUIT cannot
+   * be sent in the middle of their transfer.
+   */
+  drain(graceMs: number): Promise<void> {
+    this.drainPromise ??= this.doDrain(graceMs)
+    return this.drainPromise
+  }
+
+  /** Closes idle resources for a key (e.g. after its credentials changed); busy ones retire on release. */
+  async evictKey(key: string): Promise<void> {
+    const ks = this.keys.get(key)
+    if (!ks) return
+    ks.generation++
+    ks.failure = undefined
+    await Promise.all([...ks.idle].map((e) => this.retire(e, 'close')))
+  }
+
+  private async doDrain(graceMs: number): Promise<void> {
+    this.closed = true
+    clearInterval(this.sweepTimer)
+    clearTimeout(this.budgetRetryTimer)
+    this.budgetBlocked.clear()
+    this.createAbort.abort(new PoolClosedError())
+    for (const ks of this.keys.values()) {
+      for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(new PoolClosedError())
+      for (const e of [...ks.idle]) void this.retire(e, 'close')
+    }
+    if (inUse(this.keys) > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        this.onQuiet = resolve
+        timer = setTimeout(resolve, graceMs)
+      })
+      clearTimeout(timer)
+      this.onQuiet = undefined
+    }
+    for (const ks of this.keys.values()) {
+      for (const e of [...ks.busy, ...ks.checking]) void this.retire(e, 'destroy')
+    }
+    // Creates finishing now are closed at once; loop until nothing new was started.
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+    this.budget.stop()
+  }
+
+  /**
+   * Serves waiters of `key` from idle resources, then starts up to `maxCreates` creates for those
+   * left (1 when probing for cluster budget, so a full cluster is not hammered with lease calls).
+   */
+  private dispatch(key: string, maxCreates = Number.POSITIVE_INFINITY): void {
+    const ks = this.keys.get(key)
+    if (!ks || this.closed) return
+    while (ks.waiters.length > 0) {
+      const entry = ks.idle.pop()
+      if (!entry) break
+      // Broken, too old or lease lost: close it and look at the next one.
+      const retireHow = this.retirement(entry, ks)
+      if (retireHow) void this.retire(entry, retireHow)
+      else if (entry.needsCheck || this.opts.now() - entry.lastUsedAt > this.opts.checkAfterIdleMs)
+        this.startCheck(entry, ks)
+      else this.handOut(entry, ks)
+    }
+    // Resources being created or checked will serve the head of the queue; start more only for the rest.
+    for (let n = 0; n < maxCreates; n++) {
+      if (ks.waiters.length <= ks.creating + ks.checking.size || liveCount(ks) >= this.opts.maxPerKey) break
+      this.track(this.createOne(key, ks))
+    }
+  }
+
+  private handOut(entry: Entry<R>, ks: KeyState<R>): void {
+    const w = ks.waiters[0]!
+    this.removeWaiter(w)
+    ks.busy.add(entry)
+    let released = false
+    w.resolve({
+      resource: entry.resource,
+      release: (outcome) => {
+        if (released) return
+        released = true
+        this.release(entry, ks, outcome)
+      },
+    })
+  }
+
+  private release(entry: Entry<R>, ks: KeyState<R>, outcome: Outcome = {}): void {
+    // Gone: destroyed after the drain grace period; nothing left to give back.
+    if (entry.gone) return
+    ks.busy.delete(entry)
+    entry.lastUsedAt = this.opts.now()
+    if (outcome.error !== undefined) entry.needsCheck = true
+    const retireHow = this.retirement(entry, ks) ?? (outcome.discard || this.closed ? 'close' : undefined)
+    if (retireHow) void this.retire(entry, retireHow)
+    else {
+      ks.idle.push(entry)
+      this.dispatch(entry.key)
+    }
+    this.checkQuiet()
+  }
+
+  /** Whether (and how) an entry must leave the pool instead of being reused. */
+  private retirement(entry: Entry<R>, ks: KeyState<R>): 'close' | 'destroy' | undefined {
+    if (!entry.resource.usable) return 'destroy'
+    const old = this.opts.now() - entry.createdAt >= this.opts.maxLifetimeMs
+    return old || entry.leaseLost || entry.generation < ks.generation ? 'close' : undefined
+  }
+
+  private startCheck(entry: Entry<R>, ks: KeyState<R>): void {
+    ks.checking.add(entry)
+    Promise.resolve()
+      .then(() => entry.resource.check())
+      .then(
+        () => {
+          if (entry.gone) return
+          ks.checking.delete(entry)
+          entry.needsCheck = false
+          entry.lastUsedAt = this.opts.now()
+          if (this.closed) void this.retire(entry, 'close')
+          else {
+            ks.idle.push(entry)
+            this.dispatch(entry.key)
+          }
+          this.checkQuiet()
+        },
+        (err: unknown) => {
+          this.warn('pool: health check failed, session discarded', err)
+          void this.retire(entry, 'destroy')
+          this.checkQuiet()
+        },
+      )
+  }
+
+  /** Takes a lease (stealing an idle resource of another key if needed), then creates. */
+  private async createOne(key: string, ks: KeyState<R>): Promise<void> {
+    ks.creating++
+    this.budgetBlocked.delete(key)
+    const serial = ++this.serial
+    const generation = ks.generation
+    let leased = await this.budget.acquire(serial)
+    if (!leased && !this.closed) {
+      const victim = leastRecentIdle(this.keys, key)
+      if (victim) {
+        await this.retire(victim, 'close', false)
+        leased = await this.budget.acquire(serial)
+      }
+    }
+    if (!leased || this.closed) {
+      if (leased) await this.budget.release(serial)
+      ks.creating--
+      if (!this.closed && ks.waiters.length > 0) {
+        this.budgetBlocked.add(key)
+        this.armBudgetRetry()
+      }
+      return
+    }
+    // There was room: maybe more; let the next blocked key try (a chain, one probe at a time).
+    this.wakeBudgetBlocked(1)
+    let resource: R
+    try {
+      resource = await this.opts.create(key, this.createAbort.signal)
+    } catch (err) {
+      this.failedCreates++
+      this.lostWhileCreating.delete(serial)
+      await this.budget.release(serial)
+      ks.creating--
+      if (!this.closed) this.createFailed(key, ks, err)
+      return
+    }
+    const now = this.opts.now()
+    const entry: Entry<R> = {
+      serial,
+      key,
+      resource,
+      createdAt: now,
+      generation,
+      lastUsedAt: now,
+      needsCheck: false,
+      leaseLost: this.lostWhileCreating.delete(serial),
+      gone: false,
+    }
+    this.created++
+    this.entries.set(serial, entry)
+    ks.creating--
+    ks.idle.push(entry)
+    if (this.closed) await this.retire(entry, 'close')
+    else this.dispatch(key)
+  }
+
+  private createFailed(key: string, ks: KeyState<R>, err: unknown): void {
+    if (this.opts.isCachedFailure(err)) {
+      // A wrong password: every waiter would get the same answer, and new ones get it at once.
+      ks.failure = { error: err, until: this.opts.now() + this.opts.failureCacheMs }
+      for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(err)
+    } else {
+      // The head of the queue gets the error (an upstream outage surfaces fast); the next one gets a new try.
+      const w = ks.waiters[0]
+      if (w && this.removeWaiter(w)) w.reject(err)
+    }
+    this.dispatch(key)
+    this.wakeBudgetBlocked(1)
+  }
+
+  /** Takes an entry out of the pool, closes it, then releases its slot and lease and wakes waiters. */
+  private retire(entry: Entry<R>, how: 'close' | 'destroy', wake = true): Promise<void> {
+    if (entry.gone) return Promise.resolve()
+    entry.gone = true
+    const ks = this.keys.get(entry.key)!
+    const i = ks.idle.indexOf(entry)
+    if (i >= 0) ks.idle.splice(i, 1)
+    ks.busy.delete(entry)
+    ks.checking.delete(entry)
+    ks.closing++
+    this.entries.delete(entry.serial)
+    if (!this.closed) this.evicted++
+    return this.track(
+      (async () => {
+        if (how === 'destroy') destroyQuietly(entry.resource, this.warn)
+        else await closePolitely(entry.resource, this.opts.closeTimeoutMs, this.warn)
+        // The slot and the lease are given back only once the connection is gone.
+        await this.budget.release(entry.serial)
+        ks.closing--
+        if (wake) {
+          this.dispatch(entry.key)
+          this.wakeBudgetBlocked(1)
+        }
+        this.checkQuiet()
+      })(),
+    )
+  }
+
+  private leaseLost(serial: number): void {
+    const entry = this.entries.get(serial)
+    if (!entry) {
+      this.lostWhileCreating.add(serial)
+      return
+    }
+    entry.leaseLost = true
+    if (this.keys.get(entry.key)?.idle.includes(entry)) void this.retire(entry, 'close')
+  }
+
+  /** Budget freed elsewhere in the cluster cannot be observed: retry after 100–250 ms. */
+  private armBudgetRetry(): void {
+    if (this.budgetRetryTimer || this.closed) return
+    this.budgetRetryTimer = setTimeout(
+      () => {
+        this.budgetRetryTimer = undefined
+        this.wakeBudgetBlocked(4)
+      },
+      100 + Math.random() * 150,
+    )
+    this.budgetRetryTimer.unref()
+  }
+
+  /** Lets up to `keys` budget-blocked keys probe for a lease, oldest first (a failed probe goes to the back). */
+  private wakeBudgetBlocked(keys: number): void {
+    for (const key of [...this.budgetBlocked].slice(0, keys)) {
+      this.budgetBlocked.delete(key)
+      this.dispatch(key, 1)
+    }
+    if (this.budgetBlocked.size > 0) this.armBudgetRetry()
+  }
+
+  private sweep(): void {
+    const now = this.opts.now()
+    for (const [key, ks] of this.keys) {
+      if (ks.failure && ks.failure.until <= now) ks.failure = undefined
+      for (const e of [...ks.idle]) {
+        const how =
+          this.retirement(e, ks) ?? (now - e.lastUsedAt >= this.opts.idleTimeoutMs ? 'close' : undefined)
+        if (how) void this.retire(e, how)
+      }
+      if (liveCount(ks) === 0 && ks.waiters.length === 0 && !ks.failure) this.keys.delete(key)
+    }
+  }
+
+  private keyState(key: string): KeyState<R> {
+    let ks = this.keys.get(key)
+    if (!ks) {
+      ks = newKeyState()
+      this.keys.set(key, ks)
+    }
+    return ks
+  }
+
+  private checkQuiet(): void {
+    if (this.onQuiet && inUse(this.keys) === 0) this.onQuiet()
+  }
+
+  private removeWaiter(w: Waiter<R>): boolean {
+    const ks = this.keys.get(w.key)
+    const i = ks ? ks.waiters.indexOf(w) : -1
+    if (!ks || i < 0) return false
+    ks.waiters.splice(i, 1)
+    this.waiting--
+    clearTimeout(w.timer)
+    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort)
+    return true
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    const tracked = p.catch((err: unknown) => this.warn('pool: internal error', err))
+    this.inflight.add(tracked)
+    void tracked.finally(() => this.inflight.delete(tracked))
+    return tracked
+  }
+}
