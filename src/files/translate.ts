@@ -34,7 +34,8 @@ export function toFileError(err: unknown): FileError {
   }
   if (isPoolError(err)) {
     if (err.code === 'POOL_ERR_ABORTED') return new FileError('FILE_ERR_ABORTED', err.message, { cause: err })
-    const retry = 'retryAfterSeconds' in err ? Number((err as { retryAfterSeconds: number }).retryAfterSeconds) : 2
+    const retry =
+      'retryAfterSeconds' in err ? Number((err as { retryAfterSeconds: number }).retryAfterSeconds) : 2
     return new FileError('FILE_ERR_UNAVAILABLE', err.message, { cause: err, retryAfterSeconds: retry })
   }
   return new FileError('FILE_ERR_UPSTREAM', err instanceof Error ? err.message : String(err), { cause: err })

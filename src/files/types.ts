@@ -80,7 +80,11 @@ export interface FileService {
    * `{ start, end }` for `bytes=start-end`, `{ start }` for `bytes=start-`, and `{ end: n }` with no
    * start for the suffix `bytes=-n` (the last n bytes). An end past the file's end is clamped.
    */
-  read(who: Identity, path: RelPath, options?: { range?: { start?: number; end?: number } }): Promise<ReadResult>
+  read(
+    who: Identity,
+    path: RelPath,
+    options?: { range?: { start?: number; end?: number } },
+  ): Promise<ReadResult>
   /** Streams `body` to a temporary name and renames it into place only when complete. */
   write(who: Identity, path: RelPath, body: Readable, options?: WriteOptions): Promise<WriteResult>
   mkdir(who: Identity, path: RelPath, options?: { parents?: boolean }): Promise<FileStat>
@@ -88,9 +92,19 @@ export interface FileService {
   delete(who: Identity, path: RelPath): Promise<void>
   rmdir(who: Identity, path: RelPath, options?: { recursive?: boolean }): Promise<void>
   /** Moves a file or directory; with overwrite false an existing target is a conflict. Returns whether the target existed. */
-  move(who: Identity, from: RelPath, to: RelPath, options?: { overwrite?: boolean }): Promise<{ replaced: boolean }>
+  move(
+    who: Identity,
+    from: RelPath,
+    to: RelPath,
+    options?: { overwrite?: boolean },
+  ): Promise<{ replaced: boolean }>
   /** Copies through the gateway (FTP has no server-side copy); directories recursively unless depth is 0. */
-  copy(who: Identity, from: RelPath, to: RelPath, options?: { overwrite?: boolean; depth?: 0 | 'infinity' }): Promise<{ replaced: boolean }>
+  copy(
+    who: Identity,
+    from: RelPath,
+    to: RelPath,
+    options?: { overwrite?: boolean; depth?: 0 | 'infinity' },
+  ): Promise<{ replaced: boolean }>
   /** Sets a modification time. */
   setModified(who: Identity, path: RelPath, time: Date): Promise<void>
   /** Checks credentials with an FTP login (or a pooled session already verified for them). */

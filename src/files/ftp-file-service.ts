@@ -1,0 +1,445 @@
+import { randomBytes } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
+import type { Checkout } from '../pool/index.js'
+import { BodyMeter } from './digest.js'
+import { FileError, isFileError } from './errors.js'
+import type { MetadataCache } from './metadata-cache.js'
+import { decodeCursor, pageOf } from './pages.js'
+import { childOf, isWithin, nameOf, normalizeRelPath, parentOf } from './paths.js'
+import { rootStat, toFileStat } from './stat.js'
+import { isStaleSessionError, toFileError } from './translate.js'
+import type {
+  ByteRange,
+  FileService,
+  FileStat,
+  Identity,
+  ListPage,
+  ReadResult,
+  RelPath,
+  WriteOptions,
+  WriteResult,
+} from './types.js'
+import type { Upstream } from './upstream.js'
+
+/** How long a verified login is trusted without asking the server again. */
+const VERIFIED_LOGIN_MS = 60_000
+
+/** Dependencies of the FTP-backed file service. */
+export interface FtpFileServiceOptions {
+  upstream: Upstream
+  cache: MetadataCache
+  logger?: FtpLogger | undefined
+}
+
+type Session = FtpSession
+
+/**
+ * FileService over an FTP upstream: paths confined to the root, FTP errors turned into file
+ * errors, metadata cached per identity, uploads written to a temporary name and renamed into place.
+ */
+export class FtpFileService implements FileService {
+  readonly #up: Upstream
+  readonly #cache: MetadataCache
+  readonly #log: FtpLogger | undefined
+  readonly #verified = new Map<string, number>()
+
+  constructor(options: FtpFileServiceOptions) {
+    this.#up = options.upstream
+    this.#cache = options.cache
+    this.#log = options.logger
+  }
+
+  async verifyLogin(who: Identity): Promise<void> {
+    const until = this.#verified.get(who.key)
+    if (until !== undefined && until > Date.now()) return
+    await this.#with(who, async () => undefined)
+    if (this.#verified.size > 10_000) this.#verified.clear()
+    this.#verified.set(who.key, Date.now() + VERIFIED_LOGIN_MS)
+  }
+
+  async stat(who: Identity, raw: RelPath): Promise<FileStat> {
+    const rel = normalizeRelPath(raw)
+    if (rel === '') return rootStat()
+    const cached = this.#cache.getStat(who.key, rel)
+    if (cached) return cached
+    if (this.#cache.knownMissing(who.key, rel))
+      throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
+    return this.#with(who, (s) => this.#statWith(who, s, rel))
+  }
+
+  async list(
+    who: Identity,
+    raw: RelPath,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ListPage> {
+    const rel = normalizeRelPath(raw)
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
+    const entries = await this.#listAll(who, rel)
+    return pageOf(rel, entries, options.limit ?? 1000, after)
+  }
+
+  async read(
+    who: Identity,
+    raw: RelPath,
+    options: { range?: { start?: number; end?: number } } = {},
+  ): Promise<ReadResult> {
+    const rel = normalizeRelPath(raw)
+    const checkout = await this.#acquire(who)
+    try {
+      const s = checkout.resource
+      const stat = this.#cache.getStat(who.key, rel) ?? (await this.#statWith(who, s, rel))
+      if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+      const size = stat.size ?? 0
+      const range = options.range ? resolveRange(options.range, size) : undefined
+      const body = await s
+        .download(this.#up.serverPath(s, rel), {
+          offset: range?.start,
+          length: range ? range.end - range.start + 1 : undefined,
+          expectedSize: stat.size,
+        })
+        .catch(async (err: unknown) => {
+          // The cached stat may be stale: the file went away since.
+          if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
+          throw err
+        })
+      body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
+      return { stat, range, body }
+    } catch (err) {
+      checkout.release({ error: err })
+      throw toFileError(err)
+    }
+  }
+
+  async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
+    const rel = normalizeRelPath(raw)
+    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
+    const checkout = await this.#acquire(who)
+    const s = checkout.resource
+    const target = this.#up.serverPath(s, rel)
+    const temp = this.#up.serverPath(
+      s,
+      childOf(parentOf(rel), `.${nameOf(rel).slice(0, 180)}.ftpgw-${randomBytes(6).toString('hex')}.part`),
+    )
+    let uploaded = false
+    try {
+      const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
+      checkPreconditions(existing, options)
+      if (existing?.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name')
+      const parent = parentOf(rel)
+      if (parent !== '') {
+        const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
+        if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+      }
+      const meter = new BodyMeter(options)
+      body.on('error', (err) => meter.destroy(err))
+      body.pipe(meter)
+      uploaded = true
+      await s.upload(temp, meter)
+      meter.verify()
+      await this.#replace(s, temp, target, existing !== undefined)
+      uploaded = false
+      if (options.mtime)
+        await s.setModified(target, options.mtime).catch((err) => this.#ignoreUnsupported(err))
+      await this.#cache.invalidate([rel])
+      const stat = await this.#statWith(who, s, rel, { fresh: true })
+      checkout.release()
+      return { created: existing === undefined, stat }
+    } catch (err) {
+      if (!body.destroyed) body.resume()
+      if (uploaded) await this.#removeTemp(who, s, temp)
+      checkout.release({ error: err })
+      throw toFileError(err)
+    }
+  }
+
+  async mkdir(who: Identity, raw: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
+    const rel = normalizeRelPath(raw)
+    if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root exists')
+    return this.#with(
+      who,
+      async (s) => {
+        const dirs = options.parents ? rel.split('/').map((_, i, a) => a.slice(0, i + 1).join('/')) : [rel]
+        for (const [i, dir] of dirs.entries()) {
+          const existing = await this.#statWith(who, s, dir, { fresh: true }).catch(notFoundAsUndefined)
+          if (existing) {
+            if (existing.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A file is in the way')
+            if (i === dirs.length - 1) throw new FileError('FILE_ERR_EXISTS', 'Directory exists')
+            continue
+          }
+          if (i === 0 && !options.parents && parentOf(dir) !== '') {
+            const parent = await this.#statWith(who, s, parentOf(dir)).catch(notFoundAsUndefined)
+            if (parent?.type !== 'dir')
+              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+          }
+          await s.mkdir(this.#up.serverPath(s, dir))
+          await this.#cache.invalidate([dir])
+        }
+        return this.#statWith(who, s, rel, { fresh: true })
+      },
+      { retry: false },
+    )
+  }
+
+  async delete(who: Identity, raw: RelPath): Promise<void> {
+    const rel = normalizeRelPath(raw)
+    await this.#with(
+      who,
+      async (s) => {
+        const stat = await this.#statWith(who, s, rel, { fresh: true })
+        if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+        await s.delete(this.#up.serverPath(s, rel))
+        await this.#cache.invalidate([rel])
+      },
+      { retry: false },
+    )
+  }
+
+  async rmdir(who: Identity, raw: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
+    const rel = normalizeRelPath(raw)
+    if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot remove the root')
+    await this.#with(
+      who,
+      async (s) => {
+        const stat = await this.#statWith(who, s, rel, { fresh: true })
+        if (stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+        const children = await s.list(this.#up.serverPath(s, rel))
+        if (children.length > 0 && !options.recursive)
+          throw new FileError('FILE_ERR_NOT_EMPTY', 'Directory is not empty')
+        await this.#removeTree(s, rel, children.length > 0)
+        await this.#cache.invalidate([rel], { subtree: true })
+      },
+      { retry: false },
+    )
+  }
+
+  async move(
+    who: Identity,
+    rawFrom: RelPath,
+    rawTo: RelPath,
+    options: { overwrite?: boolean } = {},
+  ): Promise<{ replaced: boolean }> {
+    const from = normalizeRelPath(rawFrom)
+    const to = normalizeRelPath(rawTo)
+    if (from === '' || to === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot move the root')
+    if (from === to) throw new FileError('FILE_ERR_FORBIDDEN', 'Source and destination are the same')
+    if (isWithin(to, from)) throw new FileError('FILE_ERR_CONFLICT', 'Cannot move a directory into itself')
+    return this.#with(
+      who,
+      async (s) => {
+        const source = await this.#statWith(who, s, from, { fresh: true })
+        const target = await this.#prepareTarget(who, s, to, options.overwrite ?? false)
+        await s.rename(this.#up.serverPath(s, from), this.#up.serverPath(s, to))
+        await this.#cache.invalidate([from, to], { subtree: source.type === 'dir' || target?.type === 'dir' })
+        return { replaced: target !== undefined }
+      },
+      { retry: false },
+    )
+  }
+
+  async copy(
+    who: Identity,
+    rawFrom: RelPath,
+    rawTo: RelPath,
+    options: { overwrite?: boolean; depth?: 0 | 'infinity' } = {},
+  ): Promise<{ replaced: boolean }> {
+    const from = normalizeRelPath(rawFrom)
+    const to = normalizeRelPath(rawTo)
+    if (to === '' || from === to)
+      throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot copy onto itself or the root')
+    if (isWithin(to, from)) throw new FileError('FILE_ERR_CONFLICT', 'Cannot copy a directory into itself')
+    const source = await this.stat(who, from)
+    const target = await this.#with(who, (s) => this.#prepareTarget(who, s, to, options.overwrite ?? false), {
+      retry: false,
+    })
+    await this.#copyTree(who, source, to, options.depth ?? 'infinity')
+    await this.#cache.invalidate([to], { subtree: true })
+    return { replaced: target !== undefined }
+  }
+
+  async setModified(who: Identity, raw: RelPath, time: Date): Promise<void> {
+    const rel = normalizeRelPath(raw)
+    await this.#with(who, async (s) => {
+      await s.setModified(this.#up.serverPath(s, rel), time)
+      await this.#cache.invalidate([rel])
+    })
+  }
+
+  // --- internals ---
+
+  async #acquire(who: Identity): Promise<Checkout<Session>> {
+    try {
+      return await this.#up.acquire(who)
+    } catch (err) {
+      throw toFileError(err)
+    }
+  }
+
+  /** Runs `fn` on a pooled session; retries once on a fresh session when a pooled one proves stale. */
+  async #with<T>(
+    who: Identity,
+    fn: (s: Session) => Promise<T>,
+    options: { retry?: boolean } = {},
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const checkout = await this.#acquire(who)
+      try {
+        const result = await fn(checkout.resource)
+        checkout.release()
+        return result
+      } catch (err) {
+        checkout.release({ error: err, discard: !checkout.resource.usable })
+        if (attempt === 0 && options.retry !== false && isStaleSessionError(err)) continue
+        throw toFileError(err)
+      }
+    }
+  }
+
+  async #statWith(
+    who: Identity,
+    s: Session,
+    rel: RelPath,
+    options: { fresh?: boolean } = {},
+  ): Promise<FileStat> {
+    if (rel === '') return rootStat()
+    if (!options.fresh) {
+      const cached = this.#cache.getStat(who.key, rel)
+      if (cached) return cached
+    }
+    const info = await s.stat(this.#up.serverPath(s, rel))
+    const stat = toFileStat(rel, info)
+    this.#cache.setStat(who.key, stat)
+    return stat
+  }
+
+  async #listAll(who: Identity, rel: RelPath): Promise<FileStat[]> {
+    const cached = this.#cache.getListing(who.key, rel)
+    if (cached) return cached
+    return this.#with(who, async (s) => {
+      let infos: Awaited<ReturnType<Session['list']>>
+      try {
+        infos = await s.list(this.#up.serverPath(s, rel))
+      } catch (err) {
+        // Listing a file fails like a missing directory; say which it is.
+        if (isFtpError(err, 'not-found') && rel !== '') {
+          const stat = await this.#statWith(who, s, rel, { fresh: true }).catch(() => undefined)
+          if (stat && stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+          if (stat) throw new FileError('FILE_ERR_FORBIDDEN', 'Listing refused by the server')
+        }
+        throw err
+      }
+      const entries = infos
+        .map((info) => toFileStat(childOf(rel, info.name), info))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      this.#cache.setListing(who.key, rel, entries)
+      return entries
+    })
+  }
+
+  /** Makes room for a move/copy target: conflict when it exists and overwrite is off, else removes it. */
+  async #prepareTarget(
+    who: Identity,
+    s: Session,
+    to: RelPath,
+    overwrite: boolean,
+  ): Promise<FileStat | undefined> {
+    const parent = parentOf(to)
+    if (parent !== '') {
+      const p = await this.#statWith(who, s, parent, { fresh: true }).catch(notFoundAsUndefined)
+      if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Destination parent does not exist')
+    }
+    const target = await this.#statWith(who, s, to, { fresh: true }).catch(notFoundAsUndefined)
+    if (!target) return undefined
+    if (!overwrite) throw new FileError('FILE_ERR_EXISTS', 'Destination exists')
+    if (target.type === 'dir') await this.#removeTree(s, to, true)
+    else await s.delete(this.#up.serverPath(s, to))
+    await this.#cache.invalidate([to], { subtree: target.type === 'dir' })
+    return target
+  }
+
+  async #removeTree(s: Session, rel: RelPath, hasChildren: boolean): Promise<void> {
+    if (hasChildren) {
+      for (const child of await s.list(this.#up.serverPath(s, rel))) {
+        const childRel = childOf(rel, child.name)
+        if (child.type === 'dir') await this.#removeTree(s, childRel, true)
+        else await s.delete(this.#up.serverPath(s, childRel))
+      }
+    }
+    await s.rmdir(this.#up.serverPath(s, rel))
+  }
+
+  /** Copies through the gateway with two sessions: one reading, one writing (FTP has no server-side copy). */
+  async #copyTree(who: Identity, source: FileStat, to: RelPath, depth: 0 | 'infinity'): Promise<void> {
+    if (source.type !== 'dir') {
+      const read = await this.read(who, source.path)
+      await this.write(who, to, read.body)
+      if (source.modified)
+        await this.setModified(who, to, source.modified).catch((err) => this.#ignoreUnsupported(err))
+      return
+    }
+    await this.mkdir(who, to)
+    if (depth === 0) return
+    const children = await this.#listAll(who, source.path)
+    for (const child of children) await this.#copyTree(who, child, childOf(to, child.name), depth)
+  }
+
+  /** Renames the finished temporary file over the target; some servers refuse to rename onto an existing file. */
+  async #replace(s: Session, temp: string, target: string, exists: boolean): Promise<void> {
+    try {
+      await s.rename(temp, target)
+    } catch (err) {
+      if (!exists || !isFtpError(err)) throw err
+      await s.delete(target)
+      await s.rename(temp, target)
+    }
+  }
+
+  async #removeTemp(who: Identity, s: Session, temp: string): Promise<void> {
+    try {
+      if (s.usable) await s.delete(temp)
+      else await this.#with(who, (fresh) => fresh.delete(temp), { retry: false })
+    } catch (err) {
+      // Not there (the upload never started) or the server is gone: nothing more can be done now.
+      this.#log?.debug?.({ err: (err as Error).message }, 'temporary upload file not removed')
+    }
+  }
+
+  #ignoreUnsupported(err: unknown): void {
+    if (isFtpError(err, 'unsupported') || isFileError(err, 'FILE_ERR_NOT_SUPPORTED')) return
+    throw err
+  }
+}
+
+function notFoundAsUndefined(err: unknown): undefined {
+  if (isFtpError(err, 'not-found') || isFileError(err, 'FILE_ERR_NOT_FOUND')) return undefined
+  throw err
+}
+
+function checkPreconditions(existing: FileStat | undefined, o: WriteOptions): void {
+  if (o.ifNoneMatch === '*' && existing)
+    throw new FileError('FILE_ERR_EXISTS', 'File exists (If-None-Match: *)')
+  if (o.ifMatch !== undefined) {
+    if (!existing) throw new FileError('FILE_ERR_PRECONDITION', 'File does not exist (If-Match)')
+    const tags = o.ifMatch.split(',').map((t) => t.trim())
+    if (!tags.includes('*') && !tags.includes(existing.etag))
+      throw new FileError('FILE_ERR_PRECONDITION', 'ETag does not match (If-Match)')
+  }
+}
+
+/** Validates a requested range against the size; clamps an end past EOF (RFC 9110 §14.1.2). */
+export function resolveRange(range: { start?: number; end?: number }, size: number): ByteRange {
+  let start: number
+  let end: number
+  if (range.start === undefined) {
+    const suffix = range.end ?? 0
+    if (suffix <= 0 || size === 0) throw new FileError('FILE_ERR_RANGE', 'Range not satisfiable', { size })
+    start = Math.max(0, size - suffix)
+    end = size - 1
+  } else {
+    start = range.start
+    end = Math.min(range.end ?? size - 1, size - 1)
+  }
+  if (!(start >= 0 && start < size && end >= start))
+    throw new FileError('FILE_ERR_RANGE', 'Range not satisfiable', { size })
+  return { start, end }
+}

@@ -1,0 +1,101 @@
+import { type DataMode, type FtpLogger, FtpSession, type FtpUrl, isFtpError } from '../ftp/index.js'
+import { type Checkout, SessionPool } from '../pool/index.js'
+import type { Store } from '../store/store.js'
+import { toServerPath } from './paths.js'
+import type { Identity, RelPath } from './types.js'
+
+/** How to reach the upstream FTP server and how many sessions it may get. */
+export interface UpstreamOptions {
+  url: FtpUrl
+  dataMode: DataMode
+  activeAddress?: string | undefined
+  activePorts?: [number, number] | undefined
+  tlsCa?: Buffer | undefined
+  tlsInsecure?: boolean | undefined
+  poolMax: number
+  poolMaxTotal: number
+  idleTimeoutMs: number
+  timeoutMs: number
+  store: Store
+  logger?: FtpLogger | undefined
+}
+
+/**
+ * The upstream server as the file service sees it: a session pool keyed by identity, the
+ * credentials each key logs in with (kept in memory only, for the pool's factory), and the root
+ * HTTP paths map under (the URL's path, else each login's home directory).
+ */
+export class Upstream {
+  readonly pool: SessionPool<FtpSession>
+  readonly id: string
+  readonly #opts: UpstreamOptions
+  readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
+
+  constructor(options: UpstreamOptions) {
+    this.#opts = options
+    this.id = `${options.url.host}:${options.url.port}`
+    this.pool = new SessionPool<FtpSession>({
+      create: (key) => this.#connect(key),
+      store: options.store,
+      upstreamId: this.id,
+      maxPerKey: options.poolMax,
+      maxTotal: options.poolMaxTotal,
+      idleTimeoutMs: options.idleTimeoutMs,
+      // A refused login is replayed briefly so a wrong password does not hammer the server.
+      isCachedFailure: (err) => isFtpError(err, 'auth'),
+      onWarning: (message, err) => options.logger?.warn?.({ err: (err as Error)?.message }, message),
+    })
+  }
+
+  /** Checks out a session for `who`, remembering the credentials for the pool's factory. */
+  acquire(who: Identity, signal?: AbortSignal): Promise<Checkout<FtpSession>> {
+    this.#credentials.set(who.key, { user: who.user, password: who.password, lastUsed: Date.now() })
+    this.#prune()
+    return this.pool.acquire(who.key, signal ? { signal } : undefined)
+  }
+
+  /** The absolute server path of a relative path, for a session of this upstream. */
+  serverPath(session: FtpSession, rel: RelPath): string {
+    const root = this.#opts.url.root
+    const base =
+      root === undefined ? session.home : root.startsWith('/') ? root : toServerPath(session.home, root)
+    return toServerPath(base, rel)
+  }
+
+  /** Stops new checkouts, lets running transfers finish up to `graceMs`, then QUITs every session. */
+  async drain(graceMs: number): Promise<void> {
+    await this.pool.drain(graceMs)
+    this.#credentials.clear()
+  }
+
+  #connect(key: string): Promise<FtpSession> {
+    const creds = this.#credentials.get(key)
+    if (!creds) return Promise.reject(new Error('No credentials registered for this pool key'))
+    const o = this.#opts
+    return FtpSession.connect({
+      host: o.url.host,
+      port: o.url.port,
+      secure: o.url.secure,
+      user: creds.user,
+      password: creds.password,
+      dataMode: o.dataMode,
+      activeAddress: o.activeAddress,
+      activePorts: o.activePorts,
+      tlsCa: o.tlsCa,
+      tlsInsecure: o.tlsInsecure,
+      timeoutMs: o.timeoutMs,
+      logger: o.logger,
+    })
+  }
+
+  /** Forgets credentials no pooled session needs any more (bounded memory, fewer secrets held). */
+  #prune(): void {
+    if (this.#credentials.size < 1000) return
+    const cutoff = Date.now() - 10 * 60_000
+    const perKey = this.pool.stats().perKey
+    for (const [key, c] of this.#credentials) {
+      const s = perKey[key]
+      if (c.lastUsed < cutoff && (!s || s.idle + s.busy + s.waiting === 0)) this.#credentials.delete(key)
+    }
+  }
+}
