@@ -3,7 +3,10 @@
  * frozen. Names are a contract (DESIGN.md). `loadConfig` collects every problem and throws one
  * ConfigError listing them all, so a misconfigured deployment is fixed in one go.
  */
-import type { DataMode, FtpUrl } from './ftp/index.js'
+import { hkdfSync, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
 /** Upstream FTP settings. */
 export interface UpstreamConfig {
@@ -52,4 +55,153 @@ export interface GatewayConfig {
   /** Failed logins allowed per client address and user within LOGIN_FAIL_WINDOW_MS. */
   loginFailLimit: number
   loginFailWindowMs: number
+}
+
+/** Thrown by loadConfig with every problem found, one per line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly code = 'CONFIG_ERR_INVALID'
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Reads and validates the environment once; the result is deeply frozen. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const problems: string[] = []
+  const str = (name: string) => {
+    const v = env[name]
+    return v === undefined || v === '' ? undefined : v
+  }
+  const int = (name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = str(name)
+    if (raw === undefined) return def
+    const n = Number(raw)
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`)
+      return def
+    }
+    return n
+  }
+  const bool = (name: string, def: boolean) => {
+    const raw = str(name)?.toLowerCase()
+    if (raw === undefined) return def
+    if (['true', '1', 'yes'].includes(raw)) return true
+    if (['false', '0', 'no'].includes(raw)) return false
+    problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`)
+    return def
+  }
+
+  const ftpUrl = str('FTP_URL')
+  const local = ftpUrl === undefined
+  let upstream: UpstreamConfig | undefined
+  const dataMode = (str('FTP_DATA_MODE') ?? 'passive') as UpstreamConfig['dataMode']
+  if (!['passive', 'active', 'auto'].includes(dataMode))
+    problems.push('FTP_DATA_MODE must be passive, active or auto')
+  let activePorts: [number, number] | undefined
+  const portsRaw = str('FTP_ACTIVE_PORTS')
+  if (portsRaw !== undefined) {
+    const m = /^(\d{1,5})-(\d{1,5})$/.exec(portsRaw)
+    const lo = Number(m?.[1])
+    const hi = Number(m?.[2])
+    if (!m || lo < 1 || hi > 65535 || lo > hi)
+      problems.push('FTP_ACTIVE_PORTS must be a range such as 40000-40100')
+    else activePorts = [lo, hi]
+  }
+  let tlsCa: Buffer | undefined
+  const caFile = str('FTP_TLS_CA_FILE')
+  if (caFile !== undefined) {
+    try {
+      tlsCa = readFileSync(caFile)
+    } catch (err) {
+      problems.push(`FTP_TLS_CA_FILE cannot be read: ${(err as Error).message}`)
+    }
+  }
+  const poolMax = int('FTP_POOL_MAX', 4, 2, 1000)
+  const poolMaxTotal = int('FTP_POOL_MAX_TOTAL', 32, 1, 100_000)
+  if (poolMaxTotal < poolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
+  const upstreamRest = {
+    dataMode,
+    activeAddress: str('FTP_ACTIVE_ADDRESS'),
+    activePorts,
+    tlsCa,
+    tlsInsecure: bool('FTP_TLS_INSECURE', false),
+    poolMax,
+    poolMaxTotal,
+    idleTimeoutMs: int('FTP_IDLE_TIMEOUT_MS', 60_000, 1000),
+    timeoutMs: int('FTP_TIMEOUT_MS', 30_000, 100),
+  }
+  let serviceAccount = false
+  if (ftpUrl !== undefined) {
+    try {
+      const url = parseFtpUrl(ftpUrl)
+      serviceAccount = url.user !== undefined
+      if (serviceAccount && url.password === undefined) problems.push('FTP_URL has a user but no password')
+      upstream = { url, ...upstreamRest }
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+  }
+
+  const redisUrl = str('REDIS_URL')
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    problems.push('REDIS_URL must start with redis:// or rediss://')
+  const secret = str('SESSION_SECRET')
+  if (redisUrl !== undefined && secret === undefined) {
+    problems.push('SESSION_SECRET is required with REDIS_URL (every instance must decrypt the same sessions)')
+  }
+  if (secret !== undefined && secret.length < 16)
+    problems.push('SESSION_SECRET must be at least 16 characters')
+  const sessionKey = Buffer.from(
+    hkdfSync('sha256', secret ?? randomBytes(32), 'ftp-gateway', 'session-credentials', 32),
+  )
+
+  const logLevel = str('LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+
+  const config: GatewayConfig = {
+    host: str('HOST') ?? (local ? '127.0.0.1' : '0.0.0.0'),
+    port: int('PORT', 8080, 0, 65535),
+    local: local
+      ? {
+          dataDir: path.resolve(str('DATA_DIR') ?? 'data'),
+          user: str('LOCAL_USER') ?? 'demo',
+          password: str('LOCAL_PASSWORD') ?? 'demo',
+        }
+      : undefined,
+    upstream,
+    serviceAccount,
+    redisUrl,
+    sessionKey,
+    sessionTtlMs: int('SESSION_TTL_MS', 3_600_000, 1000),
+    cacheTtlMs: int('CACHE_TTL_MS', 5000, 0),
+    trustProxy: bool('TRUST_PROXY', false),
+    logLevel,
+    htpasswdFile: str('GATEWAY_HTPASSWD'),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
+    loginFailLimit: int('LOGIN_FAIL_LIMIT', 10, 1),
+    loginFailWindowMs: int('LOGIN_FAIL_WINDOW_MS', 300_000, 1000),
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return deepFreeze(config)
+}
+
+/** Local mode: the upstream settings for the embedded server once it listens. */
+export function withLocalUpstream(
+  config: GatewayConfig,
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
+  const base = loadConfig({ ...env, FTP_URL: `ftp://127.0.0.1:${port}` })
+  return deepFreeze({ ...config, upstream: base.upstream })
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Buffer.isBuffer(o) && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o)) deepFreeze(v)
+  }
+  return o
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+const problemsOf = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env)
+    return []
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return (err as ConfigError).problems
+  }
+}
+
+describe('loadConfig', () => {
+  it('defaults to local mode on loopback', () => {
+    const c = loadConfig({})
+    expect(c.local).toMatchObject({ user: 'demo', password: 'demo' })
+    expect(c.host).toBe('127.0.0.1')
+    expect(c.port).toBe(8080)
+    expect(c.upstream).toBeUndefined()
+    expect(c.sessionKey).toHaveLength(32)
+    expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('reads an upstream with every FTP setting', () => {
+    const c = loadConfig({
+      FTP_URL: 'ftpes://svc:p%40ss@ftp.example:2121/srv',
+      FTP_DATA_MODE: 'auto',
+      FTP_ACTIVE_PORTS: '40000-40100',
+      FTP_POOL_MAX: '3',
+      FTP_POOL_MAX_TOTAL: '9',
+      FTP_TIMEOUT_MS: '5000',
+      TRUST_PROXY: 'true',
+    })
+    expect(c.host).toBe('0.0.0.0')
+    expect(c.serviceAccount).toBe(true)
+    expect(c.upstream).toMatchObject({
+      url: { host: 'ftp.example', port: 2121, secure: 'explicit', user: 'svc', password: 'p@ss', root: '/srv' },
+      dataMode: 'auto',
+      activePorts: [40000, 40100],
+      poolMax: 3,
+      poolMaxTotal: 9,
+      timeoutMs: 5000,
+    })
+    expect(c.trustProxy).toBe(true)
+  })
+
+  it('derives the same session key from the same secret', () => {
+    const a = loadConfig({ SESSION_SECRET: 'x'.repeat(32) })
+    const b = loadConfig({ SESSION_SECRET: 'x'.repeat(32) })
+    expect(a.sessionKey.equals(b.sessionKey)).toBe(true)
+  })
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({
+      PORT: '99999',
+      FTP_URL: 'http://nope',
+      FTP_DATA_MODE: 'sideways',
+      FTP_ACTIVE_PORTS: '5-1',
+      FTP_POOL_MAX: '1',
+      TRUST_PROXY: 'maybe',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      LOG_LEVEL: 'loud',
+      FTP_TLS_CA_FILE: '/nonexistent/ca.pem',
+    })
+    expect(problems.join('\n')).toMatch(/PORT/)
+    expect(problems.join('\n')).toMatch(/scheme/)
+    expect(problems.join('\n')).toMatch(/FTP_DATA_MODE/)
+    expect(problems.join('\n')).toMatch(/FTP_ACTIVE_PORTS/)
+    expect(problems.join('\n')).toMatch(/FTP_POOL_MAX/)
+    expect(problems.join('\n')).toMatch(/TRUST_PROXY/)
+    expect(problems.join('\n')).toMatch(/SESSION_SECRET is required/)
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL/)
+    expect(problems.join('\n')).toMatch(/FTP_TLS_CA_FILE/)
+    expect(problems).toHaveLength(9)
+  })
+
+  it('never puts credentials in its error messages', () => {
+    const problems = problemsOf({ FTP_URL: 'ftp://user:hunter2@host', FTP_POOL_MAX: 'x' })
+    expect(problems.join('\n')).not.toContain('hunter2')
+  })
+})
