@@ -1,4 +1,4 @@
-import { type DataMode, type FtpLogger, FtpSession, type FtpUrl, isFtpError } from '../ftp/index.js'
+import { type DataMode, type FtpLogger, FtpSession, type FtpUrl, isFtpError, probeServer } from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
 import { toServerPath } from './paths.js'
@@ -60,6 +60,19 @@ export class Upstream {
     const base =
       root === undefined ? session.home : root.startsWith('/') ? root : toServerPath(session.home, root)
     return toServerPath(base, rel)
+  }
+
+  /** Resolves when the server answers with a greeting (no login): cheap enough for readiness probes. */
+  probe(): Promise<void> {
+    const o = this.#opts
+    return probeServer({
+      host: o.url.host,
+      port: o.url.port,
+      secure: o.url.secure,
+      timeoutMs: Math.min(o.timeoutMs, 5000),
+      tlsCa: o.tlsCa,
+      tlsInsecure: o.tlsInsecure,
+    })
   }
 
   /** Stops new checkouts, lets running transfers finish up to `graceMs`, then QUITs every session. */

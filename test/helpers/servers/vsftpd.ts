@@ -1,0 +1,103 @@
+/** Starts the system vsftpd (Debian package) in the foreground for one test run. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import {
+  ensureSystemUser,
+  type FtpServerHandle,
+  freePort,
+  freePortRange,
+  instanceDirs,
+  launch,
+  opensslEnv,
+  readLines,
+  requireFile,
+  type StartOptions,
+  testCertificate,
+  withPortRetry,
+} from './common.js'
+
+const VSFTPD = '/usr/sbin/vsftpd'
+
+/**
+ * Starts vsftpd on 127.0.0.1 with a fresh chrooted root for user `ftpgw-vsftpd`.
+ * TLS modes: 'explicit' (AUTH TLS, TLS required for login and data, session reuse required) and
+ * 'implicit'. The command log is vsftpd's own log with `log_ftp_protocol=YES`.
+ */
+export function startVsftpd(o: StartOptions = {}): Promise<FtpServerHandle> {
+  return withPortRetry(() => startOnce(o))
+}
+
+async function startOnce(o: StartOptions): Promise<FtpServerHandle> {
+  requireFile(VSFTPD, 'vsftpd')
+  const tlsMode = o.tls ?? 'none'
+  const user = await ensureSystemUser('ftpgw-vsftpd', 'ftpgw-vsftpd-pw')
+  const { dir, root } = await instanceDirs('vsftpd', user)
+  const port = await freePort()
+  const pasvPorts = await freePortRange()
+  const logFile = path.join(dir, 'vsftpd.log')
+  const empty = path.join(dir, 'empty')
+  await mkdir(empty, { mode: 0o755 })
+
+  const conf = new Map<string, string>([
+    ['listen', 'YES'],
+    ['listen_ipv6', 'NO'],
+    ['listen_address', '127.0.0.1'],
+    ['listen_port', String(port)],
+    ['background', 'NO'],
+    ['seccomp_sandbox', 'NO'],
+    ['anonymous_enable', 'NO'],
+    ['local_enable', 'YES'],
+    ['write_enable', 'YES'],
+    ['local_umask', '022'],
+    ['local_root', root],
+    ['chroot_local_user', 'YES'],
+    ['allow_writeable_chroot', 'YES'],
+    ['secure_chroot_dir', empty],
+    ['pam_service_name', 'vsftpd'],
+    ['pasv_enable', 'YES'],
+    ['pasv_min_port', String(pasvPorts[0])],
+    ['pasv_max_port', String(pasvPorts[1])],
+    ['max_clients', '0'],
+    ['max_per_ip', '0'],
+    ['utf8_filesystem', 'YES'],
+    ['xferlog_enable', 'YES'],
+    ['xferlog_std_format', 'NO'],
+    ['log_ftp_protocol', 'YES'],
+    ['vsftpd_log_file', logFile],
+    ['dual_log_enable', 'NO'],
+    ['syslog_enable', 'NO'],
+  ])
+  let caFile: string | undefined
+  if (tlsMode !== 'none') {
+    const cert = await testCertificate()
+    caFile = cert.cert
+    conf.set('ssl_enable', 'YES')
+    conf.set('rsa_cert_file', cert.cert)
+    conf.set('rsa_private_key_file', cert.key)
+    conf.set('require_ssl_reuse', 'YES')
+    conf.set('force_local_logins_ssl', 'YES')
+    conf.set('force_local_data_ssl', 'YES')
+    conf.set('ssl_sslv2', 'NO')
+    conf.set('ssl_sslv3', 'NO')
+    conf.set('ssl_tlsv1', 'YES')
+    if (tlsMode === 'implicit') conf.set('implicit_ssl', 'YES')
+  }
+  for (const [k, v] of Object.entries(o.config ?? {})) conf.set(k, v)
+  const confFile = path.join(dir, 'vsftpd.conf')
+  await writeFile(confFile, [...conf].map(([k, v]) => `${k}=${v}\n`).join(''))
+
+  return launch({
+    name: 'vsftpd',
+    command: VSFTPD,
+    args: [confFile],
+    env: await opensslEnv(dir, o.tlsMaxVersion),
+    port,
+    tls: tlsMode,
+    user,
+    dir,
+    root,
+    pasvPorts,
+    caFile,
+    commandLog: () => readLines(logFile),
+  })
+}
