@@ -328,6 +328,10 @@ export async function store(
       },
     )
     const socket = await channel.socket
+    // Read (and discard) what the server sends on an upload's data connection: TLS 1.3 session
+    // tickets. Closing with them unread makes the kernel send RST, and vsftpd then fails the
+    // upload with 426 (vsftpd issue #7).
+    socket.resume()
     socket.setTimeout(host.timeoutMs, () => socket.destroy(new FtpError('timeout', 'Data connection idle')))
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -342,6 +346,7 @@ export async function store(
     }
     const final = await withTimeout(completionRead, host.timeoutMs)
     if (replyClass(final.code) !== 2) throw errorFromReply(final, verb)
+    channel.destroy()
     return { bytes }
   } catch (err) {
     channel?.destroy()

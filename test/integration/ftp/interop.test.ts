@@ -186,3 +186,32 @@ describe.each(configs)('$server.name tls=$tls $dataMode', ({ server, tls, dataMo
     expect(String((err as Error).message)).not.toContain('wrong-password')
   })
 })
+
+describe('TLS 1.3 and 1.2 uploads and downloads against vsftpd with require_ssl_reuse', () => {
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`resumes the control session on 20 data connections (${version})`, async () => {
+      const srv = await ftpServers[0]!.start({ tls: 'explicit', tlsMaxVersion: version })
+      try {
+        const session = await FtpSession.connect({
+          host: srv.host,
+          port: srv.port,
+          user: srv.user,
+          password: srv.password,
+          secure: 'explicit',
+          tlsCa: readFileSync(srv.caFile!),
+          timeoutMs: 10_000,
+        })
+        const payload = randomBytes(200_000)
+        for (let i = 0; i < 10; i++) {
+          await session.upload(`/f${i}.bin`, Readable.from([payload]))
+          const back = await readAll(await session.download(`/f${i}.bin`, { expectedSize: payload.length }))
+          expect(back.equals(payload)).toBe(true)
+        }
+        expect(session.usable).toBe(true)
+        await session.close()
+      } finally {
+        await srv.stop()
+      }
+    })
+  }
+})
