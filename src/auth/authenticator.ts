@@ -1,0 +1,157 @@
+/**
+ * Wires the authentication pieces to the configuration. Two modes:
+ * - passthrough (FTP_URL without credentials): Basic credentials are the FTP login, checked through
+ *   files.verifyLogin (which reuses verified pooled sessions, so this is no FTP login per request);
+ *   tokens carry the FTP password, encrypted.
+ * - service account (FTP_URL with credentials): clients prove themselves against the htpasswd file
+ *   and every request runs as the service identity from FTP_URL.
+ * Failed logins are rate-limited per address and user, checked before the credentials are tried.
+ */
+import type { GatewayConfig } from '../config.js'
+import { isFileError } from '../files/errors.js'
+import type { FileService, Identity } from '../files/types.js'
+import type { Store } from '../store/store.js'
+import { checkCredentials, parseAuthorization } from './basic.js'
+import { AuthError } from './errors.js'
+import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
+import { LoginRateLimiter } from './rate-limit.js'
+import { SessionTokens } from './tokens.js'
+import { type Authenticator, identityOf, type SessionApi } from './types.js'
+
+/** The logging the auth layer needs; a pino logger fits. Never given a password. */
+export interface AuthLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** What createAuth needs. */
+export interface AuthDeps {
+  config: GatewayConfig
+  store: Store
+  files: Pick<FileService, 'verifyLogin'>
+  logger?: AuthLogger
+  /** Tuning of the htpasswd cache and reload checks (tests shorten them). */
+  htpasswd?: HtpasswdOptions
+  now?: () => number
+}
+
+/** The request authenticator and the session API, sharing one rate limiter and token store. */
+export interface Auth {
+  authenticator: Authenticator
+  sessions: SessionApi
+}
+
+// Log fields get at most this much of a user name: it is client input.
+const MAX_LOGGED_USER = 64
+
+/** Builds the authenticator and session API for the configured mode. Throws on a bad htpasswd file. */
+export function createAuth(deps: AuthDeps): Auth {
+  const { config, store, files, logger } = deps
+  const mode = config.serviceAccount ? 'service' : 'passthrough'
+  const now = deps.now ?? Date.now
+  const limiter = new LoginRateLimiter({
+    store,
+    limit: config.loginFailLimit,
+    windowMs: config.loginFailWindowMs,
+    now,
+  })
+  const tokens = new SessionTokens({ store, key: config.sessionKey, ttlMs: config.sessionTtlMs, mode, now })
+
+  let htpasswd: Htpasswd | undefined
+  if (config.serviceAccount) {
+    if (config.htpasswdFile) {
+      htpasswd = new Htpasswd(config.htpasswdFile, {
+        now,
+        onReloadError: (err) =>
+          logger?.error({ err: err.message }, 'htpasswd reload failed; keeping the previous users'),
+        ...deps.htpasswd,
+      })
+      logger?.info(
+        { users: htpasswd.userCount },
+        'service-account mode: clients authenticate against htpasswd',
+      )
+    } else {
+      logger?.warn({}, 'service-account mode without GATEWAY_HTPASSWD: no client can authenticate')
+    }
+  }
+
+  /** The one FTP login of service-account mode, from FTP_URL (read lazily: local mode fills it late). */
+  const serviceIdentity = (): Identity => {
+    const url = config.upstream?.url
+    if (url?.user === undefined || url.password === undefined) {
+      throw new Error('service-account mode needs FTP_URL with a user name and password')
+    }
+    return identityOf(url.user, url.password)
+  }
+
+  const refuse = (user: string, address: string, via: string): AuthError => {
+    logger?.warn({ user: user.slice(0, MAX_LOGGED_USER), address, via }, 'login refused')
+    return new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
+  }
+
+  /** Checks a user name and password for the mode; returns the identity requests then run as. */
+  const login = async (user: string, password: string, address: string, via: string): Promise<Identity> => {
+    let failures: number
+    try {
+      failures = await limiter.check(address, user)
+    } catch (err) {
+      if (err instanceof AuthError) {
+        logger?.warn({ user: user.slice(0, MAX_LOGGED_USER), address, via }, 'login rate-limited')
+      }
+      throw err
+    }
+    let identity: Identity
+    if (mode === 'service') {
+      if (!htpasswd || !(await htpasswd.verify(user, password))) {
+        await limiter.failed(address, user)
+        throw refuse(user, address, via)
+      }
+      identity = serviceIdentity()
+    } else {
+      identity = identityOf(user, password)
+      try {
+        await files.verifyLogin(identity)
+      } catch (err) {
+        // Only a refused login is the client's fault; an unreachable upstream must stay a 5xx.
+        if (!isFileError(err, 'FILE_ERR_UNAUTHORIZED')) throw err
+        await limiter.failed(address, user)
+        throw refuse(user, address, via)
+      }
+    }
+    await limiter.succeeded(address, user, failures)
+    return identity
+  }
+
+  const authenticator: Authenticator = {
+    async authenticate(authorization, clientAddress) {
+      if (authorization === undefined || authorization.trim() === '') {
+        throw new AuthError('AUTH_ERR_MISSING', 'authentication is required')
+      }
+      const parsed = parseAuthorization(authorization)
+      if (parsed.scheme === 'basic') return login(parsed.user, parsed.password, clientAddress, 'basic')
+      const session = await tokens.resolve(parsed.token)
+      if (!session) {
+        logger?.debug({ address: clientAddress }, 'bearer token refused')
+        throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
+      }
+      if (mode === 'service') return serviceIdentity()
+      return identityOf(session.username, session.password ?? '')
+    },
+  }
+
+  const sessions: SessionApi = {
+    async create(username, password, clientAddress) {
+      checkCredentials(username, password)
+      await login(username, password, clientAddress, 'session')
+      const created = await tokens.create(username, mode === 'passthrough' ? password : undefined)
+      logger?.info({ user: username.slice(0, MAX_LOGGED_USER), address: clientAddress }, 'session created')
+      return created
+    },
+    describe: (token) => tokens.describe(token),
+    revoke: (token) => tokens.revoke(token),
+  }
+
+  return { authenticator, sessions }
+}

@@ -1,0 +1,28 @@
+/**
+ * Authentication errors. The HTTP layer maps each code to a status (401, 400, 429) and a
+ * problem+json body; messages are written for clients and never carry a credential.
+ */
+export type AuthErrorCode =
+  | 'AUTH_ERR_MISSING' // 401: no Authorization header (or not the kind a route needs)
+  | 'AUTH_ERR_INVALID' // 401: wrong credentials, unknown/expired/revoked token
+  | 'AUTH_ERR_BAD_HEADER' // 400: an Authorization header or credential that cannot be parsed or used
+  | 'AUTH_ERR_RATE_LIMITED' // 429 + Retry-After: too many failed logins
+
+/** The error the authenticator and the session API throw. */
+export class AuthError extends Error {
+  override readonly name = 'AuthError'
+  readonly code: AuthErrorCode
+  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends. */
+  readonly retryAfterSeconds?: number
+
+  constructor(code: AuthErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
+    super(message)
+    this.code = code
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds
+  }
+}
+
+/** True for an AuthError, optionally of one code. */
+export function isAuthError(err: unknown, code?: AuthErrorCode): err is AuthError {
+  return err instanceof AuthError && (code === undefined || err.code === code)
+}
