@@ -83,6 +83,8 @@ async function openPassive(ctx: DataChannelContext, onChunk?: ChunkHandler): Pro
     }
     port = target.port
   }
+  // A passive port below 1024 is no data port: it would point the gateway at SSH, SMTP and the like.
+  if (port < 1024) throw new FtpError('protocol', `Refusing passive data port ${port} (below 1024)`)
   return dialData(ctx, control.remoteAddress, port, onChunk)
 }
 

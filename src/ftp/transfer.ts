@@ -228,6 +228,9 @@ export class RetrievalStream extends Readable {
   #onDataEnd(): void {
     if (this.#dataEnded) return
     this.#dataEnded = true
+    // Close our half too: some servers send the completion reply only once both sides closed, and
+    // sockets read through `onread` do not end themselves.
+    this.#socket?.destroy()
     if (this.#limitReached()) return // we closed it ourselves at the end of the range
     if (!this.#completion && !this.destroyed) {
       this.#replyTimer = setTimeout(() => {
