@@ -10,13 +10,17 @@
  * apart from padding and are lost; inner and trailing spaces are kept.
  */
 import type { FileInfo } from '../file-info.js'
-import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc } from './options.js'
+import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc, stripLineEnd } from './options.js'
 
 const DOS_LINE = new RegExp(
-  '^(?:(\\d{1,2})[-/](\\d{1,2})[-/](\\d{4}|\\d{2})|(\\d{4})-(\\d{1,2})-(\\d{1,2}))' + // MM-DD-YY[YY] or YYYY-MM-DD
-    '\\s+(\\d{1,2}):(\\d{2})(?::(\\d{2}))?\\s*([AP]M)?' + // time, 12- or 24-hour
-    '\\s+(<DIR>|\\d[\\d,]*)' + // directory marker or size (some servers group digits with commas)
-    '\\s+(\\S[\\s\\S]*)$', // the name
+  // MM-DD-YY[YY] or YYYY-MM-DD (named apart: Node 20 has no duplicate group names)
+  '^(?:(?<month>\\d{1,2})[-/](?<day>\\d{1,2})[-/](?<year>\\d{4}|\\d{2})' +
+    '|(?<isoYear>\\d{4})-(?<isoMonth>\\d{1,2})-(?<isoDay>\\d{1,2}))' +
+    // Time, 12- or 24-hour. The blanks before AM/PM sit inside the optional group so they cannot
+    // trade spaces with the `\\s+` after it (quadratic backtracking on a line of spaces).
+    '\\s+(?<hour>\\d{1,2}):(?<minute>\\d{2})(?::(?<second>\\d{2}))?(?:\\s*(?<meridiem>[AP]M))?' +
+    '\\s+(?<size><DIR>|\\d[\\d,]*)' + // directory marker or size (some servers group digits with commas)
+    '\\s+(?<name>\\S[\\s\\S]*)$',
   'i',
 )
 
@@ -31,30 +35,38 @@ export function looksLikeDosLine(line: string): boolean {
  * (`options.timeZoneOffsetMinutes`; IIS lists local time) and returned in UTC.
  */
 export function parseDosLine(line: string, options?: ListParseOptions): FileInfo | undefined {
-  const m = DOS_LINE.exec(line.replace(/[\r\n]+$/, ''))
+  const m = DOS_LINE.exec(stripLineEnd(line))
   if (m === null) return undefined
-  const g = (i: number): string | undefined => m[i]
-  const month = Number(g(1) ?? g(5))
-  const day = Number(g(2) ?? g(6))
-  const year = expandYear(g(3) ?? g(4)!)
-  const sizeOrDir = g(11)!
-  const name = g(12)!
-
+  // Named groups that did not take part in the match are undefined.
+  const g = m.groups as Record<string, string | undefined>
+  const name = g.name!
+  const sizeOrDir = g.size!
   const info: FileInfo = sizeOrDir.toUpperCase() === '<DIR>' ? { name, type: 'dir' } : { name, type: 'file' }
   if (info.type === 'file') {
     const size = parseSize(sizeOrDir.replaceAll(',', ''))
     if (size !== undefined) info.size = size
   }
-  const hour = toHour24(Number(g(7)), g(10))
-  const second = g(9) === undefined ? 0 : Number(g(9))
+  const year = expandYear((g.year ?? g.isoYear)!)
+  const hour = toHour24(Number(g.hour), g.meridiem)
+  const second = g.second === undefined ? 0 : Number(g.second)
   const { offset } = resolveOptions(options)
   const modified =
-    hour === undefined ? undefined : serverTimeToUtc(year, month, day, hour, Number(g(8)), second, offset)
+    hour === undefined
+      ? undefined
+      : serverTimeToUtc(
+          year,
+          Number(g.month ?? g.isoMonth),
+          Number(g.day ?? g.isoDay),
+          hour,
+          Number(g.minute),
+          second,
+          offset,
+        )
   if (modified !== undefined) info.modified = modified
   return info
 }
 
-/** Two-digit years pivot at 70, as DOS and IIS dates never predate 1970. */
+/** Two-digit years: 70-99 are 19xx and 00-69 are 20xx (no FTP server dates a file before 1970). */
 function expandYear(text: string): number {
   const year = Number(text)
   if (text.length !== 2) return year

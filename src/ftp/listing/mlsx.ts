@@ -4,7 +4,7 @@
  * after it, spaces included, is the name (§2.2: trailing spaces belong to the name).
  */
 import type { FileInfo, FileType } from '../file-info.js'
-import { isValidDate, parseSize } from './options.js'
+import { isValidDate, parseSize, stripLineEnd } from './options.js'
 
 /** Entries that describe the listed directory itself or its parent, not a child. */
 const SKIPPED_TYPES = new Set(['cdir', 'pdir'])
@@ -18,7 +18,7 @@ const SKIPPED_TYPES = new Set(['cdir', 'pdir'])
  * looks like facts. For MLST the name is the pathname the server sent, not a basename.
  */
 export function parseMlsxLine(line: string): FileInfo | undefined {
-  let text = line.replace(/[\r\n]+$/, '')
+  let text = stripLineEnd(line)
   if (/^ [^ =;]+=[^ ]*; /.test(text)) text = text.slice(1)
   const space = text.indexOf(' ')
   if (space < 0) return undefined

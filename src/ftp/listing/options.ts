@@ -76,3 +76,13 @@ export function parseSize(digits: string): number | undefined {
   // Compare exactly: Number() would round 2^53 + 1 down to 2^53 and let it through.
   return BigInt(digits) <= BigInt(MAX_SIZE) ? Number(digits) : undefined
 }
+
+/**
+ * Drops trailing CR/LF characters. A loop rather than /[\r\n]+$/, which rescans from every CR
+ * and turns a line full of bare CRs into quadratic work.
+ */
+export function stripLineEnd(line: string): string {
+  let end = line.length
+  while (end > 0 && (line[end - 1] === '\r' || line[end - 1] === '\n')) end--
+  return end === line.length ? line : line.slice(0, end)
+}

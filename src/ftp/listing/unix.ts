@@ -12,21 +12,46 @@
  */
 import type { FileInfo, FileType } from '../file-info.js'
 import { MONTH_PATTERN, monthNumber } from './months.js'
-import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc, serverYear } from './options.js'
+import {
+  type ListParseOptions,
+  parseSize,
+  resolveOptions,
+  serverTimeToUtc,
+  serverYear,
+  stripLineEnd,
+} from './options.js'
 
-/** A mode column: type char, nine permission chars, optional ACL (`+`), SELinux (`.`) or xattr (`@`) marker. */
+/**
+ * A mode column: type char and nine permission chars. The line pattern also allows one ACL (`+`),
+ * SELinux (`.`) or xattr (`@`) marker right after it, which is not part of `permissions`.
+ */
 const MODE = /^[-bcdlpsDnw?][-rwxsStTlL?]{9}$/
 
 // The `i` flag is for month names only; MODE re-checks the mode column case-sensitively.
+// Every quantified part starts where the previous one must end (whitespace vs. non-whitespace),
+// so a hostile line of spaces or digits costs linear time, not quadratic backtracking.
 const UNIX_LINE = new RegExp(
-  '^(\\S{10})[+.@]?' + // mode
-    '(?:\\s+.+?)??' + // links, owner, group: not kept; lazy so the first date match wins
-    '\\s+(\\d+)' + // size (for devices, the minor number after "major,")
-    `\\s+(${MONTH_PATTERN})\\s+(\\d{1,2})` + // month day
-    '\\s+(?:(\\d{1,2}):(\\d{2})(?::(\\d{2}))?|(\\d{4}))' + // time or year
-    ' ([\\s\\S]+)$', // exactly one space, then the name (which may hold any character)
+  '^(?<mode>\\S{10})[+.@]?' +
+    '(?:\\s+\\S+)*?' + // links, owner, group as whole tokens: not kept; lazy so the first date match wins
+    '\\s+(?<size>\\d+)' + // for devices, the minor number after "major,"
+    `\\s+(?<month>${MONTH_PATTERN})\\s+(?<day>\\d{1,2})` +
+    '\\s+(?:(?<hour>\\d{1,2}):(?<minute>\\d{2})(?::(?<second>\\d{2}))?|(?<year>\\d{4}))' +
+    ' (?<rest>[\\s\\S]+)$', // exactly one space, then the name (which may hold any character)
   'i',
 )
+
+/** The named groups of UNIX_LINE; the time ones are undefined when the line shows a year. */
+interface UnixFields {
+  mode: string
+  size: string
+  month: string
+  day: string
+  hour?: string
+  minute?: string
+  second?: string
+  year?: string
+  rest: string
+}
 
 /** A date without a year may be up to a day in the future (clock skew) before it counts as last year's. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000
@@ -42,21 +67,11 @@ export function looksLikeUnixLine(line: string): boolean {
  * are read in the server's offset (`options.timeZoneOffsetMinutes`) and returned in UTC.
  */
 export function parseUnixLine(line: string, options?: ListParseOptions): FileInfo | undefined {
-  const m = UNIX_LINE.exec(line.replace(/[\r\n]+$/, ''))
+  const m = UNIX_LINE.exec(stripLineEnd(line))
   if (m === null) return undefined
-  const [, mode, sizeText, monthText, dayText, hourText, minuteText, secondText, yearText, rest] =
-    m as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string | undefined,
-      string | undefined,
-      string | undefined,
-      string | undefined,
-      string,
-    ]
+  // Every group the pattern names is present; optional ones are undefined when they did not match.
+  const fields = m.groups as unknown as UnixFields
+  const { mode, rest } = fields
   if (!MODE.test(mode)) return undefined
 
   const type = unixType(mode[0]!)
@@ -74,9 +89,9 @@ export function parseUnixLine(line: string, options?: ListParseOptions): FileInf
   const info: FileInfo = { name, type }
   if (target !== undefined) info.target = target
   // Block and character devices show "major, minor" where the size would be.
-  const size = mode[0] === 'b' || mode[0] === 'c' ? undefined : parseSize(sizeText)
+  const size = mode[0] === 'b' || mode[0] === 'c' ? undefined : parseSize(fields.size)
   if (size !== undefined) info.size = size
-  const modified = unixDate(monthText, dayText, hourText, minuteText, secondText, yearText, options)
+  const modified = unixDate(fields, options)
   if (modified !== undefined) info.modified = modified
   info.permissions = mode
   return info
@@ -93,24 +108,16 @@ function unixType(char: string): FileType {
  * Turns the date columns into UTC. With a year the time is midnight; without one the year is
  * inferred, because `ls` and vsftpd drop it for recent files (vsftpd: within 182 days).
  */
-function unixDate(
-  monthText: string,
-  dayText: string,
-  hourText: string | undefined,
-  minuteText: string | undefined,
-  secondText: string | undefined,
-  yearText: string | undefined,
-  options: ListParseOptions | undefined,
-): Date | undefined {
-  const month = monthNumber(monthText)
+function unixDate(fields: UnixFields, options: ListParseOptions | undefined): Date | undefined {
+  const month = monthNumber(fields.month)
   if (month === undefined) return undefined
-  const day = Number(dayText)
+  const day = Number(fields.day)
   const { now, offset } = resolveOptions(options)
-  if (yearText !== undefined) return serverTimeToUtc(Number(yearText), month, day, 0, 0, 0, offset)
+  if (fields.year !== undefined) return serverTimeToUtc(Number(fields.year), month, day, 0, 0, 0, offset)
 
-  const hour = Number(hourText)
-  const minute = Number(minuteText)
-  const second = secondText === undefined ? 0 : Number(secondText)
+  const hour = Number(fields.hour)
+  const minute = Number(fields.minute)
+  const second = fields.second === undefined ? 0 : Number(fields.second)
   const year = serverYear(now, offset)
   const limit = now.getTime() + FUTURE_TOLERANCE_MS
   // The latest of next, this and last year that is not more than a day ahead. Next year only
