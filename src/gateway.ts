@@ -1,0 +1,121 @@
+/**
+ * Wires the layers into one running gateway: store, upstream pool, metadata cache, file service,
+ * authentication and the HTTP app; in local mode also the embedded FTP server. Kept apart from
+ * process concerns (signals, exit) so tests start and stop whole gateways in-process.
+ */
+import { mkdirSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { createAuth } from './auth/index.js'
+import { type GatewayConfig, withLocalUpstream } from './config.js'
+import { FtpFileService, MetadataCache, Upstream } from './files/index.js'
+import { createServer } from './http/app.js'
+import { LocalFtpServer } from './local-server/index.js'
+import { createStore } from './store/index.js'
+import type { Store } from './store/store.js'
+
+/** A running gateway (not yet listening). */
+export interface Gateway {
+  readonly config: GatewayConfig
+  readonly app: FastifyInstance
+  readonly upstream: Upstream
+  readonly store: Store
+  readonly files: FtpFileService
+  /** The embedded FTP server in local mode. */
+  readonly localServer: LocalFtpServer | undefined
+  /** Readiness turns false at once; in-flight requests get up to `graceMs`; then everything closes. */
+  close(graceMs?: number): Promise<void>
+  readonly draining: boolean
+}
+
+/** Builds a gateway from validated configuration. */
+export async function createGateway(initial: GatewayConfig, logger: Logger): Promise<Gateway> {
+  let config = initial
+  let localServer: LocalFtpServer | undefined
+  if (config.local) {
+    mkdirSync(config.local.dataDir, { recursive: true })
+    localServer = new LocalFtpServer({
+      host: '127.0.0.1',
+      port: 0,
+      root: config.local.dataDir,
+      users: { [config.local.user]: config.local.password },
+      logger: logger.child({ component: 'local-ftp' }),
+    })
+    const { port } = await localServer.listen()
+    config = withLocalUpstream(config, port)
+  }
+  const up = config.upstream
+  if (!up) throw new Error('No upstream configured')
+  if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
+
+  const store = createStore({ redisUrl: config.redisUrl, logger: logger.child({ component: 'store' }) })
+  const ftpLogger = logger.child({ component: 'ftp' })
+  const upstream = new Upstream({ ...up, store, logger: ftpLogger })
+  const cache = new MetadataCache({
+    store,
+    ttlMs: config.cacheTtlMs,
+    onWarning: (message, err) => logger.warn({ err: (err as Error)?.message }, message),
+  })
+  await cache.start()
+  const files = new FtpFileService({ upstream, cache, logger: ftpLogger })
+  const auth = createAuth({ config, store, files, logger: logger.child({ component: 'auth' }) })
+
+  let draining = false
+  let upstreamOk = false
+  let storeOk = false
+  // Probes run in the background so /readyz answers from memory, cheap enough every second.
+  const probe = async () => {
+    upstreamOk = await upstream.probe().then(
+      () => true,
+      () => false,
+    )
+    storeOk = await store.ping().then(
+      () => true,
+      () => false,
+    )
+  }
+  await probe()
+  const timer = setInterval(() => void probe(), 2000)
+  timer.unref()
+
+  const app = createServer(
+    {
+      config,
+      files,
+      auth: auth.authenticator,
+      sessions: auth.sessions,
+      readiness: async () => ({
+        ok: !draining && upstreamOk && storeOk,
+        checks: {
+          draining: draining ? 'yes' : 'no',
+          upstream: upstreamOk ? 'ok' : 'unreachable',
+          store: storeOk ? 'ok' : 'unreachable',
+        },
+      }),
+    },
+    { logger },
+  )
+
+  return {
+    config,
+    app,
+    upstream,
+    store,
+    files,
+    localServer,
+    get draining() {
+      return draining
+    },
+    async close(graceMs = config.shutdownGraceMs) {
+      if (draining) return
+      draining = true
+      clearInterval(timer)
+      const deadline = new Promise((r) => setTimeout(r, graceMs).unref())
+      await Promise.race([app.close(), deadline])
+      await upstream.drain(Math.max(0, graceMs))
+      await cache.stop()
+      await store.close().catch(() => undefined)
+      await localServer?.close()
+    },
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The Fastify application. `gatewayApp` is the app as a plugin (routes, error handling, OpenAPI),
+ * kept apart from process concerns; `createServer` builds the Fastify instance around it with the
+ * server options the gateway needs (request ids, proxy trust, timeouts, limits, log redaction).
+ * main.ts owns listening, signals and shutdown.
+ */
+import { randomUUID } from 'node:crypto'
+import fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+} from 'fastify'
+import type { Logger } from 'pino'
+import type { Authenticator, SessionApi } from '../auth/types.js'
+import type { GatewayConfig } from '../config.js'
+import type { FileService } from '../files/types.js'
+import { healthRoutes, type Readiness } from './health.js'
+import { registerOpenApi } from './openapi.js'
+import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
+import { apiRoutes } from './rest/index.js'
+import { ProblemSchema } from './rest/schemas.js'
+
+/** What the app runs on. */
+export interface AppDeps {
+  config: GatewayConfig
+  files: FileService
+  auth: Authenticator
+  /** The API session store; without it `/api/v1/sessions` is not mounted. */
+  sessions?: SessionApi | undefined
+  /** Readiness check for `/readyz`; without it the instance is always ready. */
+  readiness?: Readiness | undefined
+}
+
+/** Log paths pino must censor (also for a logger main.ts builds itself). */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'password',
+  '*.password',
+  '*.*.password',
+]
+
+/** JSON bodies (move/copy, sessions) are small; uploads are streams and not limited by this. */
+export const JSON_BODY_LIMIT = 1024 * 1024
+
+/** Long enough for a 4096-byte path with every byte percent-encoded, plus the prefix. */
+export const MAX_PARAM_LENGTH = 16_384
+
+// Incoming ids are echoed into logs and headers: only short, plain tokens are accepted.
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The request id: a safe incoming `X-Request-Id`, or a random UUID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : randomUUID()
+}
+
+/** The app as a plugin. It does not encapsulate: handlers and the `swagger()` decorator land on the parent. */
+export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+  installProblemHandlers(app)
+  app.addSchema(ProblemSchema)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  await registerOpenApi(app)
+  await app.register(healthRoutes, { readiness: deps.readiness })
+  await app.register(apiRoutes, {
+    prefix: '/api/v1',
+    files: deps.files,
+    auth: deps.auth,
+    sessions: deps.sessions,
+  })
+}
+// What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
+Object.assign(gatewayApp, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'ftp-gateway',
+})
+
+function isLoggerInstance(logger: unknown): logger is Logger {
+  return typeof logger === 'object' && logger !== null && typeof (logger as Logger).child === 'function'
+}
+
+/** Options of createServer. */
+export interface ServerOptions {
+  /** Fastify logger options (redaction is added), or a ready pino logger (build it with LOG_REDACT_PATHS). */
+  logger?: FastifyServerOptions['logger'] | Logger
+}
+
+/** Builds the Fastify instance with the gateway registered (not listening yet). */
+export function createServer(deps: AppDeps, options: ServerOptions = {}): FastifyInstance {
+  const logger = options.logger ?? false
+  const base: FastifyServerOptions = {
+    trustProxy: deps.config.trustProxy,
+    genReqId: (req) => requestIdFor(req.headers['x-request-id']),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Transfers last as long as they last; idle sockets are the FTP layer's timeouts' business.
+    requestTimeout: 0,
+    bodyLimit: JSON_BODY_LIMIT,
+    clientErrorHandler,
+    // Errors before routing (an undecodable URL) get problem+json like everything else.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      sendProblem(request, reply, error)
+    },
+    return503OnClosing: true,
+  }
+  let app: FastifyInstance
+  if (isLoggerInstance(logger)) {
+    app = fastify({ ...base, loggerInstance: logger as FastifyBaseLogger }) as unknown as FastifyInstance
+  } else {
+    const loggerOptions =
+      logger === false
+        ? false
+        : {
+            ...(typeof logger === 'object' ? logger : {}),
+            redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+          }
+    app = fastify({ ...base, logger: loggerOptions }) as unknown as FastifyInstance
+  }
+  app.register(gatewayApp, deps)
+  return app
+}

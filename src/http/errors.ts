@@ -1,0 +1,157 @@
+/**
+ * The HTTP error catalogue: every problem `code` the gateway can answer with, its status and title,
+ * in ONE table. File errors (files/errors.ts) and auth errors (auth/errors.ts) map here by code;
+ * the gateway's own request errors are `GW_ERR_*`. `classifyError` turns anything thrown into a
+ * problem description; problem.ts writes it out as `application/problem+json` (RFC 9457).
+ */
+import { isAuthError } from '../auth/types.js'
+import { FileError, type FileErrorCode } from '../files/errors.js'
+
+/** Errors the HTTP layer raises itself (request shape, routing, framework limits). */
+export type GatewayErrorCode =
+  | 'GW_ERR_BAD_JSON'
+  | 'GW_ERR_VALIDATION'
+  | 'GW_ERR_BAD_HEADER'
+  | 'GW_ERR_BAD_RANGE'
+  | 'GW_ERR_BAD_REQUEST'
+  | 'GW_ERR_NOT_FOUND'
+  | 'GW_ERR_METHOD'
+  | 'GW_ERR_REQUEST_TIMEOUT'
+  | 'GW_ERR_BODY_TOO_LARGE'
+  | 'GW_ERR_MEDIA_TYPE'
+  | 'GW_ERR_HEADERS_TOO_LARGE'
+  | 'GW_ERR_INTERNAL'
+
+type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
+
+/** Every `code` a problem response can carry. */
+export type ProblemCode = FileErrorCode | AuthCode | GatewayErrorCode
+
+/** Status and human title of one problem code. */
+export interface ProblemSpec {
+  status: number
+  title: string
+}
+
+/** The catalogue. The OpenAPI problem schema's `code` enum is built from its keys (tested). */
+export const PROBLEM_CATALOGUE = {
+  FILE_ERR_BAD_PATH: { status: 400, title: 'Invalid path' },
+  FILE_ERR_BAD_REQUEST: { status: 400, title: 'Invalid request for this file operation' },
+  FILE_ERR_UNAUTHORIZED: { status: 401, title: 'The upstream server refused the login' },
+  FILE_ERR_FORBIDDEN: { status: 403, title: 'Permission denied' },
+  FILE_ERR_NOT_FOUND: { status: 404, title: 'No such file or directory' },
+  FILE_ERR_CONFLICT: { status: 409, title: 'Conflicts with the current state of the target' },
+  FILE_ERR_EXISTS: { status: 412, title: 'The target already exists' },
+  FILE_ERR_PRECONDITION: { status: 412, title: 'Precondition failed' },
+  FILE_ERR_RANGE: { status: 416, title: 'Range not satisfiable' },
+  FILE_ERR_DIGEST_MISMATCH: { status: 400, title: 'The body does not match its digest' },
+  FILE_ERR_INCOMPLETE_BODY: { status: 400, title: 'The body is shorter than declared' },
+  FILE_ERR_NOT_EMPTY: { status: 409, title: 'Directory not empty' },
+  FILE_ERR_STORAGE_FULL: { status: 507, title: 'Insufficient storage' },
+  FILE_ERR_NOT_SUPPORTED: { status: 501, title: 'The upstream server does not support this operation' },
+  FILE_ERR_UNAVAILABLE: { status: 503, title: 'The upstream server is unavailable' },
+  FILE_ERR_UPSTREAM: { status: 502, title: 'The upstream server failed' },
+  FILE_ERR_TIMEOUT: { status: 504, title: 'The upstream server timed out' },
+  // Only logged in practice: the client that would read it has gone.
+  FILE_ERR_ABORTED: { status: 499, title: 'The client closed the request' },
+  AUTH_ERR_MISSING: { status: 401, title: 'Authentication required' },
+  AUTH_ERR_INVALID: { status: 401, title: 'Invalid credentials' },
+  AUTH_ERR_BAD_HEADER: { status: 400, title: 'Malformed Authorization header' },
+  AUTH_ERR_RATE_LIMITED: { status: 429, title: 'Too many failed logins' },
+  GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
+  GW_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
+  GW_ERR_BAD_HEADER: { status: 400, title: 'A request header is malformed' },
+  GW_ERR_BAD_RANGE: { status: 400, title: 'Malformed Range header' },
+  GW_ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  GW_ERR_NOT_FOUND: { status: 404, title: 'No such route' },
+  GW_ERR_METHOD: { status: 405, title: 'Method not allowed' },
+  GW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
+  GW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  GW_ERR_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  GW_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<ProblemCode, ProblemSpec>
+
+/** All problem codes, in catalogue order. */
+export const PROBLEM_CODES = Object.keys(PROBLEM_CATALOGUE) as ProblemCode[]
+
+/** The realm in every Basic challenge. */
+export const AUTH_CHALLENGE = 'Basic realm="ftp-gateway"'
+
+/** Default Retry-After (seconds) for a 503 whose cause gave none. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5
+
+/** An error raised by the HTTP layer itself; extra headers go out with the problem. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError'
+  readonly code: GatewayErrorCode
+  readonly headers: Record<string, string>
+
+  constructor(code: GatewayErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message)
+    this.code = code
+    this.headers = headers
+  }
+}
+
+/** What to answer for an error: the code, status, client-safe detail and extra headers. */
+export interface ProblemDescription {
+  code: ProblemCode
+  status: number
+  title: string
+  detail: string
+  headers: Record<string, string>
+}
+
+function describe(
+  code: ProblemCode,
+  message: string,
+  headers: Record<string, string> = {},
+): ProblemDescription {
+  const spec: ProblemSpec = PROBLEM_CATALOGUE[code]
+  // 5xx messages may carry upstream internals (server replies, addresses): never shown.
+  const detail = spec.status >= 500 || message === '' ? spec.title : message
+  if (spec.status === 401) headers['www-authenticate'] = AUTH_CHALLENGE
+  return { code, status: spec.status, title: spec.title, detail, headers }
+}
+
+// Fastify's own request errors (by `code`) that have a gateway code of their own.
+const FASTIFY_CODES: Record<string, GatewayErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_ERR_BAD_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_ERR_BAD_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_ERR_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_ERR_BAD_REQUEST',
+}
+
+/** Maps anything thrown while handling a request to the problem to answer with. */
+export function classifyError(err: unknown): ProblemDescription {
+  if (err instanceof FileError) {
+    const headers: Record<string, string> = {}
+    if (err.code === 'FILE_ERR_UNAVAILABLE') {
+      headers['retry-after'] = String(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)
+    }
+    if (err.code === 'FILE_ERR_RANGE' && err.size !== undefined)
+      headers['content-range'] = `bytes */${err.size}`
+    return describe(err.code, err.message, headers)
+  }
+  if (isAuthError(err)) {
+    const headers: Record<string, string> = {}
+    if (err.code === 'AUTH_ERR_RATE_LIMITED') headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
+    return describe(err.code, err.message, headers)
+  }
+  if (err instanceof GatewayError) return describe(err.code, err.message, { ...err.headers })
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; statusCode?: unknown; validation?: unknown }
+    if (e.validation !== undefined) return describe('GW_ERR_VALIDATION', e.message)
+    // The router could not decode the URL (`%ff`, `%zz`): a bad path like any other.
+    if (e.code === 'FST_ERR_BAD_URL')
+      return describe('FILE_ERR_BAD_PATH', 'The URL path is not valid percent-encoded UTF-8')
+    const mapped = typeof e.code === 'string' ? FASTIFY_CODES[e.code] : undefined
+    if (mapped !== undefined) return describe(mapped, e.message)
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return describe('GW_ERR_BAD_REQUEST', e.message)
+    }
+  }
+  return describe('GW_ERR_INTERNAL', '')
+}

@@ -1,0 +1,130 @@
+/**
+ * `/api/v1/dirs/*`: paged listings, mkdir, rmdir. A listing page is written out entry by entry
+ * (a stream, not one JSON.stringify of the page), so a 10,000-entry page is not held twice.
+ */
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { FileError } from '../../files/errors.js'
+import type { FileService, FileStat, ListPage } from '../../files/types.js'
+import { displayPath, encodePath, pathFromRawUrl } from '../paths.js'
+import { jsonContent } from './files.js'
+import { requestIdentity } from './identity.js'
+import { COMMON_PROBLEMS, Flag, flag, ListSchema, problems, SECURITY, StatSchema } from './schemas.js'
+import { toStatJson } from './stat.js'
+
+/** Route prefix segments of the dirs routes. */
+export const DIRS_PREFIX = ['api', 'v1', 'dirs'] as const
+
+/** Default and largest page size. */
+export const DEFAULT_LIMIT = 1000
+export const MAX_LIMIT = 10_000
+
+const ListQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_LIMIT,
+      description: `Entries per page (default ${DEFAULT_LIMIT})`,
+    }),
+  ),
+  // Opaque, but always printable ASCII: anything else is refused before the file service sees it.
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^[!-~]+$' })),
+})
+
+const TAGS = ['dirs']
+
+function entryJson(e: FileStat): string {
+  return JSON.stringify({
+    name: e.name,
+    type: e.type,
+    size: e.size ?? null,
+    modified: e.modified?.toISOString() ?? null,
+    etag: e.etag,
+  })
+}
+
+/** The JSON text of a listing page, one chunk per entry. */
+export function* listingChunks(page: ListPage, path: string): Generator<string> {
+  yield `{"path":${JSON.stringify(displayPath(path))},"entries":[`
+  for (let i = 0; i < page.entries.length; i++) {
+    yield (i === 0 ? '' : ',') + entryJson(page.entries[i]!)
+  }
+  yield `],"next":${JSON.stringify(page.next)}}`
+}
+
+function dirPath(request: FastifyRequest): string {
+  return pathFromRawUrl(request.raw.url ?? '', DIRS_PREFIX).path
+}
+
+/** The directory routes. */
+export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = async (app, { files }) => {
+  const listSchema = {
+    summary: 'List a directory (paged)',
+    tags: TAGS,
+    security: SECURITY,
+    querystring: ListQuery,
+    response: { 200: ListSchema, ...problems(...COMMON_PROBLEMS, 403, 404, 409) },
+  }
+  const list = async (
+    request: FastifyRequest<{ Querystring: { limit?: number; cursor?: string } }>,
+    reply: FastifyReply,
+  ) => {
+    const path = dirPath(request)
+    const { limit = DEFAULT_LIMIT, cursor } = request.query
+    const page = await files.list(
+      requestIdentity(request),
+      path,
+      cursor === undefined ? { limit } : { limit, cursor },
+    )
+    return reply.type('application/json; charset=utf-8').send(Readable.from(listingChunks(page, path)))
+  }
+  app.get('/dirs', { schema: { ...listSchema, summary: 'List the root directory (paged)' } }, list)
+  app.get('/dirs/*', { schema: listSchema }, list)
+
+  app.post(
+    '/dirs/*',
+    {
+      schema: {
+        summary: 'Create a directory',
+        tags: TAGS,
+        security: SECURITY,
+        querystring: Type.Object({ parents: Flag }),
+        response: {
+          201: { description: 'Created', ...jsonContent(StatSchema) },
+          ...problems(...COMMON_PROBLEMS, 403, 409, 412, 507),
+        },
+      },
+    },
+    async (request, reply) => {
+      const path = dirPath(request)
+      if (path === '') throw new FileError('FILE_ERR_EXISTS', 'The root directory always exists')
+      const stat = await files.mkdir(requestIdentity(request), path, { parents: flag(request.query.parents) })
+      reply.header('location', `/api/v1/dirs/${encodePath(path)}`)
+      return reply.code(201).send(toStatJson({ ...stat, path }))
+    },
+  )
+
+  app.delete(
+    '/dirs/*',
+    {
+      schema: {
+        summary: 'Remove a directory',
+        tags: TAGS,
+        security: SECURITY,
+        querystring: Type.Object({ recursive: Flag }),
+        response: {
+          204: { description: 'Removed', type: 'null' },
+          ...problems(...COMMON_PROBLEMS, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const path = dirPath(request)
+      if (path === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root directory cannot be removed')
+      await files.rmdir(requestIdentity(request), path, { recursive: flag(request.query.recursive) })
+      return reply.code(204).send(null)
+    },
+  )
+}

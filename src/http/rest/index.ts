@@ -1,0 +1,76 @@
+/**
+ * The REST API under `/api/v1`: the authenticated file routes, the session routes (which
+ * authenticate themselves), and 405 answers (with `Allow`) for known paths called with a method
+ * they do not take. Unknown paths are 404 GW_ERR_NOT_FOUND (the app's not-found handler).
+ */
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Authenticator, SessionApi } from '../../auth/types.js'
+import type { FileService } from '../../files/types.js'
+import { GatewayError } from '../errors.js'
+import { dirRoutes } from './dirs.js'
+import { fileRoutes } from './files.js'
+import { authenticateHook } from './identity.js'
+import { moveCopyRoutes } from './move-copy.js'
+import { sessionRoutes } from './sessions.js'
+import { statRoutes } from './stat.js'
+
+/** Options of the API plugin. */
+export interface ApiOptions {
+  files: FileService
+  auth: Authenticator
+  sessions?: SessionApi | undefined
+}
+
+const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
+
+// Methods each known path takes (HEAD comes with every GET).
+const ALLOWED: Record<string, readonly string[]> = {
+  '/files/*': ['GET', 'HEAD', 'PUT', 'DELETE'],
+  '/dirs': ['GET', 'HEAD'],
+  '/dirs/*': ['GET', 'HEAD', 'POST', 'DELETE'],
+  '/stat/*': ['GET', 'HEAD'],
+  '/move': ['POST'],
+  '/copy': ['POST'],
+}
+const SESSION_ALLOWED: Record<string, readonly string[]> = {
+  '/sessions': ['POST'],
+  '/sessions/current': ['GET', 'HEAD', 'DELETE'],
+}
+
+function methodNotAllowed(app: FastifyInstance, table: Record<string, readonly string[]>): void {
+  // Bodies of refused requests are never parsed (a PUT to /dirs/x must be 405, not 415).
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  for (const [url, allowed] of Object.entries(table)) {
+    const others = METHODS.filter((m) => !allowed.includes(m))
+    const allow = allowed.join(', ')
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async (request) => {
+        throw new GatewayError('GW_ERR_METHOD', `${request.method} is not allowed here; use ${allow}`, {
+          allow,
+        })
+      },
+    })
+  }
+}
+
+/** The `/api/v1` plugin (register with that prefix). */
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, auth, sessions }) => {
+  // TypeBox's compiler converts query and params but never coerces a JSON body ("1" is not true).
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  await app.register(async (authed) => {
+    authed.addHook('onRequest', authenticateHook(auth))
+    await authed.register(fileRoutes, { files })
+    await authed.register(dirRoutes, { files })
+    await authed.register(statRoutes, { files })
+    await authed.register(moveCopyRoutes, { files })
+  })
+  if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
+  await app.register(async (refused) =>
+    methodNotAllowed(refused, sessions === undefined ? ALLOWED : { ...ALLOWED, ...SESSION_ALLOWED }),
+  )
+}

@@ -1,0 +1,64 @@
+/**
+ * The process: reads the configuration, builds the logger and the gateway, listens, and shuts
+ * down gracefully on SIGTERM/SIGINT (readiness false at once, transfers finish within
+ * SHUTDOWN_GRACE_MS, FTP sessions QUIT, store closed, exit 0).
+ */
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { ConfigError, loadConfig } from './config.js'
+import { createGateway } from './gateway.js'
+
+/** Fields that may carry secrets; pino replaces them wherever they appear. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'password',
+  '*.password',
+  'body.password',
+  'config.upstream.url.password',
+]
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
+    process.exit(2)
+  }
+  const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } })
+  const gateway = await createGateway(config, logger)
+  const address = await gateway.app.listen({ host: config.host, port: config.port })
+  logger.info({ address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind }, 'ftp-gateway listening')
+  if (gateway.config.local) printLocalHelp(address, gateway.config.local)
+
+  closeWithGrace({ delay: config.shutdownGraceMs + 5000 }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down: draining')
+    await gateway.close(config.shutdownGraceMs)
+    logger.info('shutdown complete')
+  })
+}
+
+function printLocalHelp(address: string, local: { dataDir: string; user: string; password: string }): void {
+  const auth = `${local.user}:${local.password}`
+  const lines = [
+    '',
+    `ftp-gateway is running in local mode over ${local.dataDir} (user ${local.user}).`,
+    'Try:',
+    `  curl -u ${auth} -T README.md ${address}/api/v1/files/readme.md`,
+    `  curl -u ${auth} ${address}/api/v1/dirs/`,
+    `  curl -u ${auth} -r 0-99 ${address}/api/v1/files/readme.md`,
+    `  API docs:      ${address}/docs`,
+    `  Browser page:  ${address}/browse/`,
+    `  WebDAV drive:  ${address}/dav/`,
+    '',
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+}
+
+main().catch((err) => {
+  process.stderr.write(`ftp-gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`)
+  process.exit(1)
+})

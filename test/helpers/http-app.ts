@@ -1,0 +1,75 @@
+/**
+ * Builds the gateway's Fastify app over fakes for HTTP tests: the in-memory file service, a fake
+ * authenticator (Basic `alice:secret` or `Bearer good-token`), and a config with defaults.
+ */
+import type { FastifyInstance } from 'fastify'
+import { onTestFinished } from 'vitest'
+import { AuthError } from '../../src/auth/errors.js'
+import { type Authenticator, identityOf } from '../../src/auth/types.js'
+import type { GatewayConfig } from '../../src/config.js'
+import type { Identity } from '../../src/files/types.js'
+import { type AppDeps, createServer } from '../../src/http/app.js'
+import { FakeFileService } from './fake-file-service.js'
+
+/** `Authorization` value the fake authenticator accepts. */
+export const GOOD_AUTH = `Basic ${Buffer.from('alice:secret').toString('base64')}`
+/** A Bearer token the fake authenticator accepts. */
+export const GOOD_TOKEN = 'good-token'
+
+/** An Authenticator with one user and one token; records calls. */
+export class FakeAuthenticator implements Authenticator {
+  readonly calls: Array<{ authorization: string | undefined; clientAddress: string }> = []
+
+  async authenticate(authorization: string | undefined, clientAddress: string): Promise<Identity> {
+    this.calls.push({ authorization, clientAddress })
+    if (authorization === undefined) throw new AuthError('AUTH_ERR_MISSING', 'Authentication required')
+    if (authorization === GOOD_AUTH) return identityOf('alice', 'secret')
+    if (authorization === `Bearer ${GOOD_TOKEN}`) return identityOf('alice', 'secret')
+    if (authorization === 'Bearer limited') {
+      throw new AuthError('AUTH_ERR_RATE_LIMITED', 'Too many failures', { retryAfterSeconds: 30 })
+    }
+    if (!/^(Basic|Bearer) \S+$/.test(authorization)) throw new AuthError('AUTH_ERR_BAD_HEADER', 'Unparseable')
+    throw new AuthError('AUTH_ERR_INVALID', 'Invalid credentials')
+  }
+}
+
+/** A GatewayConfig for tests (only the fields the HTTP layer reads matter). */
+export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    local: undefined,
+    upstream: undefined,
+    serviceAccount: false,
+    redisUrl: undefined,
+    sessionKey: Buffer.alloc(32),
+    sessionTtlMs: 3_600_000,
+    cacheTtlMs: 5000,
+    trustProxy: false,
+    logLevel: 'silent',
+    htpasswdFile: undefined,
+    shutdownGraceMs: 1000,
+    loginFailLimit: 5,
+    loginFailWindowMs: 60_000,
+    ...overrides,
+  }
+}
+
+/** A built app with its fakes. */
+export interface TestApp {
+  app: FastifyInstance
+  files: FakeFileService
+  auth: FakeAuthenticator
+}
+
+/** Builds (and readies) an app; closed after the current test. */
+export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp> {
+  const files = deps.files instanceof FakeFileService ? deps.files : new FakeFileService()
+  const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
+  const app = createServer({ config: testConfig(), ...deps, files, auth })
+  onTestFinished(async () => {
+    await app.close()
+  })
+  await app.ready()
+  return { app, files, auth }
+}

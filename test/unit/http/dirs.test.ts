@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest'
+import { buildTestApp, GOOD_AUTH } from '../../helpers/http-app.js'
+
+const auth = { authorization: GOOD_AUTH }
+
+async function setup() {
+  const t = await buildTestApp()
+  t.files.putFile('d/b.txt', 'bb')
+  t.files.putFile('d/a.txt', 'a')
+  t.files.putFile('d/c.txt', 'ccc')
+  t.files.putDir('d/sub')
+  t.files.calls.length = 0
+  return t
+}
+
+const code = (body: string) => (JSON.parse(body) as { code: string }).code
+
+describe('GET /api/v1/dirs/*', () => {
+  it('lists a page with a cursor, then the rest', async () => {
+    const { app, files } = await setup()
+    const first = await app.inject({ url: '/api/v1/dirs/d?limit=2', headers: auth })
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8')
+    const page = first.json()
+    expect(page.path).toBe('/d')
+    expect(page.entries.map((e: { name: string }) => e.name)).toEqual(['a.txt', 'b.txt'])
+    expect(page.entries[0]).toMatchObject({
+      type: 'file',
+      size: 1,
+      modified: expect.stringMatching(/Z$/),
+      etag: expect.any(String),
+    })
+    expect(page.next).toEqual(expect.any(String))
+    const second = await app.inject({ url: `/api/v1/dirs/d?limit=2&cursor=${page.next}`, headers: auth })
+    expect(second.json()).toMatchObject({
+      entries: [{ name: 'c.txt' }, { name: 'sub', type: 'dir', size: null }],
+      next: null,
+    })
+    expect(files.callsOf('list').map((c) => c.args[0])).toEqual([
+      { limit: 2 },
+      { limit: 2, cursor: page.next },
+    ])
+  })
+
+  it('the root with and without a trailing slash; default limit 1000', async () => {
+    const { app, files } = await setup()
+    for (const url of ['/api/v1/dirs', '/api/v1/dirs/']) {
+      const r = await app.inject({ url, headers: auth })
+      expect(r.statusCode).toBe(200)
+      expect(r.json()).toMatchObject({ path: '/', entries: [{ name: 'd', type: 'dir' }], next: null })
+    }
+    expect(files.callsOf('list')[0]!.args[0]).toEqual({ limit: 1000 })
+  })
+
+  it('an empty directory is a valid JSON page', async () => {
+    const { app } = await setup()
+    const r = await app.inject({ url: '/api/v1/dirs/d/sub', headers: auth })
+    expect(r.json()).toEqual({ path: '/d/sub', entries: [], next: null })
+  })
+
+  it.each(['limit=0', 'limit=10001', 'limit=abc', 'limit=-1', 'cursor=', 'cursor=a%20b', 'cursor=%0a'])(
+    '%s → 400 GW_ERR_VALIDATION, no file call',
+    async (query) => {
+      const { app, files } = await setup()
+      const r = await app.inject({ url: `/api/v1/dirs/d?${query}`, headers: auth })
+      expect(r.statusCode).toBe(400)
+      expect(code(r.body)).toBe('GW_ERR_VALIDATION')
+      expect(files.calls).toHaveLength(0)
+    },
+  )
+
+  it('a cursor the service does not know → 400 FILE_ERR_BAD_REQUEST', async () => {
+    const { app } = await setup()
+    const r = await app.inject({ url: '/api/v1/dirs/d?cursor=bogus', headers: auth })
+    expect(r.statusCode).toBe(400)
+    expect(code(r.body)).toBe('FILE_ERR_BAD_REQUEST')
+  })
+
+  it('missing → 404; a file → 409', async () => {
+    const { app } = await setup()
+    expect((await app.inject({ url: '/api/v1/dirs/nope', headers: auth })).statusCode).toBe(404)
+    expect((await app.inject({ url: '/api/v1/dirs/d/a.txt', headers: auth })).statusCode).toBe(409)
+  })
+
+  it('a 10,000-entry page streams', async () => {
+    const { app, files } = await setup()
+    for (let i = 0; i < 10_000; i++) files.putFile(`big/f${String(i).padStart(5, '0')}`, '')
+    const r = await app.inject({ url: '/api/v1/dirs/big?limit=10000', headers: auth })
+    expect(r.statusCode).toBe(200)
+    expect(r.headers['transfer-encoding']).toBe('chunked')
+    expect(r.json().entries).toHaveLength(10_000)
+  })
+})
+
+describe('POST/DELETE /api/v1/dirs/*', () => {
+  it('mkdir 201 with Location; parents=1; exists → 412; missing parent → 409', async () => {
+    const { app, files } = await setup()
+    const r = await app.inject({ method: 'POST', url: '/api/v1/dirs/d/new', headers: auth })
+    expect(r.statusCode).toBe(201)
+    expect(r.headers.location).toBe('/api/v1/dirs/d/new')
+    expect(r.json()).toMatchObject({ path: '/d/new', type: 'dir' })
+    const deep = await app.inject({ method: 'POST', url: '/api/v1/dirs/x/y/z?parents=1', headers: auth })
+    expect(deep.statusCode).toBe(201)
+    expect(files.exists('x/y/z')).toBe(true)
+    expect((await app.inject({ method: 'POST', url: '/api/v1/dirs/d/new', headers: auth })).statusCode).toBe(
+      412,
+    )
+    expect((await app.inject({ method: 'POST', url: '/api/v1/dirs/q/r', headers: auth })).statusCode).toBe(
+      409,
+    )
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/dirs/q?parents=maybe', headers: auth })
+    expect(bad.statusCode).toBe(400)
+    expect(code(bad.body)).toBe('GW_ERR_VALIDATION')
+  })
+
+  it('rmdir 204; not empty → 409; recursive=1 removes everything; the root → 403', async () => {
+    const { app, files } = await setup()
+    const notEmpty = await app.inject({ method: 'DELETE', url: '/api/v1/dirs/d', headers: auth })
+    expect(notEmpty.statusCode).toBe(409)
+    expect(code(notEmpty.body)).toBe('FILE_ERR_NOT_EMPTY')
+    expect(
+      (await app.inject({ method: 'DELETE', url: '/api/v1/dirs/d/sub', headers: auth })).statusCode,
+    ).toBe(204)
+    expect(
+      (await app.inject({ method: 'DELETE', url: '/api/v1/dirs/d?recursive=1', headers: auth })).statusCode,
+    ).toBe(204)
+    expect(files.exists('d/a.txt')).toBe(false)
+    files.calls.length = 0
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/dirs/', headers: auth })).statusCode).toBe(403)
+    expect(files.calls).toHaveLength(0)
+  })
+})
+
+describe('GET /api/v1/stat/*', () => {
+  it('file, directory, root, missing', async () => {
+    const { app } = await setup()
+    const f = await app.inject({ url: '/api/v1/stat/d/b.txt', headers: auth })
+    expect(f.json()).toEqual({
+      path: '/d/b.txt',
+      name: 'b.txt',
+      type: 'file',
+      size: 2,
+      modified: expect.any(String),
+      etag: expect.any(String),
+    })
+    expect((await app.inject({ url: '/api/v1/stat/d', headers: auth })).json()).toMatchObject({
+      type: 'dir',
+      size: null,
+    })
+    expect((await app.inject({ url: '/api/v1/stat/', headers: auth })).json()).toMatchObject({
+      path: '/',
+      type: 'dir',
+    })
+    expect((await app.inject({ url: '/api/v1/stat/zz', headers: auth })).statusCode).toBe(404)
+  })
+})
+
+describe('POST /api/v1/move and /api/v1/copy', () => {
+  const post = (app: Awaited<ReturnType<typeof setup>>['app'], op: string, payload: unknown, headers = {}) =>
+    app.inject({
+      method: 'POST',
+      url: `/api/v1/${op}`,
+      headers: { ...auth, 'content-type': 'application/json', ...headers },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    })
+
+  it('move 201, then 412 without overwrite, 204 with it', async () => {
+    const { app, files } = await setup()
+    const r = await post(app, 'move', { from: '/d/a.txt', to: 'd/moved.txt' })
+    expect(r.statusCode).toBe(201)
+    expect(r.headers.location).toBe('/api/v1/files/d/moved.txt')
+    expect(r.json()).toEqual({ from: '/d/a.txt', to: '/d/moved.txt', replaced: false })
+    expect(files.exists('d/a.txt')).toBe(false)
+    const clash = await post(app, 'move', { from: 'd/b.txt', to: 'd/moved.txt' })
+    expect(clash.statusCode).toBe(412)
+    expect(code(clash.body)).toBe('FILE_ERR_EXISTS')
+    expect(
+      (await post(app, 'move', { from: 'd/b.txt', to: 'd/moved.txt', overwrite: true })).statusCode,
+    ).toBe(204)
+    expect(files.content('d/moved.txt')?.toString()).toBe('bb')
+  })
+
+  it('copy keeps the source; missing source → 404; into itself → 409', async () => {
+    const { app, files } = await setup()
+    expect((await post(app, 'copy', { from: 'd', to: 'e' })).statusCode).toBe(201)
+    expect(files.content('e/c.txt')?.toString()).toBe('ccc')
+    expect(files.exists('d/c.txt')).toBe(true)
+    expect((await post(app, 'copy', { from: 'nope', to: 'x' })).statusCode).toBe(404)
+    expect((await post(app, 'copy', { from: 'd', to: 'd/sub/d' })).statusCode).toBe(409)
+  })
+
+  it.each([
+    ['{"from": "a",', 'GW_ERR_BAD_JSON'],
+    ['', 'GW_ERR_BAD_JSON'],
+    [{ from: 'd/a.txt' }, 'GW_ERR_VALIDATION'],
+    [{ to: 'x' }, 'GW_ERR_VALIDATION'],
+    [{ from: 1, to: 'x' }, 'GW_ERR_VALIDATION'],
+    [{ from: 'd/a.txt', to: 'x', overwrite: 'yes' }, 'GW_ERR_VALIDATION'],
+    [{ from: 'd/a.txt', to: 'x', overwrite: 'true' }, 'GW_ERR_VALIDATION'],
+    [{ from: 'd/a.txt', to: 'x', extra: 1 }, 'GW_ERR_VALIDATION'],
+    [[], 'GW_ERR_VALIDATION'],
+    [{ from: 'd/a.txt', to: '../x' }, 'FILE_ERR_BAD_PATH'],
+    [{ from: 'd/a.txt', to: 'x\r\nDELE y' }, 'FILE_ERR_BAD_PATH'],
+    [{ from: 'd/a.txt', to: 'a\\b' }, 'FILE_ERR_BAD_PATH'],
+    [{ from: '/', to: 'x' }, 'FILE_ERR_BAD_PATH'],
+  ])('%j → 400 %s, no file call', async (payload, expected) => {
+    const { app, files } = await setup()
+    for (const op of ['move', 'copy']) {
+      const r = await post(app, op, payload)
+      expect(r.statusCode).toBe(400)
+      expect(r.headers['content-type']).toBe('application/problem+json; charset=utf-8')
+      expect(code(r.body)).toBe(expected)
+    }
+    expect(files.calls).toHaveLength(0)
+  })
+
+  it('a non-JSON body → 415 GW_ERR_MEDIA_TYPE', async () => {
+    const { app, files } = await setup()
+    const r = await post(app, 'move', 'from=a&to=b', { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(r.statusCode).toBe(415)
+    expect(code(r.body)).toBe('GW_ERR_MEDIA_TYPE')
+    expect(files.calls).toHaveLength(0)
+  })
+
+  it('a body over 1 MiB → 413', async () => {
+    const { app } = await setup()
+    const r = await post(app, 'move', JSON.stringify({ from: 'a', to: 'b', pad: 'x'.repeat(1_100_000) }))
+    expect(r.statusCode).toBe(413)
+    expect(code(r.body)).toBe('GW_ERR_BODY_TOO_LARGE')
+  })
+})

@@ -1,0 +1,132 @@
+/** The OpenAPI contract: the committed file is current, and real responses match what it declares. */
+import { readFile } from 'node:fs/promises'
+import { Ajv } from 'ajv'
+import { describe, expect, it } from 'vitest'
+import { PROBLEM_CODES } from '../../../src/http/errors.js'
+import { buildOpenApiDocument, openApiYaml } from '../../../src/http/openapi-document.js'
+import { buildTestApp, GOOD_AUTH } from '../../helpers/http-app.js'
+
+type Json = Record<string, unknown>
+type Operation = { responses: Record<string, { content?: Record<string, { schema: Json }> }> }
+
+async function documentOf() {
+  return (await buildOpenApiDocument()) as {
+    paths: Record<string, Record<string, Operation>>
+    components: { schemas: Record<string, Json> }
+  }
+}
+
+// Inlines `#/components/schemas/X` references so ajv sees plain schemas.
+function deref(schema: unknown, components: Record<string, Json>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => deref(s, components))
+  if (schema === null || typeof schema !== 'object') return schema
+  const ref = (schema as Json).$ref
+  if (typeof ref === 'string') return deref(components[ref.replace('#/components/schemas/', '')], components)
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([k]) => k !== '$id')
+      .map(([k, v]) => [k, deref(v, components)]),
+  )
+}
+
+describe('openapi/openapi.yaml', () => {
+  it('matches what the code generates', async () => {
+    const committed = await readFile(new URL('../../../openapi/openapi.yaml', import.meta.url), 'utf8').catch(
+      () => '',
+    )
+    const generated = openApiYaml(await documentOf())
+    expect(
+      committed === generated,
+      'openapi/openapi.yaml is stale: run `npx tsx scripts/generate-openapi.ts`',
+    ).toBe(true)
+  })
+
+  it('the problem schema lists every error code', async () => {
+    const doc = await documentOf()
+    const problem = doc.components.schemas.Problem as { properties: { code: { enum: string[] } } }
+    expect(problem.properties.code.enum.sort()).toEqual([...PROBLEM_CODES].sort())
+  })
+
+  it('declares the security schemes and the sessions routes', async () => {
+    const doc = (await documentOf()) as unknown as { components: { securitySchemes: Json } } & Awaited<
+      ReturnType<typeof documentOf>
+    >
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['basicAuth', 'bearerAuth'])
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/sessions', '/api/v1/sessions/current']),
+    )
+  })
+})
+
+describe('responses match the document', () => {
+  it('every documented operation exists', async () => {
+    const doc = await documentOf()
+    const { app } = await buildTestApp()
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (path.startsWith('/api/v1/sessions')) continue // mounted only with a SessionApi
+      for (const method of Object.keys(ops)) {
+        const url = path.replace('{path}', 'x')
+        const r = await app.inject({ method: method.toUpperCase() as 'GET', url })
+        expect(
+          [404, 405].includes(r.statusCode) && /GW_ERR_(NOT_FOUND|METHOD)/.test(r.body),
+          `${method} ${path}`,
+        ).toBe(false)
+      }
+    }
+  })
+
+  it('observed statuses and bodies are documented', async () => {
+    const doc = await documentOf()
+    const ajv = new Ajv({ strict: false, validateFormats: false })
+    const { app, files } = await buildTestApp()
+    files.putFile('d/f.txt', 'hello')
+    const auth = { authorization: GOOD_AUTH }
+    const json = { ...auth, 'content-type': 'application/json' }
+    const cases: Array<[string, string, string, Record<string, string>?, string?]> = [
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', auth],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', { ...auth, range: 'bytes=0-1' }],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', { ...auth, range: 'bytes=9-' }],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', { ...auth, range: 'bytes=x' }],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', { ...auth, 'if-none-match': '*' }],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt', { ...auth, 'if-match': '"x"' }],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/nope', auth],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d', auth],
+      ['GET', '/api/v1/files/{path}', '/api/v1/files/d/f.txt'],
+      ['PUT', '/api/v1/files/{path}', '/api/v1/files/d/g.txt', auth, 'x'],
+      ['PUT', '/api/v1/files/{path}', '/api/v1/files/d/g.txt', auth, 'y'],
+      ['PUT', '/api/v1/files/{path}', '/api/v1/files/d/g.txt', { ...auth, 'if-none-match': '*' }, 'y'],
+      ['DELETE', '/api/v1/files/{path}', '/api/v1/files/d/g.txt', auth],
+      ['GET', '/api/v1/dirs', '/api/v1/dirs', auth],
+      ['GET', '/api/v1/dirs/{path}', '/api/v1/dirs/d?limit=1', auth],
+      ['GET', '/api/v1/dirs/{path}', '/api/v1/dirs/d?limit=0', auth],
+      ['POST', '/api/v1/dirs/{path}', '/api/v1/dirs/e', auth],
+      ['POST', '/api/v1/dirs/{path}', '/api/v1/dirs/e', auth],
+      ['DELETE', '/api/v1/dirs/{path}', '/api/v1/dirs/d', auth],
+      ['DELETE', '/api/v1/dirs/{path}', '/api/v1/dirs/e', auth],
+      ['GET', '/api/v1/stat/{path}', '/api/v1/stat/d/f.txt', auth],
+      ['POST', '/api/v1/copy', '/api/v1/copy', json, '{"from":"d/f.txt","to":"d/c.txt"}'],
+      ['POST', '/api/v1/copy', '/api/v1/copy', json, '{"from":"d/f.txt","to":"d/c.txt"}'],
+      ['POST', '/api/v1/move', '/api/v1/move', json, '{"from":"d/c.txt","to":"d/f.txt","overwrite":true}'],
+      ['POST', '/api/v1/move', '/api/v1/move', json, '{"from":'],
+      ['POST', '/api/v1/move', '/api/v1/move', { ...auth, 'content-type': 'text/plain' }, 'x'],
+      ['GET', '/healthz', '/healthz'],
+      ['GET', '/readyz', '/readyz'],
+    ]
+    for (const [method, template, url, headers, payload] of cases) {
+      const r = await app.inject({ method: method as 'GET', url, headers: headers ?? {}, payload })
+      const op = doc.paths[template]?.[method.toLowerCase()]
+      const label = `${method} ${url} → ${r.statusCode}`
+      expect(op, label).toBeDefined()
+      const response = op!.responses[String(r.statusCode)]
+      expect(response, `${label} is not documented`).toBeDefined()
+      const type = String(r.headers['content-type'] ?? '').split(';')[0]!
+      if (r.body === '' || response!.content === undefined) continue
+      const content = response!.content[type] ?? response!.content['*/*']
+      expect(content, `${label}: ${type} not declared`).toBeDefined()
+      if (type.endsWith('json')) {
+        const validate = ajv.compile(deref(content!.schema, doc.components.schemas) as Json)
+        expect(validate(r.json()), `${label}: ${JSON.stringify(validate.errors)}`).toBe(true)
+      }
+    }
+  })
+})
