@@ -26,6 +26,9 @@ export interface ControlConnectionOptions {
   sessionId: number
 }
 
+/** Commands whose first reply may be preliminary (1xx): transfers and listings. */
+const PRELIMINARY_ALLOWED = new Set(['RETR', 'STOR', 'STOU', 'APPE', 'LIST', 'NLST', 'MLSD'])
+
 interface Waiter {
   resolve(reply: FtpReply): void
   reject(err: Error): void
@@ -143,10 +146,24 @@ export class ControlConnection {
     })
   }
 
-  /** Sends a command and reads its reply. */
+  /**
+   * Sends a command and reads its reply. Only transfer commands have preliminary (1xx) replies; any
+   * other command skips a stray 1xx, such as the 150 Pure-FTPd sends after an ABOR that would
+   * otherwise be taken as the answer to the next command.
+   */
   async request(verb: string, arg?: string, timeoutMs?: number | null): Promise<FtpReply> {
     this.send(verb, arg)
-    return this.read(timeoutMs)
+    let reply = await this.read(timeoutMs)
+    if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {
+      while (reply.code < 200) {
+        this.#opts.logger?.debug?.(
+          { session: this.#opts.sessionId, code: reply.code },
+          'stray preliminary reply skipped',
+        )
+        reply = await this.read(timeoutMs)
+      }
+    }
+    return reply
   }
 
   /** Upgrades the plain socket to TLS after `AUTH TLS` was accepted (RFC 4217 §4). */

@@ -130,6 +130,12 @@ export class RetrievalStream extends Readable {
     let restPending = false
     try {
       this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk))
+      // Watch the socket from the moment it connects: a server may send all data and close before
+      // it answers RETR at all (no 150), and a missed 'end' would hang the transfer.
+      this.#channel.socket.then(
+        (socket) => this.#watch(socket),
+        () => undefined,
+      )
       const offset = this.#opts.offset ?? 0
       // ProFTPD refuses at RETR (554) a RANG that runs past EOF, so use it only when the size is
       // known, which is also when #limit is set only for ranges inside the file.
@@ -148,7 +154,10 @@ export class RetrievalStream extends Readable {
       const reply = await control.request(this.#opts.verb, this.#opts.arg)
       restPending = false
       if (replyClass(reply.code) === 2) {
+        // Completion with no preliminary reply: the data may already have ended.
         this.#completion = reply
+        clearTimeout(this.#replyTimer)
+        this.#maybeFinish()
       } else if (replyClass(reply.code) !== 1) {
         throw errorFromReply(reply, this.#opts.verb)
       } else {
@@ -158,20 +167,25 @@ export class RetrievalStream extends Readable {
           (err) => this.destroy(err),
         )
       }
-      this.#socket = await this.#channel.socket
-      this.#socket.setTimeout(this.#host.timeoutMs, () => this.#onDataTimeout())
-      this.#socket.on('end', () => this.#onDataEnd())
-      this.#socket.on('close', () => this.#onDataEnd())
-      this.#socket.on('error', (err) =>
-        this.destroy(new FtpError('data', `Data connection: ${err.message}`, { cause: err })),
-      )
+      await this.#channel.socket
     } catch (err) {
       this.#channel?.destroy()
       this.#finished = true
+      clearTimeout(this.#replyTimer)
       await resynchronize(this.#host, this.#completionRead, restPending)
       this.#settle()
       throw err
     }
+  }
+
+  #watch(socket: net.Socket): void {
+    this.#socket = socket
+    socket.setTimeout(this.#host.timeoutMs, () => this.#onDataTimeout())
+    socket.on('end', () => this.#onDataEnd())
+    socket.on('close', () => this.#onDataEnd())
+    socket.on('error', (err) =>
+      this.destroy(new FtpError('data', `Data connection: ${err.message}`, { cause: err })),
+    )
   }
 
   override _read(): void {
@@ -222,11 +236,12 @@ export class RetrievalStream extends Readable {
   }
 
   #onDataTimeout(): void {
+    if (this.#finished) return
     this.destroy(new FtpError('timeout', `Data connection idle for ${this.#host.timeoutMs} ms`))
   }
 
   #onDataEnd(): void {
-    if (this.#dataEnded) return
+    if (this.#dataEnded || this.#finished) return
     this.#dataEnded = true
     // Close our half too: some servers send the completion reply only once both sides closed, and
     // sockets read through `onread` do not end themselves.
