@@ -39,7 +39,8 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       port: 0,
       root: config.local.dataDir,
       users: { [config.local.user]: config.local.password },
-      logger: logger.child({ component: 'local-ftp' }),
+      // Per-connection events of the embedded server (readiness probes every 2 s) are debug noise.
+      logger: localServerLogger(logger.child({ component: 'local-ftp' })),
     })
     const { port } = await localServer.listen()
     config = withLocalUpstream(config, port)
@@ -117,5 +118,12 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       await store.close().catch(() => undefined)
       await localServer?.close()
     },
+  }
+}
+
+function localServerLogger(log: Logger): { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void } {
+  return {
+    info: (obj, msg) => log.debug(obj, msg),
+    warn: (obj, msg) => log.warn(obj, msg),
   }
 }
