@@ -39,7 +39,12 @@ async function main(): Promise<void> {
     ftruncateSync(fd, bytes)
     closeSync(fd)
     chownSync(file, srv.uid, srv.gid)
-    const session = await FtpSession.connect({ host: srv.host, port: srv.port, user: srv.user, password: srv.password })
+    const session = await FtpSession.connect({
+      host: srv.host,
+      port: srv.port,
+      user: srv.user,
+      password: srv.password,
+    })
 
     const engineRun = async () => {
       const t0 = performance.now()
@@ -55,7 +60,14 @@ async function main(): Promise<void> {
     }
     const curlRun = async () => {
       const url = `ftp://${srv.user}:${srv.password}@${srv.host}:${srv.port}/bench.bin`
-      const { stdout } = await execFileP('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total} %{time_pretransfer}', url])
+      const { stdout } = await execFileP('curl', [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{size_download} %{time_total} %{time_pretransfer}',
+        url,
+      ])
       const [size, total, pre] = stdout.trim().split(' ').map(Number)
       if (size !== bytes) throw new Error(`curl read ${size} of ${bytes}`)
       // Leave out curl's connect and login so both sides measure the transfer itself.
@@ -68,11 +80,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       engine.push(await engineRun())
       curl.push(await curlRun())
-      console.log(`run ${i + 1}: engine ${gbps(bytes, engine[i]!).toFixed(2)} GB/s, curl ${gbps(bytes, curl[i]!).toFixed(2)} GB/s`)
+      console.log(
+        `run ${i + 1}: engine ${gbps(bytes, engine[i]!).toFixed(2)} GB/s, curl ${gbps(bytes, curl[i]!).toFixed(2)} GB/s`,
+      )
     }
     const e = gbps(bytes, median(engine))
     const c = gbps(bytes, median(curl))
-    console.log(`\n| ${sizeMiB} MiB RETR from vsftpd | median GB/s |\n|---|---|\n| engine | ${e.toFixed(2)} |\n| curl | ${c.toFixed(2)} |`)
+    console.log(
+      `\n| ${sizeMiB} MiB RETR from vsftpd | median GB/s |\n|---|---|\n| engine | ${e.toFixed(2)} |\n| curl | ${c.toFixed(2)} |`,
+    )
     console.log(`engine/curl ratio: ${(e / c).toFixed(2)}`)
     await session.close()
   } finally {

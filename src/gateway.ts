@@ -121,7 +121,10 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   }
 }
 
-function localServerLogger(log: Logger): { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void } {
+function localServerLogger(log: Logger): {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+} {
   return {
     info: (obj, msg) => log.debug(obj, msg),
     warn: (obj, msg) => log.warn(obj, msg),

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } })
   const gateway = await createGateway(config, logger)
   const address = await gateway.app.listen({ host: config.host, port: config.port })
-  logger.info({ address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind }, 'ftp-gateway listening')
+  logger.info(
+    { address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind },
+    'ftp-gateway listening',
+  )
   if (gateway.config.local) printLocalHelp(address, gateway.config.local)
 
   closeWithGrace({ delay: config.shutdownGraceMs + 5000 }, async ({ signal, err }) => {

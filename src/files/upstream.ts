@@ -1,4 +1,11 @@
-import { type DataMode, type FtpLogger, FtpSession, type FtpUrl, isFtpError, probeServer } from '../ftp/index.js'
+import {
+  type DataMode,
+  type FtpLogger,
+  FtpSession,
+  type FtpUrl,
+  isFtpError,
+  probeServer,
+} from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
 import { toServerPath } from './paths.js'

@@ -35,7 +35,14 @@ describe('loadConfig', () => {
     expect(c.host).toBe('0.0.0.0')
     expect(c.serviceAccount).toBe(true)
     expect(c.upstream).toMatchObject({
-      url: { host: 'ftp.example', port: 2121, secure: 'explicit', user: 'svc', password: 'p@ss', root: '/srv' },
+      url: {
+        host: 'ftp.example',
+        port: 2121,
+        secure: 'explicit',
+        user: 'svc',
+        password: 'p@ss',
+        root: '/srv',
+      },
       dataMode: 'auto',
       activePorts: [40000, 40100],
       poolMax: 3,
