@@ -85,6 +85,8 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       files,
       auth: auth.authenticator,
       sessions: auth.sessions,
+      store,
+      stats: () => ({ pool: upstream.pool.stats(), cache: { hits: cache.hits, misses: cache.misses } }),
       readiness: async () => ({
         ok: !draining && upstreamOk && storeOk,
         checks: {

@@ -15,6 +15,7 @@ import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
+import type { Store } from '../store/store.js'
 import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
@@ -30,6 +31,25 @@ export interface AppDeps {
   sessions?: SessionApi | undefined
   /** Readiness check for `/readyz`; without it the instance is always ready. */
   readiness?: Readiness | undefined
+  /** Shared state (WebDAV locks and dead properties, rate limits); MemoryStore when omitted. */
+  store?: Store | undefined
+  /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
+  stats?: (() => GatewayStats) | undefined
+}
+
+/** Counters from the layers below, read by the metrics endpoint at scrape time. */
+export interface GatewayStats {
+  pool: {
+    size: number
+    idle: number
+    busy: number
+    waiting: number
+    pending: number
+    created: number
+    evicted: number
+    failedCreates: number
+  }
+  cache: { hits: number; misses: number }
 }
 
 /** Log paths pino must censor (also for a logger main.ts builds itself). */
@@ -71,6 +91,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     auth: deps.auth,
     sessions: deps.sessions,
   })
+  // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {
