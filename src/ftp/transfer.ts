@@ -95,6 +95,8 @@ export class RetrievalStream extends Readable {
   #expected: number | undefined
   #usesRang = false
   #paused = false
+  #started = false
+  #earlyFailure: FtpError | undefined
   #finished = false
   #replyTimer: NodeJS.Timeout | undefined
   #settle!: () => void
@@ -168,6 +170,8 @@ export class RetrievalStream extends Readable {
         )
       }
       await this.#channel.socket
+      this.#started = true
+      if (this.#earlyFailure) this.destroy(this.#earlyFailure)
     } catch (err) {
       this.#channel?.destroy()
       this.#finished = true
@@ -184,8 +188,22 @@ export class RetrievalStream extends Readable {
     socket.on('end', () => this.#onDataEnd())
     socket.on('close', () => this.#onDataEnd())
     socket.on('error', (err) =>
-      this.destroy(new FtpError('data', `Data connection: ${err.message}`, { cause: err })),
+      this.#fail(new FtpError('data', `Data connection: ${err.message}`, { cause: err })),
     )
+  }
+
+  /**
+   * Fails the transfer. Until start() has its reply the control connection has a reader already,
+   * so the failure waits (a second reader would desynchronise it); after the stream finished, a
+   * late socket error (a server's RST after a 550 or after our own close) means nothing.
+   */
+  #fail(err: FtpError): void {
+    if (this.#finished || this.destroyed || this.readableEnded) return
+    if (!this.#started) {
+      this.#earlyFailure ??= err
+      return
+    }
+    this.destroy(err)
   }
 
   override _read(): void {
@@ -236,8 +254,7 @@ export class RetrievalStream extends Readable {
   }
 
   #onDataTimeout(): void {
-    if (this.#finished) return
-    this.destroy(new FtpError('timeout', `Data connection idle for ${this.#host.timeoutMs} ms`))
+    this.#fail(new FtpError('timeout', `Data connection idle for ${this.#host.timeoutMs} ms`))
   }
 
   #onDataEnd(): void {
