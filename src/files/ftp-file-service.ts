@@ -85,29 +85,35 @@ export class FtpFileService implements FileService {
     options: { range?: { start?: number; end?: number } } = {},
   ): Promise<ReadResult> {
     const rel = normalizeRelPath(raw)
-    const checkout = await this.#acquire(who)
-    try {
-      const s = checkout.resource
-      const stat = this.#cache.getStat(who.key, rel) ?? (await this.#statWith(who, s, rel))
-      if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
-      const size = stat.size ?? 0
-      const range = options.range ? resolveRange(options.range, size) : undefined
-      const body = await s
-        .download(this.#up.serverPath(s, rel), {
-          offset: range?.start,
-          length: range ? range.end - range.start + 1 : undefined,
-          expectedSize: stat.size,
-        })
-        .catch(async (err: unknown) => {
-          // The cached stat may be stale: the file went away since.
-          if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
-          throw err
-        })
-      body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
-      return { stat, range, body }
-    } catch (err) {
-      checkout.release({ error: err })
-      throw toFileError(err)
+    // Nothing has reached the client before the download starts, so a stale pooled session
+    // (idle-closed, vsftpd "500 OOPS") is retried once on a fresh one.
+    for (let attempt = 0; ; attempt++) {
+      const checkout = await this.#acquire(who)
+      try {
+        const s = checkout.resource
+        const stat = this.#cache.getStat(who.key, rel) ?? (await this.#statWith(who, s, rel))
+        if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+        const size = stat.size ?? 0
+        const range = options.range ? resolveRange(options.range, size) : undefined
+        const body = await s
+          .download(this.#up.serverPath(s, rel), {
+            offset: range?.start,
+            length: range ? range.end - range.start + 1 : undefined,
+            expectedSize: stat.size,
+          })
+          .catch(async (err: unknown) => {
+            // The cached stat may be stale: the file went away since.
+            if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
+            throw err
+          })
+        body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
+        return { stat, range, body }
+      } catch (err) {
+        const stale = isStaleSessionError(err)
+        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
+        if (attempt === 0 && stale) continue
+        throw toFileError(err)
+      }
     }
   }
 
@@ -288,8 +294,9 @@ export class FtpFileService implements FileService {
         checkout.release()
         return result
       } catch (err) {
-        checkout.release({ error: err, discard: !checkout.resource.usable })
-        if (attempt === 0 && options.retry !== false && isStaleSessionError(err)) continue
+        const stale = isStaleSessionError(err)
+        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
+        if (attempt === 0 && options.retry !== false && stale) continue
         throw toFileError(err)
       }
     }

@@ -44,7 +44,9 @@ export function kindOfReply(code: number): FtpErrorKind {
 /** An FtpError for a reply that answered `command` (already redacted) with an error or surprise. */
 export function errorFromReply(reply: FtpReply, command: string): FtpError {
   const firstLine = reply.text.split('\n')[0] ?? ''
-  return new FtpError(kindOfReply(reply.code), `${command}: ${reply.code} ${firstLine}`.slice(0, 300), {
+  // vsftpd's "500 OOPS: …" is a fatal error of its session process: the connection is as good as gone.
+  const kind = /^OOPS\b/.test(firstLine) ? 'connection' : kindOfReply(reply.code)
+  return new FtpError(kind, `${command}: ${reply.code} ${firstLine}`.slice(0, 300), {
     replyCode: reply.code,
   })
 }

@@ -131,7 +131,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** A random range of `count` consecutive free ports for passive data connections. */
-export async function freePortRange(count = 20): Promise<[number, number]> {
+export async function freePortRange(count = 100): Promise<[number, number]> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const lo = 20000 + randomInt(12000 - count) // below the ephemeral range (32768+)
     let ok = true
