@@ -3,7 +3,7 @@
  * keepalive NOOPs, a refused AUTH TLS (no fall back to clear text), certificate verification.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -166,5 +166,109 @@ describe('certificate verification', () => {
     const insecure = await connect({ secure: 'explicit', tlsInsecure: true })
     expect((await readAll(await insecure.download('/a file.txt'))).toString()).toBe('hello')
     await insecure.close()
+  })
+})
+
+describe('checklist edge cases', () => {
+  it('does not time out a reader that stalls longer than the inactivity timeout (backpressure is not death)', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 1)
+    const { server, connect } = await serve()
+    writeFileSync(path.join(roots.at(-1)!, 'big.bin'), big)
+    const s = await connect({ timeoutMs: 300 })
+    const stream = await s.download('/big.bin', { expectedSize: big.length })
+    let got = 0
+    const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve))
+    got += first.length
+    stream.pause()
+    await new Promise((r) => setTimeout(r, 1200))
+    for await (const c of stream) got += (c as Buffer).length
+    expect(got).toBe(big.length)
+    expect(s.usable).toBe(true)
+    expect(server.commands.filter((c) => c.verb === 'ABOR')).toHaveLength(0)
+    await s.close()
+  })
+
+  it('uses PASV when EPSV is refused, and remembers it', async () => {
+    const { server, connect } = await serve({ features: { epsv: false } })
+    const s = await connect()
+    for (let i = 0; i < 2; i++)
+      expect((await readAll(await s.download('/a file.txt'))).toString()).toBe('hello')
+    expect(server.commands.filter((c) => c.verb === 'EPSV')).toHaveLength(1)
+    expect(server.commands.filter((c) => c.verb === 'PASV')).toHaveLength(2)
+    await s.close()
+  })
+
+  it('reports an offset read as unsupported when the server has no REST, session intact', async () => {
+    const { connect } = await serve({ features: { rest: false } })
+    const s = await connect()
+    expect(
+      isFtpError(await s.download('/a file.txt', { offset: 2 }).catch((e: unknown) => e), 'unsupported'),
+    ).toBe(true)
+    expect((await readAll(await s.download('/a file.txt'))).toString()).toBe('hello')
+    await s.close()
+  })
+
+  it('notices a session the server closed while idle', async () => {
+    const { connect } = await serve({ idleTimeoutMs: 200 })
+    const s = await connect()
+    await new Promise((r) => setTimeout(r, 600))
+    expect(s.usable).toBe(false)
+    expect(isFtpError(await s.check().catch((e: unknown) => e))).toBe(true)
+  })
+
+  it('runs parallel TLS sessions, each resuming its own control session (vsftpd require_ssl_reuse)', async () => {
+    const srv = await startVsftpd({ tls: 'explicit' })
+    try {
+      writeFileSync(path.join(srv.root, 'p.bin'), Buffer.alloc(500_000, 9))
+      const sessions = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          FtpSession.connect({
+            host: srv.host,
+            port: srv.port,
+            user: srv.user,
+            password: srv.password,
+            secure: 'explicit',
+            tlsCa: readFileSync(srv.caFile!),
+          }),
+        ),
+      )
+      const sizes = await Promise.all(
+        sessions.map(async (s) => {
+          let total = 0
+          for (let i = 0; i < 5; i++)
+            total += (await readAll(await s.download('/p.bin', { expectedSize: 500_000 }))).length
+          return total
+        }),
+      )
+      expect(sizes).toEqual([2_500_000, 2_500_000, 2_500_000, 2_500_000])
+      await Promise.all(sessions.map((s) => s.close()))
+    } finally {
+      await srv.stop()
+    }
+  })
+
+  it('finds names with glob characters and a leading dash on vsftpd (LIST never gets a path)', async () => {
+    const srv = await startVsftpd()
+    try {
+      const names = ['-rf [a]*.txt', '{b}?.txt', '.hidden']
+      for (const n of names) {
+        writeFileSync(path.join(srv.root, n), n)
+        chownSync(path.join(srv.root, n), srv.uid, srv.gid)
+      }
+      const s = await FtpSession.connect({
+        host: srv.host,
+        port: srv.port,
+        user: srv.user,
+        password: srv.password,
+      })
+      expect((await s.list('/')).map((e) => e.name).sort()).toEqual([...names].sort())
+      for (const n of names) {
+        expect((await s.stat(`/${n}`)).size).toBe(Buffer.byteLength(n))
+        expect((await readAll(await s.download(`/${n}`))).toString()).toBe(n)
+      }
+      await s.close()
+    } finally {
+      await srv.stop()
+    }
   })
 })
