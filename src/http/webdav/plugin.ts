@@ -1,0 +1,197 @@
+/**
+ * The WebDAV drive at /dav: webdav-server mounted in Fastify. A route-level onRequest hook hijacks
+ * the reply (no Fastify parser touches the body), authenticates with the gateway's authenticator,
+ * evaluates the `If` header with our own code, takes one snapshot of the lock table, and hands the
+ * request to webdav-server, whose method table holds our handlers for everything but MKCOL and
+ * DELETE. Every handler is wrapped, so no request can take the process down.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { v2 } from 'webdav-server'
+import type { Authenticator } from '../../auth/types.js'
+import type { GatewayConfig } from '../../config.js'
+import type { FileService, RelPath } from '../../files/types.js'
+import { MemoryStore } from '../../store/memory-store.js'
+import type { Store } from '../../store/store.js'
+import { formatEtag } from '../rest/conditional.js'
+import {
+  DAV_PREFIX,
+  type DavServices,
+  type DavState,
+  davPath,
+  send,
+  sendError,
+  setDavState,
+  statusOf,
+} from './context.js'
+import { copy, move } from './copy-move.js'
+import { GatewayFileSystem } from './filesystem.js'
+import { getOrHead, put } from './get-put.js'
+import { evaluateIf, parseIfHeader } from './if-header.js'
+import { lock, unlock } from './lock-methods.js'
+import { covers, LockManager } from './locks.js'
+import { PropertyStore } from './properties.js'
+import { propfind } from './propfind.js'
+import { proppatch } from './proppatch.js'
+
+/** Options of the WebDAV plugin. */
+export interface WebdavOptions {
+  files: FileService
+  auth: Authenticator
+  store?: Store | undefined
+  config: GatewayConfig
+}
+
+type Handler = (svc: DavServices, req: IncomingMessage, res: ServerResponse) => Promise<void>
+
+const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK']
+const ALL_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', ...EXTRA_METHODS]
+const DAV_HEADERS = { dav: '1, 2', 'ms-author-via': 'DAV', allow: ALL_METHODS.join(', ') }
+/** Bodies webdav-server buffers whole (MKCOL, DELETE) have no business being large. */
+const BUFFERED_LIMIT = 64 * 1024
+
+const OURS: Record<string, Handler> = {
+  PROPFIND: propfind,
+  PROPPATCH: proppatch,
+  LOCK: lock,
+  UNLOCK: unlock,
+  COPY: copy,
+  MOVE: move,
+  GET: getOrHead,
+  HEAD: getOrHead,
+  PUT: put,
+}
+
+/** The WebDAV drive at /dav (and the OPTIONS probe Windows sends to the server root). */
+export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts) => {
+  // Without a shared store (unit tests), one MemoryStore keeps locks and properties together.
+  const store = opts.store ?? new MemoryStore()
+  const svc: DavServices = {
+    files: opts.files,
+    locks: new LockManager(store),
+    props: new PropertyStore(store),
+  }
+  const dav = createDavServer(app, svc)
+
+  for (const m of EXTRA_METHODS) {
+    if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true })
+  }
+  // Windows' Mini-Redirector probes the server root before it mounts anything.
+  app.options('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.headers(DAV_HEADERS).code(200).send(),
+  )
+
+  const onRequest = (request: FastifyRequest, reply: { hijack(): void; raw: ServerResponse }) => {
+    reply.hijack()
+    handle(request, reply.raw).catch((err: unknown) => {
+      app.log.error({ err }, 'WebDAV request failed outside its handler')
+      sendError(reply.raw, err)
+    })
+  }
+  const handle = async (request: FastifyRequest, res: ServerResponse) => {
+    const raw = request.raw
+    const method = raw.method ?? 'GET'
+    res.setHeader('x-request-id', request.id)
+    const { path, trailingSlash } = davPath(raw.url ?? '')
+    if (method === 'OPTIONS') return send(res, 200, undefined, DAV_HEADERS)
+    if (method === 'MKCOL' || method === 'DELETE') {
+      const length = Number(raw.headers['content-length'] ?? 0)
+      // webdav-server would allocate Content-Length bytes up front, and ignores a chunked body.
+      if (length > BUFFERED_LIMIT) return send(res, 413)
+      if (raw.headers['transfer-encoding'] !== undefined) return send(res, 415)
+    }
+    const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
+    const locks = await svc.locks.all()
+    const state: DavState = { who, path, trailingSlash, submitted: new Set(), locks }
+    const ifHeader = raw.headers.if
+    if (typeof ifHeader === 'string') {
+      const outcome = await evaluateIf(parseIfHeader(ifHeader), path, {
+        pathOf: (tag) => tagPath(tag),
+        etagOf: (p) =>
+          svc.files.stat(who, p).then(
+            (s) => formatEtag(s.etag),
+            () => undefined,
+          ),
+        tokenCovers: (token, p) => locks.some((l) => l.token === token && covers(l, p)),
+      })
+      if (!outcome.passed) return send(res, 412)
+      state.submitted = new Set(outcome.tokens)
+      // webdav-server's own If parser passes everything and crashes on resource tags: hide it.
+      delete raw.headers.if
+    }
+    setDavState(raw, state)
+    raw.url = raw.url?.slice(DAV_PREFIX.length) || '/'
+    dav.executeRequest(raw, res, DAV_PREFIX)
+  }
+
+  app.route({
+    method: ALL_METHODS,
+    url: DAV_PREFIX,
+    // WebDAV is its own protocol (RFC 4918), not part of the REST contract.
+    schema: { hide: true },
+    onRequest: (request, reply) => onRequest(request, reply),
+    handler: async () => undefined,
+  })
+  app.route({
+    method: ALL_METHODS,
+    url: `${DAV_PREFIX}/*`,
+    schema: { hide: true },
+    onRequest: (request, reply) => onRequest(request, reply),
+    handler: async () => undefined,
+  })
+}
+// Register in the parent's context (what fastify-plugin does): the added HTTP methods are global anyway.
+Object.assign(webdavPlugin, { [Symbol.for('skip-override')]: true })
+
+/** The drive path a resource tag in an If header names; undefined when it is not on this drive. */
+function tagPath(tag: string): RelPath | undefined {
+  try {
+    const pathname = new URL(tag, 'http://tag.invalid').pathname
+    if (pathname !== DAV_PREFIX && !pathname.startsWith(`${DAV_PREFIX}/`)) return undefined
+    return davPath(pathname).path
+  } catch {
+    return undefined
+  }
+}
+
+function createDavServer(app: FastifyInstance, svc: DavServices): v2.WebDAVServer {
+  const dav = new v2.WebDAVServer({
+    rootFileSystem: new GatewayFileSystem(svc),
+    requireAuthentification: true,
+    // The plugin has already authenticated; the library only needs a stable, non-admin user.
+    httpAuthentication: {
+      askForAuthentication: () => ({}),
+      getUser: (_ctx, callback) => {
+        callback(null as unknown as Error, { uid: 'dav', username: 'dav', isAdministrator: false })
+      },
+    },
+    strictMode: true,
+    respondWithPaths: true,
+    maxRequestDepth: 1,
+  })
+  dav.beforeRequest((ctx, next) => {
+    // The library sets permissive CORS headers and its own DAV header on every response.
+    for (const h of [
+      'Access-Control-Allow-Origin',
+      'Access-Control-Allow-Credentials',
+      'Access-Control-Expose-Headers',
+      'Server',
+    ])
+      ctx.response.removeHeader(h)
+    ctx.response.setHeader('DAV', DAV_HEADERS.dav)
+    next()
+  })
+  for (const [name, handler] of Object.entries(OURS)) {
+    dav.method(name, {
+      isValidFor: () => true,
+      chunked: (ctx, _input, _done) => {
+        // Our handlers answer the response themselves; the library's exit would end it twice.
+        handler(svc, ctx.request, ctx.response).catch((err: unknown) => {
+          if (statusOf(err).status >= 500) app.log.warn({ err }, 'WebDAV handler failed')
+          sendError(ctx.response, err)
+        })
+      },
+    })
+  }
+  return dav
+}

@@ -1,0 +1,88 @@
+/**
+ * Dead properties in the shared store. Each resource's properties are one JSON value keyed by path
+ * (`{ns}name` → the property element as standalone XML), so a Depth 1 PROPFIND fetches all children
+ * with one MGET; an index hash of paths that have properties lets a move or delete of a directory
+ * find its descendants without scanning keys.
+ */
+import { isWithin } from '../../files/paths.js'
+import type { RelPath } from '../../files/types.js'
+import type { Store } from '../../store/store.js'
+
+/** Property key → standalone XML of the property element. */
+export type PropertyBag = Record<string, string>
+
+const INDEX = 'dav:propindex'
+const key = (path: RelPath) => `dav:props:${path}`
+
+/** `{ns}name`, the key a property is stored and looked up by. */
+export function propKey(ns: string, name: string): string {
+  return `{${ns}}${name}`
+}
+
+/** Dead properties over a Store. */
+export class PropertyStore {
+  constructor(private readonly store: Store) {}
+
+  async get(path: RelPath): Promise<PropertyBag> {
+    const json = await this.store.get(key(path))
+    return json === null ? {} : (JSON.parse(json) as PropertyBag)
+  }
+
+  /** Properties of many resources in one round trip. */
+  async getMany(paths: RelPath[]): Promise<PropertyBag[]> {
+    if (paths.length === 0) return []
+    const values = await this.store.mget(paths.map(key))
+    return values.map((v) => (v === null ? {} : (JSON.parse(v) as PropertyBag)))
+  }
+
+  /** Replaces a resource's whole bag (PROPPATCH computes it all-or-nothing first). */
+  async put(path: RelPath, bag: PropertyBag): Promise<void> {
+    if (Object.keys(bag).length === 0) {
+      await this.store.del(key(path))
+      await this.store.hdel(INDEX, path)
+      return
+    }
+    await this.store.set(key(path), JSON.stringify(bag))
+    await this.store.hset(INDEX, path, '1')
+  }
+
+  /** Drops the properties of `path` and everything below it. */
+  async removeWithin(path: RelPath): Promise<void> {
+    const paths = await this.pathsWithin(path)
+    if (paths.length === 0) return
+    await this.store.del(...paths.map(key))
+    await this.store.hdel(INDEX, ...paths)
+  }
+
+  /** Copies (or moves) the properties of `from` and, unless depth is 0, its descendants to `to`. */
+  async transfer(
+    from: RelPath,
+    to: RelPath,
+    options: { move: boolean; depth: 0 | 'infinity' },
+  ): Promise<void> {
+    // Whatever the target had is replaced along with it.
+    await this.removeWithin(to)
+    const paths =
+      options.depth === 0
+        ? (await this.store.hget(INDEX, from)) === null
+          ? []
+          : [from]
+        : await this.pathsWithin(from)
+    if (paths.length === 0) return
+    const bags = await this.getMany(paths)
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i] as string
+      const target = to + p.slice(from.length)
+      await this.put(target, bags[i] as PropertyBag)
+    }
+    if (options.move) {
+      await this.store.del(...paths.map(key))
+      await this.store.hdel(INDEX, ...paths)
+    }
+  }
+
+  private async pathsWithin(path: RelPath): Promise<string[]> {
+    const index = await this.store.hgetall(INDEX)
+    return Object.keys(index).filter((p) => isWithin(p, path))
+  }
+}

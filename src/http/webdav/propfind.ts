@@ -1,0 +1,191 @@
+/**
+ * PROPFIND, replacing webdav-server's: one listing per Depth 1 request (children's live properties
+ * come from that listing, their dead properties from one MGET), a missing Depth means 1,
+ * `Depth: infinity` gets 403 with `propfind-finite-depth`, and a malformed body gets 400.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { FileError } from '../../files/errors.js'
+import { nameOf, parentOf } from '../../files/paths.js'
+import type { FileService, FileStat, Identity, RelPath } from '../../files/types.js'
+import { contentTypeFor } from '../mime.js'
+import { formatEtag } from '../rest/conditional.js'
+import { type DavServices, DavStatusError, davState, hrefOf, readBody, send, XML_HEAD } from './context.js'
+import { covers, type DavLock } from './locks.js'
+import { type PropertyBag, propKey } from './properties.js'
+import { child, elements, escapeXml, parseXml } from './xml.js'
+
+type Want =
+  | { kind: 'all' }
+  | { kind: 'names' }
+  | { kind: 'props'; names: Array<{ ns: string; name: string }> }
+
+const DAV = 'DAV:'
+const LIVE = [
+  'resourcetype',
+  'getcontentlength',
+  'getcontenttype',
+  'getetag',
+  'getlastmodified',
+  'creationdate',
+  'displayname',
+  'supportedlock',
+  'lockdiscovery',
+] as const
+
+/** The request's Depth for PROPFIND: missing is 1; infinity is refused as RFC 4918 §9.1 allows. */
+function depthOf(header: string | undefined): 0 | 1 {
+  const d = (header ?? '1').trim().toLowerCase()
+  if (d === '0') return 0
+  if (d === '1') return 1
+  if (d === 'infinity') {
+    throw new DavStatusError(
+      403,
+      'Depth: infinity is not supported',
+      `${XML_HEAD}<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>`,
+    )
+  }
+  throw new DavStatusError(400, 'Bad Depth header')
+}
+
+function parseWant(body: Buffer): Want {
+  if (body.length === 0 || body.toString('utf8').trim() === '') return { kind: 'all' }
+  const root = parseXml(body)
+  if (root.ns !== DAV || root.name !== 'propfind') throw new DavStatusError(400, 'Expected DAV:propfind')
+  if (child(root, DAV, 'propname')) return { kind: 'names' }
+  if (child(root, DAV, 'allprop')) return { kind: 'all' }
+  const prop = child(root, DAV, 'prop')
+  if (!prop) throw new DavStatusError(400, 'Expected prop, allprop or propname')
+  return { kind: 'props', names: elements(prop).map((e) => ({ ns: e.ns, name: e.name })) }
+}
+
+/** The `DAV:activelock` elements of locks (for lockdiscovery and LOCK responses). */
+export function activeLocksXml(locks: DavLock[], now = Date.now()): string {
+  return locks
+    .map((l) => {
+      const seconds = Math.max(0, Math.round((l.expiresAt - now) / 1000))
+      return (
+        `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${l.scope}/></D:lockscope>` +
+        `<D:depth>${l.depth === 0 ? '0' : 'infinity'}</D:depth>${l.owner}` +
+        `<D:timeout>Second-${seconds}</D:timeout><D:locktoken><D:href>${escapeXml(l.token)}</D:href></D:locktoken>` +
+        `<D:lockroot><D:href>${hrefOf(l.path, false)}</D:href></D:lockroot></D:activelock>`
+      )
+    })
+    .join('')
+}
+
+const SUPPORTED_LOCK =
+  '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>' +
+  '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>'
+
+/** A live property's value as XML content, undefined when the resource does not have it. */
+function liveValue(name: (typeof LIVE)[number], stat: FileStat, locks: DavLock[]): string | undefined {
+  const isDir = stat.type === 'dir'
+  switch (name) {
+    case 'resourcetype':
+      return isDir ? '<D:collection/>' : ''
+    case 'getcontentlength':
+      return isDir ? undefined : String(stat.size ?? 0)
+    case 'getcontenttype':
+      return isDir ? undefined : escapeXml(contentTypeFor(stat.name))
+    case 'getetag':
+      return isDir ? undefined : escapeXml(formatEtag(stat.etag))
+    case 'getlastmodified':
+      return stat.modified ? stat.modified.toUTCString() : undefined
+    case 'creationdate':
+      return stat.modified ? stat.modified.toISOString() : undefined
+    case 'displayname':
+      return escapeXml(stat.name)
+    case 'supportedlock':
+      return SUPPORTED_LOCK
+    case 'lockdiscovery':
+      return activeLocksXml(locks.filter((l) => covers(l, stat.path)))
+  }
+}
+
+/** One `DAV:response` for a resource. */
+export function responseXml(stat: FileStat, dead: PropertyBag, want: Want, locks: DavLock[]): string {
+  const found: string[] = []
+  const missing: string[] = []
+  const live = (n: (typeof LIVE)[number]) => liveValue(n, stat, locks)
+  if (want.kind === 'names') {
+    for (const n of LIVE) if (live(n) !== undefined) found.push(`<D:${n}/>`)
+    for (const k of Object.keys(dead)) found.push(emptyOf(k))
+  } else if (want.kind === 'all') {
+    for (const n of LIVE) {
+      const v = live(n)
+      if (v !== undefined) found.push(`<D:${n}>${v}</D:${n}>`)
+    }
+    found.push(...Object.values(dead))
+  } else {
+    for (const { ns, name } of want.names) {
+      const v =
+        ns === DAV && (LIVE as readonly string[]).includes(name)
+          ? live(name as (typeof LIVE)[number])
+          : undefined
+      const d = dead[propKey(ns, name)]
+      if (v !== undefined) found.push(`<D:${name}>${v}</D:${name}>`)
+      else if (d !== undefined) found.push(d)
+      else missing.push(emptyOf(propKey(ns, name)))
+    }
+  }
+  let out = `<D:response><D:href>${hrefOf(stat.path, stat.type === 'dir')}</D:href>`
+  if (found.length > 0 || missing.length === 0)
+    out += `<D:propstat><D:prop>${found.join('')}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`
+  if (missing.length > 0)
+    out += `<D:propstat><D:prop>${missing.join('')}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`
+  return `${out}</D:response>`
+}
+
+/** An empty element for a `{ns}name` key, in its own namespace. */
+export function emptyOf(key: string): string {
+  const close = key.indexOf('}')
+  const ns = key.slice(1, close)
+  const name = key.slice(close + 1)
+  if (ns === DAV) return `<D:${name}/>`
+  return `<${name} xmlns="${escapeXml(ns)}"/>`
+}
+
+/** Names macOS probes constantly; answered from the parent's listing. */
+export function isAppleProbe(path: RelPath): boolean {
+  const n = nameOf(path)
+  return n.startsWith('._') || n === '.DS_Store' || n === '.localized'
+}
+
+/**
+ * Stats a resource; for macOS probe names the parent's (cached) listing answers, so Finder's flood
+ * of `._*` lookups costs at most one listing per directory.
+ */
+export async function statForDav(files: FileService, who: Identity, path: RelPath): Promise<FileStat> {
+  if (path !== '' && isAppleProbe(path)) {
+    const entries = await listAll(files, who, parentOf(path)).catch(() => [])
+    const hit = entries.find((e) => e.path === path)
+    if (!hit) throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
+    return hit
+  }
+  return files.stat(who, path)
+}
+
+/** Every entry of a directory (the file service answers from one listing, cached). */
+export async function listAll(files: FileService, who: Identity, path: RelPath): Promise<FileStat[]> {
+  const out: FileStat[] = []
+  let cursor: string | undefined
+  do {
+    const page = await files.list(who, path, { limit: 10_000, ...(cursor ? { cursor } : {}) })
+    out.push(...page.entries)
+    cursor = page.next ?? undefined
+  } while (cursor)
+  return out
+}
+
+/** The PROPFIND handler. */
+export async function propfind(svc: DavServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const st = davState(req)
+  const depth = depthOf(req.headers.depth as string | undefined)
+  const want = parseWant(await readBody(req))
+  const stat = await statForDav(svc.files, st.who, st.path)
+  const stats = [stat]
+  if (stat.type === 'dir' && depth === 1) stats.push(...(await listAll(svc.files, st.who, st.path)))
+  const bags = await svc.props.getMany(stats.map((s) => s.path))
+  const parts = stats.map((s, i) => responseXml(s, bags[i] ?? {}, want, st.locks))
+  send(res, 207, `${XML_HEAD}<D:multistatus xmlns:D="DAV:">${parts.join('')}</D:multistatus>`)
+}
