@@ -21,6 +21,7 @@ import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
+import { webdavPlugin } from './webdav/plugin.js'
 
 /** What the app runs on. */
 export interface AppDeps {
@@ -92,6 +93,12 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     sessions: deps.sessions,
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
+  await app.register(webdavPlugin, {
+    files: deps.files,
+    auth: deps.auth,
+    store: deps.store,
+    config: deps.config,
+  })
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {
