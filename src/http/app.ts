@@ -16,6 +16,7 @@ import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
+import { browsePlugin } from './browse/index.js'
 import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
@@ -99,6 +100,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     store: deps.store,
     config: deps.config,
   })
+  await app.register(browsePlugin, { files: deps.files, auth: deps.auth, sessions: deps.sessions })
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {

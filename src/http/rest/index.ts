@@ -7,6 +7,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
 import type { FileService } from '../../files/types.js'
+import { cookieAuthHook } from '../browse/session-cookie.js'
 import { GatewayError } from '../errors.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
@@ -63,6 +64,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, au
   // TypeBox's compiler converts query and params but never coerces a JSON body ("1" is not true).
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   await app.register(async (authed) => {
+    // The browse page's session cookie becomes a Bearer header (unsafe methods need its CSRF header).
+    authed.addHook('onRequest', cookieAuthHook())
     authed.addHook('onRequest', authenticateHook(auth))
     await authed.register(fileRoutes, { files })
     await authed.register(dirRoutes, { files })

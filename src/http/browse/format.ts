@@ -1,0 +1,122 @@
+/**
+ * Pure helpers of the browse page: HTML escaping, URL building for paths, human sizes and dates,
+ * sorting, and the `next` check of the sign-in redirect. Kept free of Fastify so they are unit
+ * tested on their own; every string that reaches HTML goes through `escapeHtml` (text and
+ * attribute values alike), every path segment that reaches a URL through `encodeURIComponent`.
+ */
+import type { FileStat, RelPath } from '../../files/types.js'
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  // A backtick closes unquoted attribute values in old IE; escaping it costs nothing.
+  '`': '&#96;',
+}
+
+/** Escapes text for HTML element content and (double- or single-quoted) attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]!)
+}
+
+/** The URL form of a relative path: each segment percent-encoded, joined by '/'. */
+export function encodeSegments(path: RelPath): string {
+  return path === '' ? '' : path.split('/').map(encodeURIComponent).join('/')
+}
+
+/** The browse URL of a directory (always with a trailing slash, so it is canonical). */
+export function browseHref(dir: RelPath): string {
+  return dir === '' ? '/browse/' : `/browse/${encodeSegments(dir)}/`
+}
+
+/** The download URL of a file through the REST API. */
+export function downloadHref(file: RelPath): string {
+  return `/api/v1/files/${encodeSegments(file)}?download=1`
+}
+
+/** Joins a directory and a name into a relative path. */
+export function joinPath(dir: RelPath, name: string): RelPath {
+  return dir === '' ? name : `${dir}/${name}`
+}
+
+const UNITS = ['KB', 'MB', 'GB', 'TB', 'PB', 'EB']
+
+/**
+ * Bytes in human units (powers of 1024, shown with the short SI-looking names people expect):
+ * "0 B", "999 B", "1.0 KB", "12.3 MB", "512 GB". Three significant figures at most, so the column
+ * stays narrow; an unknown size (directories, servers that do not say) is an empty string.
+ */
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return ''
+  if (bytes < 1024) return `${bytes} B`
+  let value = bytes
+  let unit = -1
+  // Step up while the value would print as 1000 or more (after rounding), so "1024.0 KB" never shows.
+  while (unit < UNITS.length - 1 && (unit === -1 || value >= 999.95)) {
+    value /= 1024
+    unit++
+  }
+  const text = value < 9.995 ? value.toFixed(2) : value < 99.95 ? value.toFixed(1) : value.toFixed(0)
+  return `${text} ${UNITS[unit]}`
+}
+
+const pad = (n: number) => String(n).padStart(2, '0')
+
+/**
+ * A modification time as "YYYY-MM-DD HH:MM" in UTC. The server does not know the reader's time
+ * zone; the page's script rewrites it to local time from the `datetime` attribute, and UTC is the
+ * honest fallback without script. Unknown times are an empty string.
+ */
+export function formatDate(date: Date | undefined): string {
+  if (date === undefined || Number.isNaN(date.getTime())) return ''
+  return (
+    `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`
+  )
+}
+
+/** Columns the listing sorts by. */
+export type SortKey = 'name' | 'size' | 'modified'
+/** Sort direction. */
+export type SortOrder = 'asc' | 'desc'
+
+/** Parses `?sort=` and `?order=`, falling back to name ascending for anything unexpected. */
+export function parseSort(sort: unknown, order: unknown): { sort: SortKey; order: SortOrder } {
+  const key: SortKey = sort === 'size' || sort === 'modified' ? sort : 'name'
+  return { sort: key, order: order === 'desc' ? 'desc' : 'asc' }
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
+
+/**
+ * Sorts entries (a copy): directories always first, as file managers do, then by the key; ties
+ * (and missing sizes or dates, which sort as smallest) fall back to the name so the order is stable.
+ */
+export function sortEntries(entries: readonly FileStat[], sort: SortKey, order: SortOrder): FileStat[] {
+  const sign = order === 'desc' ? -1 : 1
+  const byName = (a: FileStat, b: FileStat) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : 1)
+  return [...entries].sort((a, b) => {
+    const dirA = a.type === 'dir' ? 0 : 1
+    const dirB = b.type === 'dir' ? 0 : 1
+    if (dirA !== dirB) return dirA - dirB
+    let c = 0
+    if (sort === 'size') c = (a.size ?? -1) - (b.size ?? -1)
+    else if (sort === 'modified') c = (a.modified?.getTime() ?? 0) - (b.modified?.getTime() ?? 0)
+    if (c === 0) c = byName(a, b)
+    return sign * c
+  })
+}
+
+/**
+ * The `next` of the sign-in form when it is safe to redirect to: a same-origin path under
+ * `/browse/`. Anything else (absolute URLs, `//host`, backslashes browsers treat as slashes,
+ * control characters) becomes `/browse/`, so the form is no open redirect.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 8192) return '/browse/'
+  if (!next.startsWith('/browse/')) return '/browse/'
+  if (/[\\\u0000-\u001f\u007f]/.test(next)) return '/browse/'
+  return next
+}

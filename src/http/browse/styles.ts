@@ -1,0 +1,156 @@
+/**
+ * The browse page's stylesheet and type icons, served as /_browse/static/browse.css. Icons are
+ * small SVGs inlined as data: URLs in the stylesheet (allowed by `img-src data:`), so the page
+ * needs no image requests and no inline styles. Under 600 px wide the size and date columns fold
+ * into a line under the name.
+ */
+
+// 20×20 outline icons, drawn for this page. `currentColor` cannot reach into a data: URL, so each
+// carries its colour.
+const ICONS: Record<string, string> = {
+  dir: '<path d="M2 5.5A1.5 1.5 0 0 1 3.5 4h4l2 2h7A1.5 1.5 0 0 1 18 7.5v7A1.5 1.5 0 0 1 16.5 16h-13A1.5 1.5 0 0 1 2 14.5z" fill="#f3c45a" stroke="#b8861b"/>',
+  file: '<path d="M5 2.5h6.5L16 7v10.5H5z" fill="#fff" stroke="#6b7280"/><path d="M11.5 2.5V7H16" fill="none" stroke="#6b7280"/>',
+  text: '<path d="M5 2.5h6.5L16 7v10.5H5z" fill="#fff" stroke="#4b6fa8"/><path d="M11.5 2.5V7H16M7.5 10h6M7.5 12.5h6M7.5 15h4" fill="none" stroke="#4b6fa8"/>',
+  image:
+    '<rect x="2.5" y="4" width="15" height="12" rx="1.5" fill="#eef6ee" stroke="#3f8f4f"/><circle cx="7" cy="8" r="1.5" fill="#3f8f4f"/><path d="M3 15l5-5 3 3 2-2 4 4" fill="none" stroke="#3f8f4f"/>',
+  archive:
+    '<rect x="3.5" y="3" width="13" height="14" rx="1.5" fill="#f6efe6" stroke="#8a5a2b"/><path d="M10 3v2m0 2v2m0 2v2" stroke="#8a5a2b"/>',
+  media:
+    '<rect x="2.5" y="4" width="15" height="12" rx="1.5" fill="#f3eefa" stroke="#6b46a8"/><path d="M8.5 7.5v5l4-2.5z" fill="#6b46a8"/>',
+  document:
+    '<path d="M5 2.5h6.5L16 7v10.5H5z" fill="#fdf0ef" stroke="#b3402f"/><path d="M11.5 2.5V7H16M7.5 11h6M7.5 13.5h6" fill="none" stroke="#b3402f"/>',
+  link: '<path d="M5 2.5h6.5L16 7v10.5H5z" fill="#fff" stroke="#6b7280"/><path d="M8 14l5-5m-3 0h3v3" fill="none" stroke="#0f62fe"/>',
+}
+
+function iconUrl(body: string): string {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20" stroke-width="1.2">${body}</svg>`
+  return `url("data:image/svg+xml,${encodeURIComponent(svg)}")`
+}
+
+/** The favicon (the folder icon). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20" stroke-width="1.2">${ICONS.dir}</svg>`
+
+const iconRules = Object.entries(ICONS)
+  .map(([kind, body]) => `.icon-${kind}::before{background-image:${iconUrl(body)}}`)
+  .join('\n')
+
+/** The stylesheet. */
+export const STYLESHEET = `:root {
+  color-scheme: light;
+  --fg: #1f2328; --muted: #59636e; --line: #d8dee4; --bg: #fff; --panel: #f6f8fa;
+  --accent: #0b57d0; --accent-fg: #fff; --danger: #b42318; --ok: #1a7f37; --focus: #ffbf47;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 16px; line-height: 1.45; color: var(--fg); background: var(--bg);
+}
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; box-shadow: 0 0 0 5px #1f2328; border-radius: 3px; }
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.skip { position: absolute; left: -9999px; top: 0; background: var(--bg); padding: .5rem 1rem; z-index: 10; }
+.skip:focus { left: .5rem; top: .5rem; }
+[hidden] { display: none !important; }
+
+.top { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem 1rem;
+  padding: .6rem 1.25rem; background: #24292f; color: #f6f8fa; }
+.top a, .top .brand { color: #fff; font-weight: 600; text-decoration: none; }
+.user { display: flex; align-items: center; gap: .75rem; font-size: .9rem; }
+.signout { margin: 0; }
+.signout button { background: transparent; color: #fff; border-color: #8c959f; }
+
+main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.25rem 3rem; }
+main:focus { outline: none; }
+h1 { font-size: 1.5rem; margin: .25rem 0 1rem; overflow-wrap: anywhere; }
+.crumbs { display: flex; flex-wrap: wrap; list-style: none; margin: 0; padding: 0; font-size: .95rem; }
+.crumbs li { overflow-wrap: anywhere; }
+.crumbs li + li::before { content: "/"; color: var(--muted); padding: 0 .4rem; }
+.crumbs [aria-current] { color: var(--muted); }
+
+button, .button { font: inherit; font-size: .95rem; display: inline-block; padding: .4rem .85rem; border: 1px solid #8c959f;
+  border-radius: 6px; background: var(--panel); color: var(--fg); cursor: pointer; text-decoration: none; line-height: 1.3; }
+button:hover, .button:hover { background: #eaeef2; }
+.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-fg); }
+.primary:hover { background: #0842a0; }
+.danger { color: var(--danger); }
+input { font: inherit; padding: .4rem .6rem; border: 1px solid #8c959f; border-radius: 6px; min-width: 0; }
+
+.actions { display: flex; flex-wrap: wrap; gap: .75rem 2rem; align-items: center; padding: .75rem 1rem;
+  margin-bottom: 1rem; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; }
+.upload { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; }
+.upload input:focus-visible + label { outline: 3px solid var(--focus); outline-offset: 2px; }
+.hint, .note { color: var(--muted); font-size: .9rem; }
+.mkdir { display: flex; align-items: center; gap: .5rem; flex-wrap: wrap; margin: 0; }
+.mkdir label { font-weight: 600; font-size: .95rem; }
+body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; background: #f0f6ff; }
+
+.messages:empty { display: none; }
+.message { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin: 0 0 .5rem;
+  padding: .6rem .9rem; border-radius: 6px; border: 1px solid; overflow-wrap: anywhere; }
+.message.info { background: #e9f7ee; border-color: #8fd1a5; }
+.message.error, .error { background: #fdecea; border-color: #f1a9a0; color: #7a1a10; }
+.error { padding: .6rem .9rem; border: 1px solid #f1a9a0; border-radius: 6px; overflow-wrap: anywhere; }
+.dismiss { font-size: .8rem; padding: .15rem .5rem; }
+
+.uploads { list-style: none; margin: 0 0 1rem; padding: 0; }
+.uploads:empty { display: none; }
+.upload-item { display: grid; grid-template-columns: minmax(0, 1fr) minmax(6rem, 14rem) 6rem; gap: .75rem; align-items: center;
+  padding: .35rem 0; border-bottom: 1px solid var(--line); font-size: .95rem; }
+.upload-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.upload-item progress { width: 100%; height: .9rem; accent-color: var(--accent); }
+.upload-item.done .upload-state { color: var(--ok); }
+.upload-item.failed .upload-state { color: var(--danger); }
+
+.listing { width: 100%; border-collapse: collapse; }
+.listing th { text-align: left; font-size: .9rem; border-bottom: 2px solid var(--line); padding: .4rem .5rem; white-space: nowrap; }
+.listing th a { color: var(--fg); text-decoration: none; }
+.listing th a:hover { text-decoration: underline; }
+.listing th[aria-sort] a { color: var(--accent); }
+.arrow { font-size: .7rem; margin-left: .3rem; }
+.listing td { padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
+.listing tbody tr:hover { background: #f6f8fa; }
+.col-name { width: 100%; overflow-wrap: anywhere; }
+.col-size { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.listing th.col-size { text-align: right; }
+.col-modified { white-space: nowrap; color: var(--muted); font-variant-numeric: tabular-nums; }
+.col-actions { white-space: nowrap; text-align: right; }
+.row-actions { display: inline-flex; gap: .4rem; }
+.row-actions button { font-size: .85rem; padding: .25rem .6rem; }
+.entry { display: inline-flex; align-items: flex-start; gap: .5rem; text-decoration: none; font-weight: 500; }
+.entry:hover { text-decoration: underline; }
+.entry::before { content: ""; flex: none; width: 20px; height: 20px; background: no-repeat center / 20px 20px; }
+.sort-bar { display: none; }
+.meta { display: none; }
+.empty { color: var(--muted); padding: 1rem .5rem; }
+.pager { display: flex; gap: .75rem; margin-top: 1rem; }
+
+.card { max-width: 26rem; margin: 2rem auto; padding: 1.5rem; border: 1px solid var(--line); border-radius: 10px; background: var(--bg); }
+.lead { color: var(--muted); margin-top: -.5rem; }
+.login { display: grid; gap: .4rem; }
+.login label { font-weight: 600; margin-top: .5rem; }
+.login button { margin-top: 1rem; padding: .6rem; }
+
+dialog { border: 1px solid var(--line); border-radius: 10px; padding: 1.25rem; max-width: min(28rem, calc(100vw - 2rem)); width: 100%; }
+dialog::backdrop { background: rgba(31, 35, 40, .45); }
+dialog h2 { margin: 0 0 .75rem; font-size: 1.2rem; }
+.dialog-form { display: grid; gap: .5rem; }
+.dialog-form p { overflow-wrap: anywhere; margin: 0; }
+.dialog-buttons { display: flex; justify-content: flex-end; gap: .5rem; margin-top: 1rem; }
+
+@media (max-width: 600px) {
+  main { padding: .75rem .75rem 2rem; }
+  .top { padding: .5rem .75rem; }
+  .listing .col-size, .listing .col-modified { display: none; }
+  /* The sort bar above replaces the header row, which would only hold "Name" here. */
+  .listing thead { display: none; }
+  .sort-bar { display: flex; gap: .75rem; font-size: .9rem; color: var(--muted); margin-bottom: .25rem; }
+  .sort-bar [aria-current] { font-weight: 700; }
+  .meta { display: block; color: var(--muted); font-size: .8rem; margin: .1rem 0 0 1.75rem; }
+  .listing td { padding: .5rem .25rem; }
+  .row-actions { flex-direction: column; }
+  .actions { gap: .75rem; }
+  .mkdir input { flex: 1; }
+  .upload-item { grid-template-columns: minmax(0, 1fr) 5rem; }
+  .upload-state { grid-column: 1 / -1; font-size: .85rem; }
+}
+${iconRules}
+`

@@ -1,0 +1,154 @@
+/** The browse page's pure helpers: escaping, URLs, sizes, dates, sorting, the sign-in `next`. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { FileStat } from '../../../src/files/types.js'
+import {
+  browseHref,
+  downloadHref,
+  encodeSegments,
+  escapeHtml,
+  formatDate,
+  formatSize,
+  parseSort,
+  safeNext,
+  sortEntries,
+} from '../../../src/http/browse/format.js'
+
+describe('escapeHtml', () => {
+  it('escapes markup and both quote kinds', () => {
+    expect(escapeHtml('<img src=x onerror=alert(1)>')).toBe('&lt;img src=x onerror=alert(1)&gt;')
+    expect(escapeHtml(`a"b'c&d\`e`)).toBe('a&quot;b&#39;c&amp;d&#96;e')
+    expect(escapeHtml('plain name.txt')).toBe('plain name.txt')
+  })
+
+  it('never leaves a character that could end text or a quoted attribute', () => {
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const out = escapeHtml(s)
+        expect(out).not.toMatch(/[<>"'`]/)
+        // Every '&' starts one of our entities, so nothing is double-decoded into markup.
+        expect(out.replace(/&(amp|lt|gt|quot|#39|#96);/g, '')).not.toContain('&')
+      }),
+    )
+  })
+})
+
+describe('URLs', () => {
+  it('encodes each path segment, keeping the separators', () => {
+    expect(encodeSegments('')).toBe('')
+    expect(encodeSegments('a b/c?d#e/<x>')).toBe('a%20b/c%3Fd%23e/%3Cx%3E')
+    expect(browseHref('')).toBe('/browse/')
+    expect(browseHref('docs/2024 report')).toBe('/browse/docs/2024%20report/')
+    expect(downloadHref('x/"q".txt')).toBe('/api/v1/files/x/%22q%22.txt?download=1')
+  })
+})
+
+describe('formatSize', () => {
+  it.each([
+    [undefined, ''],
+    [-1, ''],
+    [Number.NaN, ''],
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.00 KB'],
+    [1536, '1.50 KB'],
+    [10 * 1024, '10.0 KB'],
+    [300_000, '293 KB'],
+    [1024 * 1024 - 1, '1.00 MB'],
+    [3 * 1024 * 1024, '3.00 MB'],
+    [5.5 * 1024 ** 3, '5.50 GB'],
+    [2 * 1024 ** 4, '2.00 TB'],
+  ])('%s bytes → %j', (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text)
+  })
+
+  it('stays short: at most three digits before the unit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1024, max: Number.MAX_SAFE_INTEGER }), (n) => {
+        expect(formatSize(n)).toMatch(/^(\d\.\d\d|\d\d\.\d|\d{3}) [KMGTPE]B$/)
+      }),
+    )
+  })
+})
+
+describe('formatDate', () => {
+  it('writes UTC minutes and nothing for unknown times', () => {
+    expect(formatDate(new Date('2024-03-05T07:08:09Z'))).toBe('2024-03-05 07:08 UTC')
+    expect(formatDate(undefined)).toBe('')
+    expect(formatDate(new Date(Number.NaN))).toBe('')
+  })
+})
+
+describe('sorting', () => {
+  const entry = (name: string, type: FileStat['type'], size?: number, modified?: string): FileStat => ({
+    path: name,
+    name,
+    type,
+    size,
+    modified: modified === undefined ? undefined : new Date(modified),
+    etag: '"x"',
+  })
+  const entries = [
+    entry('b.txt', 'file', 10, '2024-01-02T00:00:00Z'),
+    entry('a10.txt', 'file', 300, '2024-01-01T00:00:00Z'),
+    entry('zdir', 'dir', undefined, '2023-01-01T00:00:00Z'),
+    entry('a2.txt', 'file', 10, '2024-01-03T00:00:00Z'),
+    entry('adir', 'dir'),
+  ]
+  const names = (list: FileStat[]) => list.map((e) => e.name)
+
+  it('puts folders first, then sorts by the key with the name breaking ties', () => {
+    expect(names(sortEntries(entries, 'name', 'asc'))).toEqual(['adir', 'zdir', 'a2.txt', 'a10.txt', 'b.txt'])
+    expect(names(sortEntries(entries, 'name', 'desc'))).toEqual([
+      'zdir',
+      'adir',
+      'b.txt',
+      'a10.txt',
+      'a2.txt',
+    ])
+    expect(names(sortEntries(entries, 'size', 'asc'))).toEqual(['adir', 'zdir', 'a2.txt', 'b.txt', 'a10.txt'])
+    expect(names(sortEntries(entries, 'size', 'desc'))).toEqual([
+      'zdir',
+      'adir',
+      'a10.txt',
+      'b.txt',
+      'a2.txt',
+    ])
+    expect(names(sortEntries(entries, 'modified', 'desc'))).toEqual([
+      'zdir',
+      'adir',
+      'a2.txt',
+      'b.txt',
+      'a10.txt',
+    ])
+  })
+
+  it('does not change its input, and reads only known sort parameters', () => {
+    const before = names(entries)
+    sortEntries(entries, 'size', 'desc')
+    expect(names(entries)).toEqual(before)
+    expect(parseSort('size', 'desc')).toEqual({ sort: 'size', order: 'desc' })
+    expect(parseSort('modified', 'up')).toEqual({ sort: 'modified', order: 'asc' })
+    expect(parseSort('__proto__', undefined)).toEqual({ sort: 'name', order: 'asc' })
+  })
+})
+
+describe('safeNext', () => {
+  it('keeps browse paths and replaces everything else', () => {
+    expect(safeNext('/browse/a%20b/?sort=size')).toBe('/browse/a%20b/?sort=size')
+    for (const bad of [
+      undefined,
+      42,
+      '',
+      'https://evil.example/browse/',
+      '//evil.example/browse/',
+      '/\\evil.example',
+      '/browse/\\\\evil',
+      '/browse/\r\nSet-Cookie: x=1',
+      '/api/v1/files/x',
+      'browse/',
+    ]) {
+      expect(safeNext(bad), String(bad)).toBe('/browse/')
+    }
+  })
+})
