@@ -90,7 +90,10 @@ async function main(): Promise<void> {
       `\n| ${sizeMiB} MiB RETR from vsftpd | median GB/s |\n|---|---|\n| engine | ${e.toFixed(2)} |\n| curl | ${c.toFixed(2)} |`,
     )
     console.log(`engine/curl ratio: ${(e / c).toFixed(2)}`)
-    if (short) console.log('(short form: a small file and one run keep this from rotting; the ratio is only meaningful at 1 GiB)')
+    if (short)
+      console.log(
+        '(short form: a small file and one run keep this from rotting; the ratio is only meaningful at 1 GiB)',
+      )
     await session.close()
   } finally {
     await srv.stop()
