@@ -41,6 +41,8 @@ export interface GatewayConfig {
   /** FTP_URL carried credentials: HTTP clients authenticate to the gateway (tokens or htpasswd). */
   serviceAccount: boolean
   redisUrl: string | undefined
+  /** REDIS_KEY_PREFIX: prefix of every Redis key and channel (default `ftpgw:`); lets deployments and tests share one Redis. */
+  redisKeyPrefix?: string | undefined
   /** 32-byte key derived from SESSION_SECRET (random per process when unset without Redis). */
   sessionKey: Buffer
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
@@ -55,7 +57,56 @@ export interface GatewayConfig {
   /** Failed logins allowed per client address and user within LOGIN_FAIL_WINDOW_MS. */
   loginFailLimit: number
   loginFailWindowMs: number
+  /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
+  redisSentinels?: Array<{ host: string; port: number }> | undefined
+  redisSentinelName?: string | undefined
+  /** REDIS_CLUSTER_NODES (`host:port,…`): seed nodes of a Redis Cluster. */
+  redisClusterNodes?: Array<{ host: string; port: number }> | undefined
+  /** READY_REQUIRES_STORE: /readyz fails while the store is unreachable (default: it keeps serving). */
+  readyRequiresStore?: boolean
+  /** RATE_LIMIT_MAX requests per client address per RATE_LIMIT_WINDOW_MS, held in the store; 0 disables. */
+  rateLimitMax?: number
+  rateLimitWindowMs?: number
 }
+
+/**
+ * Every environment variable loadConfig reads. Deployment manifests are checked against it (a
+ * misspelt name in a ConfigMap would otherwise be ignored silently).
+ */
+export const CONFIG_NAMES = [
+  'HOST',
+  'PORT',
+  'FTP_URL',
+  'FTP_DATA_MODE',
+  'FTP_ACTIVE_ADDRESS',
+  'FTP_ACTIVE_PORTS',
+  'FTP_TLS_CA_FILE',
+  'FTP_TLS_INSECURE',
+  'FTP_POOL_MAX',
+  'FTP_POOL_MAX_TOTAL',
+  'FTP_IDLE_TIMEOUT_MS',
+  'FTP_TIMEOUT_MS',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'READY_REQUIRES_STORE',
+  'SESSION_SECRET',
+  'SESSION_TTL_MS',
+  'CACHE_TTL_MS',
+  'TRUST_PROXY',
+  'LOG_LEVEL',
+  'GATEWAY_HTPASSWD',
+  'SHUTDOWN_GRACE_MS',
+  'LOGIN_FAIL_LIMIT',
+  'LOGIN_FAIL_WINDOW_MS',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WINDOW_MS',
+  'DATA_DIR',
+  'LOCAL_USER',
+  'LOCAL_PASSWORD',
+] as const
 
 /** Thrown by loadConfig with every problem found, one per line. */
 export class ConfigError extends Error {
@@ -148,8 +199,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const redisUrl = str('REDIS_URL')
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     problems.push('REDIS_URL must start with redis:// or rediss://')
+  const hostPorts = (name: string) => {
+    const raw = str(name)
+    if (raw === undefined) return undefined
+    const nodes = raw.split(',').map((item) => {
+      const m = /^\s*([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(item)
+      return m ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined
+    })
+    if (nodes.some((n) => n === undefined || n.port < 1 || n.port > 65535)) {
+      problems.push(`${name} must be a list such as host1:26379,host2:26379`)
+      return undefined
+    }
+    return nodes as Array<{ host: string; port: number }>
+  }
+  const redisSentinels = hostPorts('REDIS_SENTINELS')
+  const redisSentinelName = str('REDIS_SENTINEL_NAME') ?? (redisSentinels ? 'mymaster' : undefined)
+  const redisClusterNodes = hostPorts('REDIS_CLUSTER_NODES')
+  if ([redisUrl, redisSentinels, redisClusterNodes].filter((v) => v !== undefined).length > 1)
+    problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
+  // Any Redis topology means shared state: every instance must decrypt the same sessions.
+  const sharedStore =
+    redisUrl !== undefined || redisSentinels !== undefined || redisClusterNodes !== undefined
   const secret = str('SESSION_SECRET')
-  if (redisUrl !== undefined && secret === undefined) {
+  if (sharedStore && secret === undefined) {
     problems.push('SESSION_SECRET is required with REDIS_URL (every instance must decrypt the same sessions)')
   }
   if (secret !== undefined && secret.length < 16)
@@ -174,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstream,
     serviceAccount,
     redisUrl,
+    redisKeyPrefix: str('REDIS_KEY_PREFIX'),
     sessionKey,
     sessionTtlMs: int('SESSION_TTL_MS', 3_600_000, 1000),
     cacheTtlMs: int('CACHE_TTL_MS', 5000, 0),
@@ -183,6 +256,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
     loginFailLimit: int('LOGIN_FAIL_LIMIT', 10, 1),
     loginFailWindowMs: int('LOGIN_FAIL_WINDOW_MS', 300_000, 1000),
+    redisSentinels,
+    redisSentinelName,
+    redisClusterNodes,
+    readyRequiresStore: bool('READY_REQUIRES_STORE', false),
+    rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0),
+    rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)

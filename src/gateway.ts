@@ -9,10 +9,11 @@ import type { Logger } from 'pino'
 import { createAuth } from './auth/index.js'
 import { type GatewayConfig, withLocalUpstream } from './config.js'
 import { FtpFileService, MetadataCache, Upstream } from './files/index.js'
+import { isFtpError } from './ftp/index.js'
 import { createServer } from './http/app.js'
 import { LocalFtpServer } from './local-server/index.js'
-import { createStore } from './store/index.js'
 import type { Store } from './store/store.js'
+import { createGatewayStore } from './store-setup.js'
 
 /** A running gateway (not yet listening). */
 export interface Gateway {
@@ -49,7 +50,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   if (!up) throw new Error('No upstream configured')
   if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
 
-  const store = createStore({ redisUrl: config.redisUrl, logger: logger.child({ component: 'store' }) })
+  const store = createGatewayStore(config, logger.child({ component: 'store' }))
   const ftpLogger = logger.child({ component: 'ftp' })
   const upstream = new Upstream({ ...up, store, logger: ftpLogger })
   const cache = new MetadataCache({
@@ -66,10 +67,16 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   let storeOk = false
   // Probes run in the background so /readyz answers from memory, cheap enough every second.
   const probe = async () => {
-    upstreamOk = await upstream.probe().then(
-      () => true,
-      () => false,
-    )
+    // Live pooled sessions prove the upstream answers; probing then would cost a connection
+    // outside the pool's budget, refused exactly when the server is full and the pool busiest.
+    const pool = upstream.pool.stats()
+    upstreamOk =
+      pool.idle + pool.busy > 0 ||
+      (await upstream.probe().then(
+        () => true,
+        // A 421 greeting ("too many users") still means the server is up.
+        (err: unknown) => isFtpError(err, 'transient'),
+      ))
     storeOk = await store.ping().then(
       () => true,
       () => false,
@@ -88,7 +95,8 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       store,
       stats: () => ({ pool: upstream.pool.stats(), cache: { hits: cache.hits, misses: cache.misses } }),
       readiness: async () => ({
-        ok: !draining && upstreamOk && storeOk,
+        // A store outage leaves Basic-auth transfers working, so it fails readiness only on request.
+        ok: !draining && upstreamOk && (storeOk || config.readyRequiresStore !== true),
         checks: {
           draining: draining ? 'yes' : 'no',
           upstream: upstreamOk ? 'ok' : 'unreachable',
@@ -114,7 +122,12 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       draining = true
       clearInterval(timer)
       const deadline = new Promise((r) => setTimeout(r, graceMs).unref())
-      await Promise.race([app.close(), deadline])
+      const closed = app.close()
+      // A keep-alive connection (a load balancer's pool) whose last response has gone would hold
+      // close() for keepAliveTimeout: closing idle ones as requests end lets the drain finish early.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
+      await Promise.race([closed, deadline])
+      clearInterval(sweep)
       await upstream.drain(Math.max(0, graceMs))
       await cache.stop()
       await store.close().catch(() => undefined)

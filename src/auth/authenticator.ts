@@ -10,6 +10,7 @@
 import type { GatewayConfig } from '../config.js'
 import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
+import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError } from './errors.js'
@@ -100,12 +101,18 @@ export function createAuth(deps: AuthDeps): Auth {
       if (err instanceof AuthError) {
         logger?.warn({ user: user.slice(0, MAX_LOGGED_USER), address, via }, 'login rate-limited')
       }
-      throw err
+      if (!isStoreError(err)) throw err
+      // The store is down: the counts cannot be read. Failing open keeps Basic auth working (it needs
+      // nothing else from the store, like the pool's budget); the upstream still checks the password.
+      logger?.warn({ address, via, err: err.message }, 'login rate limit not enforced: store unavailable')
+      failures = 0
     }
+    // Counting is best effort for the same reason: a store outage must not turn a login into a 500.
+    const countFailure = () => limiter.failed(address, user).catch(ignoreStoreError)
     let identity: Identity
     if (mode === 'service') {
       if (!htpasswd || !(await htpasswd.verify(user, password))) {
-        await limiter.failed(address, user)
+        await countFailure()
         throw refuse(user, address, via)
       }
       identity = serviceIdentity()
@@ -116,11 +123,11 @@ export function createAuth(deps: AuthDeps): Auth {
       } catch (err) {
         // Only a refused login is the client's fault; an unreachable upstream must stay a 5xx.
         if (!isFileError(err, 'FILE_ERR_UNAUTHORIZED')) throw err
-        await limiter.failed(address, user)
+        await countFailure()
         throw refuse(user, address, via)
       }
     }
-    await limiter.succeeded(address, user, failures)
+    await limiter.succeeded(address, user, failures).catch(ignoreStoreError)
     return identity
   }
 
@@ -154,4 +161,9 @@ export function createAuth(deps: AuthDeps): Auth {
   }
 
   return { authenticator, sessions }
+}
+
+/** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */
+function ignoreStoreError(err: unknown): void {
+  if (!isStoreError(err)) throw err
 }

@@ -1,4 +1,7 @@
 /** The file layer: the one set of file operations both HTTP faces use. */
+
+// FTP command timings, for metrics: http/ reads them here rather than from the engine it must not speak to.
+export { type FtpCommandEvent, onFtpCommand } from '../ftp/index.js'
 export { FileError, type FileErrorCode, isFileError } from './errors.js'
 export { FtpFileService, resolveRange } from './ftp-file-service.js'
 export { INVALIDATION_CHANNEL, MetadataCache } from './metadata-cache.js'

@@ -2,6 +2,7 @@ import net from 'node:net'
 import { StringDecoder } from 'node:string_decoder'
 import tls from 'node:tls'
 import { type ControlEncoding, encodeCommand, redactCommand } from './command.js'
+import { startCommandTimer } from './diagnostics.js'
 import { FtpError } from './errors.js'
 import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
@@ -152,6 +153,23 @@ export class ControlConnection {
    * otherwise be taken as the answer to the next command.
    */
   async request(verb: string, arg?: string, timeoutMs?: number | null): Promise<FtpReply> {
+    // Timing for /metrics goes out on a diagnostics channel; the engine knows nothing of Prometheus.
+    const timer = startCommandTimer(verb, this.#opts.sessionId)
+    try {
+      const reply = await this.#exchange(verb, arg, timeoutMs)
+      timer?.done(reply.code)
+      return reply
+    } catch (err) {
+      timer?.done(0)
+      throw err
+    }
+  }
+
+  async #exchange(
+    verb: string,
+    arg: string | undefined,
+    timeoutMs: number | undefined | null,
+  ): Promise<FtpReply> {
     this.send(verb, arg)
     let reply = await this.read(timeoutMs)
     if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {

@@ -1,6 +1,7 @@
 /** Public API of the FTP engine: everything above src/ftp imports from here only. */
 export { assertSafeArgument, type ControlEncoding } from './command.js'
 export type { TlsMode } from './control-connection.js'
+export { FTP_COMMAND_CHANNEL, type FtpCommandEvent, onFtpCommand } from './diagnostics.js'
 export { FtpError, FtpErrorCodes, type FtpErrorKind, isFtpError } from './errors.js'
 export type { FtpFeatures } from './features.js'
 export type { FileInfo, FileType } from './file-info.js'

@@ -20,6 +20,7 @@ import { browsePlugin } from './browse/index.js'
 import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
+import { productionFace } from './production.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { webdavPlugin } from './webdav/plugin.js'
@@ -85,6 +86,8 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
+  await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
   await registerOpenApi(app)
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(apiRoutes, {

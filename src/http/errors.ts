@@ -6,6 +6,7 @@
  */
 import { isAuthError } from '../auth/types.js'
 import { FileError, type FileErrorCode } from '../files/errors.js'
+import { isStoreError } from '../store/errors.js'
 
 /** Errors the HTTP layer raises itself (request shape, routing, framework limits). */
 export type GatewayErrorCode =
@@ -20,6 +21,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_BODY_TOO_LARGE'
   | 'GW_ERR_MEDIA_TYPE'
   | 'GW_ERR_HEADERS_TOO_LARGE'
+  | 'GW_ERR_UNAVAILABLE'
+  | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_INTERNAL'
 
 type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
@@ -69,6 +72,9 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
   GW_ERR_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   GW_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  // The shared store (Redis) cannot be reached: tokens, locks and the like wait until it is back.
+  GW_ERR_UNAVAILABLE: { status: 503, title: 'The shared state store is unavailable' },
+  GW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests from this client' },
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<ProblemCode, ProblemSpec>
 
@@ -141,6 +147,10 @@ export function classifyError(err: unknown): ProblemDescription {
     return describe(err.code, err.message, headers)
   }
   if (err instanceof GatewayError) return describe(err.code, err.message, { ...err.headers })
+  // A store outage is temporary and not the client's fault: 503 with Retry-After, not a 500.
+  if (isStoreError(err, 'STORE_ERR_UNAVAILABLE')) {
+    return describe('GW_ERR_UNAVAILABLE', '', { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) })
+  }
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; statusCode?: unknown; validation?: unknown }
     if (e.validation !== undefined) return describe('GW_ERR_VALIDATION', e.message)

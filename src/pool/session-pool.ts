@@ -45,6 +45,9 @@ export class SessionPool<R extends PooledResource> {
   private readonly createAbort = new AbortController()
   private readonly sweepTimer: NodeJS.Timeout
   private budgetRetryTimer: NodeJS.Timeout | undefined
+  private readonly wantedChannel: string
+  private unsubscribeWanted: (() => Promise<void>) | undefined
+  private lastWantedAt = 0
   private serial = 0
   private waiting = 0
   private created = 0
@@ -75,6 +78,34 @@ export class SessionPool<R extends PooledResource> {
     )
     this.sweepTimer = setInterval(() => this.sweep(), every)
     this.sweepTimer.unref()
+    // Budget held by idle sessions on another instance is invisible here: instances that wait for
+    // budget say so, and the others give back their least recently used idle session.
+    this.wantedChannel = `pool:wanted:${options.upstreamId}`
+    options.store
+      .subscribe(this.wantedChannel, (from) => this.budgetWanted(from))
+      .then(
+        (unsubscribe) => {
+          if (this.closed) void unsubscribe().catch(() => undefined)
+          else this.unsubscribeWanted = unsubscribe
+        },
+        (err: unknown) => this.warn('pool: budget-wanted subscription failed', err),
+      )
+  }
+
+  /** Another instance waits for cluster budget: close one idle session here, if there is one. */
+  private budgetWanted(from: string): void {
+    if (from === this.opts.instanceId || this.closed) return
+    const victim = leastRecentIdle(this.keys, '')
+    if (!victim) return
+    void this.retire(victim, 'close')
+  }
+
+  /** Tells the other instances this one waits for budget, at most every 250 ms. */
+  private announceWanted(): void {
+    const now = Date.now()
+    if (now - this.lastWantedAt < 250) return
+    this.lastWantedAt = now
+    this.opts.store.publish(this.wantedChannel, this.opts.instanceId).catch(() => undefined)
   }
 
   /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */
@@ -173,6 +204,7 @@ export class SessionPool<R extends PooledResource> {
     // Creates finishing now are closed at once; loop until nothing new was started.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
     this.budget.stop()
+    await this.unsubscribeWanted?.().catch(() => undefined)
   }
 
   /**
@@ -281,6 +313,7 @@ export class SessionPool<R extends PooledResource> {
       if (!this.closed && ks.waiters.length > 0) {
         this.budgetBlocked.add(key)
         this.armBudgetRetry()
+        this.announceWanted()
       }
       return
     }

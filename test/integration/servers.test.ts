@@ -82,7 +82,7 @@ describe.each(cases)('$label', ({ kind, tls }) => {
     expect(h.name).toBe(kind.name)
     expect(h.host).toBe('127.0.0.1')
     expect(h.tls).toBe(tls)
-    expect(h.pasvPorts[1] - h.pasvPorts[0]).toBe(19)
+    expect(h.pasvPorts[1] - h.pasvPorts[0]).toBe(99)
     expect(path.isAbsolute(h.root)).toBe(true)
     if (tls === 'none') expect(h.caFile).toBeUndefined()
     else expect(existsSync(h.caFile!)).toBe(true)

@@ -9,6 +9,7 @@ import { Type } from 'typebox'
 import { bearerToken, MAX_PASSWORD_BYTES, MAX_USER_BYTES } from '../../auth/basic.js'
 import { AuthError } from '../../auth/errors.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
+import { PROBLEM_CONTENT_TYPE } from '../problem.js'
 
 /** Options of sessionRoutes. */
 export interface SessionRoutesOptions {
@@ -17,7 +18,8 @@ export interface SessionRoutesOptions {
 }
 
 // Every field optional: the app's error handler shapes problems, this only documents them and must
-// never make their serialisation fail.
+// never make their serialisation fail. Declared as application/problem+json, which is what the
+// error handler sends (the contract said application/json, which no response ever was).
 const Problem = Type.Object(
   {
     type: Type.Optional(Type.String()),
@@ -28,6 +30,16 @@ const Problem = Type.Object(
   },
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 )
+/** Problem responses for `statuses`, as application/problem+json. */
+function problems(...statuses: number[]): Record<number, unknown> {
+  const out: Record<number, unknown> = {}
+  for (const status of statuses) {
+    out[status] = { description: 'Problem', content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } } }
+  }
+  return out
+}
+// 500 from anything unexpected; 502/503/504 when the FTP login or the store cannot be reached.
+const PROBLEMS = [400, 401, 429, 500, 502, 503, 504]
 
 // Character limits are loose upper bounds (a UTF-8 character is at most 4 bytes); the exact byte
 // limits, and the CR/LF/NUL refusal, are checked by the session API.
@@ -65,7 +77,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fa
         summary: 'Create an API session token',
         description: 'Checks the credentials (an FTP login, or htpasswd in service-account mode).',
         body: CreateBody,
-        response: { 201: Created, 400: Problem, 401: Problem, 429: Problem, 503: Problem },
+        response: { 201: Created, ...problems(...PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -83,7 +95,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fa
         tags: ['sessions'],
         summary: 'Describe the bearer token of this request',
         security: bearerSecurity,
-        response: { 200: Current, 401: Problem },
+        response: { 200: Current, ...problems(...PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -108,7 +120,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fa
         tags: ['sessions'],
         summary: 'Revoke the bearer token of this request',
         security: bearerSecurity,
-        response: { 204: Type.Null(), 401: Problem },
+        response: { 204: Type.Null(), ...problems(...PROBLEMS) },
       },
     },
     async (request, reply) => {

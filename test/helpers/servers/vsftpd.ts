@@ -32,7 +32,9 @@ async function startOnce(o: StartOptions): Promise<FtpServerHandle> {
   const tlsMode = o.tls ?? 'none'
   const user = await ensureSystemUser('ftpgw-vsftpd', 'ftpgw-vsftpd-pw')
   const { dir, root } = await instanceDirs('vsftpd', user)
-  const port = await freePort()
+  // A fixed `listen_port` (restarting a killed server on the same address) is used as is.
+  const fixed = o.config?.listen_port
+  const port = fixed !== undefined ? Number(fixed) : await freePort()
   const pasvPorts = await freePortRange()
   const logFile = path.join(dir, 'vsftpd.log')
   const empty = path.join(dir, 'empty')

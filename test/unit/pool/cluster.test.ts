@@ -148,6 +148,24 @@ describe('SessionPool: cluster budget', () => {
     expect(upstream.maxAlive).toBe(1)
   })
 
+  it('asks other instances for budget: their least recently used idle session is closed', async () => {
+    const store = new MemoryStore()
+    const upstream = new FakeUpstream()
+    const a = makePool(upstream, store, { maxTotal: 2, idleTimeoutMs: 60_000 })
+    const b = makePool(upstream, store, { maxTotal: 2, idleTimeoutMs: 60_000, acquireTimeoutMs: 3000 })
+    // Instance a fills the cluster budget and goes idle: nothing would free it for a minute.
+    const [x1, x2] = await Promise.all([a.acquire('x'), a.acquire('x')])
+    x1.release()
+    x2.release()
+    expect(a.stats().idle).toBe(2)
+    const started = Date.now()
+    const got = await b.acquire('y')
+    expect(Date.now() - started).toBeLessThan(2000)
+    got.release()
+    expect(a.stats().idle).toBe(1)
+    expect(upstream.maxAlive).toBeLessThanOrEqual(2)
+  })
+
   it('gets the budget back after the TTL when an instance dies', async () => {
     const store = new MemoryStore()
     const upstream = new FakeUpstream()

@@ -1,0 +1,58 @@
+/**
+ * FTP command timing published on a `node:diagnostics_channel`, so layers above (the metrics
+ * endpoint) observe the engine without the engine importing them. Publishing costs one
+ * `hasSubscribers` check when nobody listens.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { performance } from 'node:perf_hooks'
+
+/** Name of the channel every command/reply exchange is published on. */
+export const FTP_COMMAND_CHANNEL = 'ftp-gateway:ftp.command'
+
+/** One command and its final (or first, for transfers) reply. */
+export interface FtpCommandEvent {
+  /** The verb only (`RETR`, `STOR`, `CWD`, …), upper case; arguments are never published. */
+  command: string
+  /** The reply code; 0 when no reply came (timeout, connection loss, refused argument). */
+  code: number
+  /** Milliseconds from writing the command to its reply (or the failure). */
+  durationMs: number
+  /** The engine's session id, as in its log lines. */
+  session: number
+}
+
+const channel = diagnosticsChannel.channel(FTP_COMMAND_CHANNEL)
+
+/** Starts timing one command; undefined when nobody subscribes (then nothing is measured). */
+export function startCommandTimer(verb: string, session: number): CommandTimer | undefined {
+  return channel.hasSubscribers ? new CommandTimer(verb, session) : undefined
+}
+
+/** Measures one exchange and publishes it when it ends. */
+export class CommandTimer {
+  readonly #started = performance.now()
+  constructor(
+    readonly verb: string,
+    readonly session: number,
+  ) {}
+
+  /** Publishes the exchange with its reply code (0 for no reply). */
+  done(code: number): void {
+    const event: FtpCommandEvent = {
+      command: this.verb.toUpperCase(),
+      code,
+      durationMs: performance.now() - this.#started,
+      session: this.session,
+    }
+    channel.publish(event)
+  }
+}
+
+/** Subscribes to command events; returns the function that unsubscribes. */
+export function onFtpCommand(listener: (event: FtpCommandEvent) => void): () => void {
+  const handler = (message: unknown) => listener(message as FtpCommandEvent)
+  diagnosticsChannel.subscribe(FTP_COMMAND_CHANNEL, handler)
+  return () => {
+    diagnosticsChannel.unsubscribe(FTP_COMMAND_CHANNEL, handler)
+  }
+}

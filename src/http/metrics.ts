@@ -1,0 +1,179 @@
+/**
+ * Prometheus metrics. Each app gets its own Registry (never prom-client's global one), so tests and
+ * several apps in one process do not collide. Request metrics are fed by the app-level hooks in
+ * production.ts; pool, cache and store counters are read from the layers below at scrape time;
+ * FTP command latency arrives on the engine's diagnostics channel.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { onFtpCommand } from '../files/index.js'
+import type { GatewayStats } from './app.js'
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  /** Pool and cache counters (absent in tests that do not need them). */
+  stats?: (() => GatewayStats) | undefined
+  /** StoreErrors counted so far. */
+  storeErrors?: (() => number) | undefined
+  /** The upstream as `host:port` (the pool label; never credentials). */
+  upstream: string
+  /** Process metrics (CPU, memory, event loop); on by default. */
+  processMetrics?: boolean
+}
+
+/** Which way a file transfer goes, for the active-transfers gauge. */
+export type TransferDirection = 'download' | 'upload'
+
+// Seconds; HTTP spans quick metadata calls to multi-minute transfers.
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+// FTP control replies are usually milliseconds; logins and slow servers reach seconds.
+const FTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/** The gateway's metrics on a private registry. */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly #requests: Counter<'method' | 'route' | 'status'>
+  readonly #duration: Histogram<'method' | 'route'>
+  readonly #bytesIn: Counter<'route'>
+  readonly #bytesOut: Counter<'route'>
+  readonly #transfers: Gauge<'direction'>
+  readonly #rateLimited: Counter
+  readonly #unsubscribe: () => void
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry]
+    if (sources.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'ftpgw_' })
+    this.#requests = new Counter({
+      name: 'ftpgw_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    })
+    this.#duration = new Histogram({
+      name: 'ftpgw_http_request_duration_seconds',
+      help: 'HTTP request latency until the response is finished (transfers included)',
+      labelNames: ['method', 'route'],
+      buckets: HTTP_BUCKETS,
+      registers,
+    })
+    this.#bytesIn = new Counter({
+      name: 'ftpgw_http_received_bytes_total',
+      help: 'Bytes read from HTTP connections (headers and bodies), by route pattern',
+      labelNames: ['route'],
+      registers,
+    })
+    this.#bytesOut = new Counter({
+      name: 'ftpgw_http_sent_bytes_total',
+      help: 'Bytes written to HTTP connections (headers and bodies), by route pattern',
+      labelNames: ['route'],
+      registers,
+    })
+    this.#transfers = new Gauge({
+      name: 'ftpgw_active_transfers',
+      help: 'Downloads and uploads in flight',
+      labelNames: ['direction'],
+      registers,
+    })
+    this.#transfers.set({ direction: 'download' }, 0)
+    this.#transfers.set({ direction: 'upload' }, 0)
+    this.#rateLimited = new Counter({
+      name: 'ftpgw_http_rate_limited_total',
+      help: 'Requests refused with 429 by the per-client rate limit',
+      registers,
+    })
+    const ftpLatency = new Histogram({
+      name: 'ftpgw_ftp_command_duration_seconds',
+      help: 'FTP command latency until its reply, by command and reply class (error: no reply)',
+      labelNames: ['command', 'reply_class'],
+      buckets: FTP_BUCKETS,
+      registers,
+    })
+    this.#unsubscribe = onFtpCommand((event) => {
+      const replyClass = event.code === 0 ? 'error' : `${Math.floor(event.code / 100)}xx`
+      ftpLatency.observe({ command: event.command, reply_class: replyClass }, event.durationMs / 1000)
+    })
+    this.#registerScrapeTime(sources)
+  }
+
+  /** Records one finished (or abandoned) request. */
+  observeRequest(
+    method: string,
+    route: string,
+    status: number,
+    seconds: number,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    this.#requests.inc({ method, route, status: String(status) })
+    this.#duration.observe({ method, route }, seconds)
+    if (bytesIn > 0) this.#bytesIn.inc({ route }, bytesIn)
+    if (bytesOut > 0) this.#bytesOut.inc({ route }, bytesOut)
+  }
+
+  /** A transfer started; call the returned function once when it ends. */
+  transferStarted(direction: TransferDirection): () => void {
+    this.#transfers.inc({ direction })
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      this.#transfers.dec({ direction })
+    }
+  }
+
+  /** Counts a request refused by the rate limit. */
+  rateLimited(): void {
+    this.#rateLimited.inc()
+  }
+
+  /** Stops listening to the FTP channel (the app is closing). */
+  close(): void {
+    this.#unsubscribe()
+  }
+
+  // Gauges and counters whose truth lives in the pool, the cache and the store: read when scraped.
+  #registerScrapeTime(sources: MetricsSources): void {
+    const registers = [this.registry]
+    const upstream = sources.upstream
+    const pool = () => sources.stats?.().pool
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers,
+        collect() {
+          this.set({ upstream }, read() ?? 0)
+        },
+      })
+    // prom-client counters cannot be set; reset-then-inc mirrors a monotonic source at scrape time.
+    const counter = (name: string, help: string, read: () => number | undefined, labelled = true) =>
+      new Counter({
+        name,
+        help,
+        labelNames: labelled ? ['upstream'] : [],
+        registers,
+        collect() {
+          this.reset()
+          if (labelled) this.inc({ upstream }, read() ?? 0)
+          else this.inc(read() ?? 0)
+        },
+      })
+    gauge('ftpgw_pool_sessions', 'FTP sessions open (idle + busy)', () => pool()?.size)
+    gauge('ftpgw_pool_sessions_idle', 'FTP sessions idle in the pool', () => pool()?.idle)
+    gauge('ftpgw_pool_sessions_busy', 'FTP sessions checked out', () => pool()?.busy)
+    gauge('ftpgw_pool_waiting', 'Requests waiting for an FTP session', () => pool()?.waiting)
+    gauge('ftpgw_pool_pending_creates', 'FTP sessions being opened (connect + login)', () => pool()?.pending)
+    counter('ftpgw_pool_sessions_created_total', 'FTP sessions opened', () => pool()?.created)
+    counter('ftpgw_pool_sessions_evicted_total', 'FTP sessions closed by the pool', () => pool()?.evicted)
+    counter('ftpgw_pool_create_failures_total', 'Failed FTP session opens', () => pool()?.failedCreates)
+    const cache = () => sources.stats?.().cache
+    counter('ftpgw_cache_hits_total', 'Metadata cache hits', () => cache()?.hits, false)
+    counter('ftpgw_cache_misses_total', 'Metadata cache misses', () => cache()?.misses, false)
+    counter(
+      'ftpgw_store_errors_total',
+      'Store (Redis) calls that failed',
+      () => sources.storeErrors?.(),
+      false,
+    )
+  }
+}

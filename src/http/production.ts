@@ -1,0 +1,95 @@
+/**
+ * The production face: `/metrics`, the per-client rate limit, request metrics, the active-transfers
+ * gauge and the audit line of every REST write, all from app-level hooks so no route file changes.
+ *
+ * It must be registered BEFORE the routes: Fastify copies a context's hooks into each child context
+ * when the child is created, so a hook added to the root after `apiRoutes` was registered would never
+ * run for the API. Registered early, it reaches every route of every face.
+ */
+import type { Socket } from 'node:net'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { GatewayConfig } from '../config.js'
+import type { Store } from '../store/store.js'
+import { storeErrorCount } from '../store-setup.js'
+import type { GatewayStats } from './app.js'
+import { auditRestWrite, isRestWrite } from './audit.js'
+import { GatewayMetrics, type TransferDirection } from './metrics.js'
+import { installRateLimit } from './rate-limit.js'
+
+/** Options of the production face. */
+export interface ProductionOptions {
+  config: GatewayConfig
+  stats?: (() => GatewayStats) | undefined
+  store?: Store | undefined
+}
+
+/** Route label of requests no route matched: raw URLs never become labels. */
+export const UNMATCHED_ROUTE = '(unmatched)'
+
+// Bytes already attributed per connection: each response takes what its socket moved since the
+// previous response on that socket closed, so keep-alive connections are counted exactly once.
+const seen = new WeakMap<Socket, { read: number; written: number }>()
+
+function socketDelta(socket: Socket | null): { read: number; written: number } {
+  if (socket === null) return { read: 0, written: 0 }
+  const last = seen.get(socket) ?? { read: 0, written: 0 }
+  // light-my-request's fake sockets (app.inject) have no counters.
+  const now = { read: socket.bytesRead || 0, written: socket.bytesWritten || 0 }
+  seen.set(socket, now)
+  return { read: now.read - last.read, written: now.written - last.written }
+}
+
+function transferDirection(method: string, route: string): TransferDirection | undefined {
+  const file = route === '/api/v1/files/*' || route.startsWith('/dav')
+  if (!file) return undefined
+  if (method === 'GET') return 'download'
+  if (method === 'PUT') return 'upload'
+  return undefined
+}
+
+function declaredLength(request: FastifyRequest): number | undefined {
+  const raw = request.headers['content-length']
+  return typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined
+}
+
+/** The plugin (runs in its parent's context, like gatewayApp). */
+export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app, options) => {
+  const up = options.config.upstream
+  const metrics = new GatewayMetrics({
+    stats: options.stats,
+    storeErrors: () => storeErrorCount(options.store),
+    upstream: up ? `${up.url.host}:${up.url.port}` : 'none',
+  })
+  app.addHook('onClose', async () => metrics.close())
+
+  app.addHook('onRequest', async (request, reply) => {
+    const started = process.hrtime.bigint()
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE
+    const direction = transferDirection(request.method, route)
+    const transferEnded = direction ? metrics.transferStarted(direction) : undefined
+    const res = reply.raw
+    // 'close' fires once per response whether it finished or the connection broke mid-transfer,
+    // which onResponse does not promise; the request and its socket are captured now.
+    res.once('close', () => {
+      transferEnded?.()
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const bytes = socketDelta(request.raw.socket)
+      metrics.observeRequest(request.method, route, res.statusCode, seconds, bytes.read, bytes.written)
+      if (isRestWrite(request.method, route)) {
+        auditRestWrite(request, route, res.statusCode, res.writableFinished, declaredLength(request) ?? 0)
+      }
+    })
+  })
+
+  await installRateLimit(app as FastifyInstance, options.config, () => metrics.rateLimited())
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const body = await metrics.registry.metrics()
+    return reply.type(metrics.registry.contentType).send(body)
+  })
+}
+// Like gatewayApp: hooks and routes land on the parent, so they reach every later context.
+Object.assign(productionFace, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'ftp-gateway-production',
+})
