@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { ConfigError, loadConfig } from './config.js'
 import { createGateway } from './gateway.js'
+import { requestIdMixin } from './http/request-context.js'
 
 /** Fields that may carry secrets; pino replaces them wherever they appear. */
 export const REDACT_PATHS = [
@@ -27,7 +28,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
     process.exit(2)
   }
-  const logger = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } })
+  const logger = pino({
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    mixin: requestIdMixin,
+  })
   const gateway = await createGateway(config, logger)
   const address = await gateway.app.listen({ host: config.host, port: config.port })
   logger.info(

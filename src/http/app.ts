@@ -21,6 +21,7 @@ import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { productionFace } from './production.js'
+import { runInRequest } from './request-context.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { webdavPlugin } from './webdav/plugin.js'
@@ -83,6 +84,8 @@ export function requestIdFor(header: string | string[] | undefined): string {
 export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   installProblemHandlers(app)
   app.addSchema(ProblemSchema)
+  // First hook: everything the request does after this (FTP commands included) logs its id.
+  app.addHook('onRequest', (request, _reply, done) => runInRequest(request.id, done))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createGateway, type Gateway } from '../../../src/gateway.js'
 import { LOG_REDACT_PATHS } from '../../../src/http/app.js'
+import { requestIdMixin } from '../../../src/http/request-context.js'
 import { basicAuth, SHARED_REDIS_URL, testKeyPrefix } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 
@@ -37,7 +38,10 @@ describe('logs', () => {
       LOG_LEVEL: 'debug',
     })
     // The same redaction main.ts applies; debug level so the FTP engine's lines are included too.
-    const logger = pino({ level: 'debug', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, memory)
+    const logger = pino(
+      { level: 'debug', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' }, mixin: requestIdMixin },
+      memory,
+    )
     gateway = await createGateway(config, logger)
     url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   })
@@ -110,6 +114,15 @@ describe('logs', () => {
     expect(audits.every((a) => a.action !== 'download')).toBe(true)
     // FTP engine lines name their session.
     expect(records.some((r) => r.component === 'ftp' && typeof r.session === 'number')).toBe(true)
+    // …and carry the id of the request they served.
+    const requestIds = new Set(
+      records.filter((r) => typeof r.reqId === 'string' && r.component !== 'ftp').map((r) => r.reqId),
+    )
+    const ftpWithId = records.filter(
+      (r) => r.component === 'ftp' && typeof r.session === 'number' && typeof r.reqId === 'string',
+    )
+    expect(ftpWithId.length).toBeGreaterThan(0)
+    expect(ftpWithId.every((r) => requestIds.has(r.reqId))).toBe(true)
 
     const all = lines.join('\n')
     expect(all).not.toContain(WRONG_PASSWORD)
