@@ -17,7 +17,7 @@ export function runInRequest(reqId: string, fn: () => void): void {
 export function requestIdMixin(
   _merge: object,
   _level: number,
-  logger?: { bindings(): Record<string, unknown> },
+  logger?: Logger,
 ): object {
   const ctx = storage.getStore()
   if (!ctx || logger?.bindings().reqId !== undefined) return {}
