@@ -14,11 +14,7 @@ export function runInRequest(reqId: string, fn: () => void): void {
  * do not already carry it (the FTP engine's, the pool's), so one id ties a request to its FTP
  * commands. Lines from `request.log` already have it as a binding.
  */
-export function requestIdMixin(
-  _merge: object,
-  _level: number,
-  logger?: Logger,
-): object {
+export function requestIdMixin(_merge: object, _level: number, logger?: Logger): object {
   const ctx = storage.getStore()
   if (!ctx || logger?.bindings().reqId !== undefined) return {}
   return { reqId: ctx.reqId }
