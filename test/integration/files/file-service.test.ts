@@ -13,12 +13,7 @@ import {
 } from '../../../src/files/index.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of stream) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
+import { readAll } from '../../helpers/streams.js'
 
 describe('FtpFileService over vsftpd', () => {
   let srv: FtpServerHandle

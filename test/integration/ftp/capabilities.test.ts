@@ -6,17 +6,11 @@ import { execFileSync } from 'node:child_process'
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FtpSession, type FtpSessionOptions, isFtpError } from '../../../src/ftp/index.js'
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
 import { startVsftpd } from '../../helpers/servers/index.js'
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of stream) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
+import { readAll } from '../../helpers/streams.js'
 
 const roots: string[] = []
 const servers: LocalFtpServer[] = []

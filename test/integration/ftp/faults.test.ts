@@ -9,16 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FtpSession, type FtpSessionOptions, isFtpError } from '../../../src/ftp/index.js'
 import { LocalFtpServer } from '../../../src/local-server/index.js'
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of stream) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
+import { readAll } from '../../helpers/streams.js'
 
 describe('engine under injected faults', () => {
   let root: string

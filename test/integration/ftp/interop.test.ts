@@ -9,6 +9,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DataMode, FtpSession, isFtpError, type TlsMode } from '../../../src/ftp/index.js'
 import { type FtpServerHandle, ftpServers } from '../../helpers/servers/index.js'
+import { readAll } from '../../helpers/streams.js'
 
 interface Config {
   server: (typeof ftpServers)[number]
@@ -22,12 +23,6 @@ for (const server of ftpServers) {
     for (const dataMode of ['passive', 'active'] as const) configs.push({ server, tls, dataMode })
   }
   if (server.supports.implicitTls) configs.push({ server, tls: 'implicit', dataMode: 'passive' })
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of stream) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
