@@ -6,15 +6,9 @@ import type { DataChannelContext } from './data-connection.js'
 import { FtpError } from './errors.js'
 import { emptyFeatures, type FtpFeatures, parseFeatures } from './features.js'
 import type { FileInfo } from './file-info.js'
-import {
-  detectListFormat,
-  formatMlsxTime,
-  LineSplitter,
-  parseDosLine,
-  parseMlsxLine,
-  parseMlsxTime,
-  parseUnixLine,
-} from './listing/index.js'
+import { formatMlsxTime, LineSplitter, parseMlsxLine, parseMlsxTime } from './listing/index.js'
+import { parseListingLine } from './listing/line.js'
+import { login, parseQuotedPath } from './login.js'
 import { type FtpSessionOptions, resolveSessionOptions } from './options.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
@@ -443,57 +437,4 @@ export class FtpSession implements TransferHost {
       this.markBroken(err instanceof FtpError ? err : new FtpError('connection', String(err))),
     )
   }
-}
-
-async function login(conn: ControlConnection, user: string, password: string): Promise<void> {
-  const userReply = await conn.request('USER', user)
-  if (userReply.code === Reply.LoggedIn) return
-  if (userReply.code !== Reply.NeedPassword) throw loginError(userReply)
-  const passReply = await conn.request('PASS', password)
-  if (passReply.code === Reply.LoggedIn || passReply.code === Reply.NotImplementedSuperfluous) return
-  throw loginError(passReply)
-}
-
-function loginError(reply: FtpReply): FtpError {
-  // The reply text may echo the user name but never the password; keep only the code.
-  if (reply.code === Reply.NotLoggedIn || reply.code === Reply.NeedAccount) {
-    return new FtpError('auth', `Login refused (${reply.code})`, { replyCode: reply.code })
-  }
-  return errorFromReply(reply, 'login')
-}
-
-/** Extracts the path from `257 "/a ""quoted"" dir" is current directory`. */
-export function parseQuotedPath(text: string): string | undefined {
-  const start = text.indexOf('"')
-  if (start === -1) return undefined
-  let out = ''
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '"') {
-      if (text[i + 1] === '"') {
-        out += '"'
-        i++
-        continue
-      }
-      return out
-    }
-    out += text[i]
-  }
-  return undefined
-}
-
-/** One listing line to an entry; '.', '..' and unparseable lines give undefined. */
-export function parseListingLine(
-  line: string,
-  kind: 'mlsd' | 'list',
-  options: { timeZoneOffsetMinutes: number },
-): FileInfo | undefined {
-  let entry: FileInfo | undefined
-  if (kind === 'mlsd') entry = parseMlsxLine(line)
-  else {
-    const format = detectListFormat(line)
-    if (format === 'unix') entry = parseUnixLine(line, options)
-    else if (format === 'dos') entry = parseDosLine(line, options)
-  }
-  if (!entry || entry.name === '.' || entry.name === '..') return undefined
-  return entry
 }

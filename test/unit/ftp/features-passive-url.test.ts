@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseFeatures } from '../../../src/ftp/features.js'
+import { parseQuotedPath } from '../../../src/ftp/login.js'
 import { formatEprt, formatPort, parseEpsvReply, parsePasvReply } from '../../../src/ftp/passive.js'
 import { ReplyParser } from '../../../src/ftp/reply-parser.js'
-import { parseQuotedPath } from '../../../src/ftp/session.js'
 import { parseFtpUrl } from '../../../src/ftp/url.js'
 
 const reply = (text: string) => {

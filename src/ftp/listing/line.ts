@@ -1,0 +1,29 @@
+import type { FileInfo } from '../file-info.js'
+import { parseDosLine } from './dos.js'
+import { detectListFormat } from './index.js'
+import { parseMlsxLine } from './mlsx.js'
+import { parseUnixLine } from './unix.js'
+
+// A listing name is joined to its parent (childOf) and sent back in DELE/RETR/CWD, e.g. by a
+// recursive delete: a hostile server's `../x`, `a/b` or `..\x` (a separator on Windows servers)
+// would then name a path outside the listed directory, and a control character cannot be sent in a
+// command at all. Such names are not addressable through the gateway (normalizeRelPath refuses
+// them), so they are dropped here like '.' and '..'.
+const UNSAFE_NAME = /[/\\\u0000-\u001f\u007f]/
+
+/** One listing line to an entry; '.', '..', unsafe names and unparseable lines give undefined. */
+export function parseListingLine(
+  line: string,
+  kind: 'mlsd' | 'list',
+  options: { timeZoneOffsetMinutes: number },
+): FileInfo | undefined {
+  let entry: FileInfo | undefined
+  if (kind === 'mlsd') entry = parseMlsxLine(line)
+  else {
+    const format = detectListFormat(line)
+    if (format === 'unix') entry = parseUnixLine(line, options)
+    else if (format === 'dos') entry = parseDosLine(line, options)
+  }
+  if (!entry || entry.name === '.' || entry.name === '..' || UNSAFE_NAME.test(entry.name)) return undefined
+  return entry
+}
