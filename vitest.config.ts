@@ -23,6 +23,19 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        test: {
+          // Fault injection, hostile input and hostile servers (npm run test:faults): real servers
+          // and processes; each file checks leaks and unhandled rejections after every case.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
     ],
     coverage: {
       provider: 'v8',

@@ -59,7 +59,8 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
     onWarning: (message, err) => logger.warn({ err: (err as Error)?.message }, message),
   })
   await cache.start()
-  const files = new FtpFileService({ upstream, cache, logger: ftpLogger })
+  // With a shared store there may be other instances writing: size downloads from a fresh stat.
+  const files = new FtpFileService({ upstream, cache, logger: ftpLogger, freshReads: store.kind === 'redis' })
   const auth = createAuth({ config, store, files, logger: logger.child({ component: 'auth' }) })
 
   let draining = false

@@ -30,6 +30,12 @@ export interface FtpFileServiceOptions {
   upstream: Upstream
   cache: MetadataCache
   logger?: FtpLogger | undefined
+  /**
+   * Stat the file afresh for every download instead of trusting the metadata cache. Needed when
+   * several instances share the upstream: another instance's write is announced by pub/sub a few
+   * milliseconds after its 201, and a download sized from a stale entry cannot end correctly.
+   */
+  freshReads?: boolean | undefined
 }
 
 type Session = FtpSession
@@ -43,11 +49,13 @@ export class FtpFileService implements FileService {
   readonly #cache: MetadataCache
   readonly #log: FtpLogger | undefined
   readonly #verified = new Map<string, number>()
+  readonly #freshReads: boolean
 
   constructor(options: FtpFileServiceOptions) {
     this.#up = options.upstream
     this.#cache = options.cache
     this.#log = options.logger
+    this.#freshReads = options.freshReads ?? false
   }
 
   async verifyLogin(who: Identity): Promise<void> {
@@ -91,7 +99,8 @@ export class FtpFileService implements FileService {
       const checkout = await this.#acquire(who)
       try {
         const s = checkout.resource
-        const stat = this.#cache.getStat(who.key, rel) ?? (await this.#statWith(who, s, rel))
+        const cached = this.#freshReads ? undefined : this.#cache.getStat(who.key, rel)
+        const stat = cached ?? (await this.#statWith(who, s, rel, { fresh: this.#freshReads }))
         if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
         const size = stat.size ?? 0
         const range = options.range ? resolveRange(options.range, size) : undefined
@@ -106,6 +115,13 @@ export class FtpFileService implements FileService {
             if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
             throw err
           })
+        // The body fails with the engine's FtpErrors (a stalled data connection, a lost server);
+        // above files/ only FileErrors are known, and an FtpError raised before the headers went out
+        // would be answered 500 instead of 504/502. Translating in the instance's destroy keeps the
+        // engine's stream as the body: no extra stream in the transfer path.
+        const engineDestroy = body.destroy.bind(body)
+        body.destroy = ((err?: Error) =>
+          engineDestroy(isFtpError(err) ? toFileError(err) : err)) as typeof body.destroy
         body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
         return { stat, range, body }
       } catch (err) {

@@ -245,6 +245,17 @@ export class RetrievalStream extends Readable {
       this.push(null)
       return false
     }
+    if (
+      this.#expected !== undefined &&
+      this.#limit === undefined &&
+      this.#received + data.length > this.#expected
+    ) {
+      // More bytes than SIZE said (the file grew, or a stale cached size): pushing them would let a
+      // Content-Length response end cleanly on a prefix of the new file. Fail before this chunk so
+      // the client sees a broken body instead.
+      this.#fail(new FtpError('data', `Transfer exceeds the expected ${this.#expected} bytes`))
+      return false
+    }
     this.#received += data.length
     if (this.push(data)) return true
     // Backpressure: stop reading; a slow HTTP reader is not a dead server, so no timeout meanwhile.

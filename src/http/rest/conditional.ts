@@ -46,8 +46,17 @@ export function parseRange(header: string | undefined): RangeRequest {
   }
   if (ranges.length > 1) return { kind: 'ignored' }
   const [, first, last] = ranges[0]!
-  if (first === '') return { kind: 'suffix', length: Number(last) }
-  return { kind: 'range', start: Number(first), end: last === '' ? undefined : Number(last) }
+  if (first === '') return { kind: 'suffix', length: position(last!) }
+  return { kind: 'range', start: position(first!), end: last === '' ? undefined : position(last!) }
+}
+
+/**
+ * A byte position as a safe integer. Digits past 2^53 (`bytes=99999999999999999999-`) are valid
+ * syntax and still mean "beyond any file", so they are clamped rather than refused: the range then
+ * misses every real file (416) instead of carrying an inexact float further down.
+ */
+function position(digits: string): number {
+  return Math.min(Number(digits), Number.MAX_SAFE_INTEGER)
 }
 
 /**

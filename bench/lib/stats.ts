@@ -1,0 +1,101 @@
+/**
+ * Pure helpers of the benchmark: medians, parsing wrk's and curl's output, target checks and the
+ * Markdown table. Kept free of I/O so test/unit/bench can pin them down.
+ */
+
+/** Median of a non-empty list (mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** What one wrk run reports. */
+export interface WrkResult {
+  requestsPerSec: number
+  requests: number
+  /** Socket errors (connect, read, write, timeout) plus non-2xx/3xx responses. */
+  errors: number
+  errorDetail: { connect: number; read: number; write: number; timeout: number; non2xx: number }
+}
+
+/** Parses wrk's text report. Throws when the requests/s line is missing (wrk failed). */
+export function parseWrk(text: string): WrkResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(text)
+  if (!rps) throw new Error(`wrk printed no Requests/sec line:\n${text}`)
+  const total = /(\d+) requests in/.exec(text)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text)
+  const detail = {
+    connect: Number(sock?.[1] ?? 0),
+    read: Number(sock?.[2] ?? 0),
+    write: Number(sock?.[3] ?? 0),
+    timeout: Number(sock?.[4] ?? 0),
+    non2xx: Number(non2xx?.[1] ?? 0),
+  }
+  return {
+    requestsPerSec: Number(rps[1]),
+    requests: Number(total?.[1] ?? 0),
+    errors: detail.connect + detail.read + detail.write + detail.timeout + detail.non2xx,
+    errorDetail: detail,
+  }
+}
+
+/** Parses curl's `-w` output of space-separated numbers, checking how many came back. */
+export function parseCurlNumbers(text: string, count: number): number[] {
+  const parts = text.trim().split(/\s+/).map(Number)
+  if (parts.length !== count || parts.some((n) => !Number.isFinite(n)))
+    throw new Error(`unexpected curl -w output: ${JSON.stringify(text)}`)
+  return parts
+}
+
+/** Throughput in GB/s (10^9 bytes per second). */
+export const gbps = (bytes: number, ms: number): number => bytes / (ms / 1000) / 1e9
+
+/** One target: `value` compared with `limit` in the given direction. */
+export interface Target {
+  name: string
+  value: number
+  op: '>=' | '<='
+  limit: number
+  /** How the value is shown (e.g. "1.42×", "98 MiB"). */
+  unit: 'ratio' | 'MiB' | 'ms' | 'errors'
+}
+
+/** Whether a target holds. NaN (not measured) never holds. */
+export function holds(t: Target): boolean {
+  if (!Number.isFinite(t.value)) return false
+  return t.op === '>=' ? t.value >= t.limit : t.value <= t.limit
+}
+
+/** A value as the table shows it. */
+export function fmt(value: number, unit: Target['unit']): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  switch (unit) {
+    case 'ratio':
+      return `${value.toFixed(2)}×`
+    case 'MiB':
+      return `${value.toFixed(0)} MiB`
+    case 'ms':
+      return `${value.toFixed(value < 10 ? 2 : 0)} ms`
+    case 'errors':
+      return String(value)
+  }
+}
+
+/** Markdown table of rows of cells, first row the header. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [head, ...body] = rows
+  if (!head) return ''
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`
+  return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n')
+}
+
+/** The PASS/MISS lines for a list of targets. */
+export function targetLines(targets: readonly Target[]): string[] {
+  return targets.map(
+    (t) =>
+      `${holds(t) ? 'PASS' : 'MISS'}  ${t.name}: ${fmt(t.value, t.unit)} (target ${t.op} ${fmt(t.limit, t.unit)})`,
+  )
+}
