@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import type { Identity } from '../files/types.js'
 
 export { AuthError, type AuthErrorCode, isAuthError } from './errors.js'
@@ -27,12 +27,16 @@ export interface SessionApi {
   revoke(token: string): Promise<boolean>
 }
 
+const IDENTITY_KEY = randomBytes(32)
+
 /**
  * The identity for an FTP login. The only place Identity objects are made, so every cache and pool
  * key derived from them agrees. The key hashes user and password together (NUL-separated, which
  * neither may contain) so it identifies the credentials without revealing the password.
  */
 export function identityOf(user: string, password: string): Identity {
-  const digest = createHash('sha256').update(`${user}\0${password}`, 'utf8').digest('hex')
+  // Keyed with a per-process secret: a pool key seen in a heap dump or a debug line cannot be
+  // brute-forced back to the password. Keys are only compared within one process.
+  const digest = createHmac('sha256', IDENTITY_KEY).update(`${user}\0${password}`, 'utf8').digest('hex')
   return { user, password, key: `${user}:${digest}` }
 }

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 export interface Identity {
   user: string
   password: string
-  /** Stable pool and cache key: `user:sha256(password)`; made by `identityOf`. */
+  /** Stable pool and cache key: `user:HMAC(password)` with a per-process key; made by `identityOf`. */
   key: string
 }
 

@@ -8,7 +8,6 @@ export {
   PoolError,
   PoolExhaustedError,
 } from './errors.js'
-export { identityKey } from './identity.js'
 export { SessionPool } from './session-pool.js'
 export type {
   Checkout,
