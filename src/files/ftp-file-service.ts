@@ -31,9 +31,10 @@ export interface FtpFileServiceOptions {
   cache: MetadataCache
   logger?: FtpLogger | undefined
   /**
-   * Stat the file afresh for every download instead of trusting the metadata cache. Needed when
-   * several instances share the upstream: another instance's write is announced by pub/sub a few
-   * milliseconds after its 201, and a download sized from a stale entry cannot end correctly.
+   * Stat the file afresh for every download, and never answer "not found" from a cached listing.
+   * Needed when several instances share the upstream: another instance's write is announced by
+   * pub/sub a few milliseconds after its 201, and a download sized from a stale entry cannot end
+   * correctly, nor should a file just created be reported missing.
    */
   freshReads?: boolean | undefined
 }
@@ -71,7 +72,9 @@ export class FtpFileService implements FileService {
     if (rel === '') return rootStat()
     const cached = this.#cache.getStat(who.key, rel)
     if (cached) return cached
-    if (this.#cache.knownMissing(who.key, rel))
+    // A "missing" answer from a cached listing is wrong right after another instance created the
+    // file (its invalidation is still in flight), so with a shared store a miss asks the server.
+    if (!this.#freshReads && this.#cache.knownMissing(who.key, rel))
       throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
     return this.#with(who, (s) => this.#statWith(who, s, rel))
   }
