@@ -50,34 +50,28 @@ export function flag(value: string | undefined): boolean {
   return value === '1' || value === 'true'
 }
 
+/** The fields every file or directory description carries (stat and listing entries). */
+const entryFields = {
+  name: Type.String(),
+  type: Type.Union([
+    Type.Literal('file'),
+    Type.Literal('dir'),
+    Type.Literal('symlink'),
+    Type.Literal('unknown'),
+  ]),
+  size: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  modified: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  etag: Type.String(),
+}
+
 /** Metadata of a file or directory as JSON. */
 export const StatSchema = Type.Object({
   path: Type.String({ description: "'/' plus the path relative to the gateway root" }),
-  name: Type.String(),
-  type: Type.Union([
-    Type.Literal('file'),
-    Type.Literal('dir'),
-    Type.Literal('symlink'),
-    Type.Literal('unknown'),
-  ]),
-  size: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
-  modified: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  etag: Type.String(),
+  ...entryFields,
 })
 
 /** One directory entry. */
-export const EntrySchema = Type.Object({
-  name: Type.String(),
-  type: Type.Union([
-    Type.Literal('file'),
-    Type.Literal('dir'),
-    Type.Literal('symlink'),
-    Type.Literal('unknown'),
-  ]),
-  size: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
-  modified: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  etag: Type.String(),
-})
+export const EntrySchema = Type.Object(entryFields)
 
 /** A page of a directory listing. */
 export const ListSchema = Type.Object({
