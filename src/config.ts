@@ -48,6 +48,10 @@ export interface GatewayConfig {
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
   sessionTtlMs: number
   cacheTtlMs: number
+  /** CACHE_CONTENT_MAX_BYTES: small files' bytes kept in memory, in total (0: off). */
+  cacheContentMaxBytes: number
+  /** CACHE_CONTENT_MAX_FILE_BYTES: the largest file kept; bigger ones always stream. */
+  cacheContentMaxFileBytes: number
   trustProxy: boolean
   logLevel: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
@@ -95,6 +99,8 @@ export const CONFIG_NAMES = [
   'SESSION_SECRET',
   'SESSION_TTL_MS',
   'CACHE_TTL_MS',
+  'CACHE_CONTENT_MAX_BYTES',
+  'CACHE_CONTENT_MAX_FILE_BYTES',
   'TRUST_PROXY',
   'LOG_LEVEL',
   'GATEWAY_HTPASSWD',
@@ -250,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sessionKey,
     sessionTtlMs: int('SESSION_TTL_MS', 3_600_000, 1000),
     cacheTtlMs: int('CACHE_TTL_MS', 5000, 0),
+    cacheContentMaxBytes: int('CACHE_CONTENT_MAX_BYTES', 32 * 1024 * 1024, 0),
+    cacheContentMaxFileBytes: int('CACHE_CONTENT_MAX_FILE_BYTES', 64 * 1024, 0, 16 * 1024 * 1024),
     trustProxy: bool('TRUST_PROXY', false),
     logLevel,
     htpasswdFile: str('GATEWAY_HTPASSWD'),

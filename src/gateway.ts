@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAuth } from './auth/index.js'
 import { type GatewayConfig, withLocalUpstream } from './config.js'
-import { FtpFileService, MetadataCache, Upstream } from './files/index.js'
+import { ContentCache, FtpFileService, MetadataCache, Upstream } from './files/index.js'
 import { isFtpError } from './ftp/index.js'
 import { createServer } from './http/app.js'
 import { LocalFtpServer } from './local-server/index.js'
@@ -53,14 +53,26 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   const store = createGatewayStore(config, logger.child({ component: 'store' }))
   const ftpLogger = logger.child({ component: 'ftp' })
   const upstream = new Upstream({ ...up, store, logger: ftpLogger })
+  const content = new ContentCache({
+    ttlMs: config.cacheTtlMs,
+    maxBytes: config.cacheContentMaxBytes,
+    maxFileBytes: config.cacheContentMaxFileBytes,
+  })
   const cache = new MetadataCache({
     store,
     ttlMs: config.cacheTtlMs,
+    content,
     onWarning: (message, err) => logger.warn({ err: (err as Error)?.message }, message),
   })
   await cache.start()
   // With a shared store there may be other instances writing: size downloads from a fresh stat.
-  const files = new FtpFileService({ upstream, cache, logger: ftpLogger, freshReads: store.kind === 'redis' })
+  const files = new FtpFileService({
+    upstream,
+    cache,
+    content,
+    logger: ftpLogger,
+    freshReads: store.kind === 'redis',
+  })
   const auth = createAuth({ config, store, files, logger: logger.child({ component: 'auth' }) })
 
   let draining = false
@@ -94,7 +106,11 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       auth: auth.authenticator,
       sessions: auth.sessions,
       store,
-      stats: () => ({ pool: upstream.pool.stats(), cache: { hits: cache.hits, misses: cache.misses } }),
+      stats: () => ({
+        pool: upstream.pool.stats(),
+        cache: { hits: cache.hits, misses: cache.misses },
+        content: { hits: content.hits, misses: content.misses, bytes: content.size },
+      }),
       readiness: async () => ({
         // A store outage leaves Basic-auth transfers working, so it fails readiness only on request.
         ok: !draining && upstreamOk && (storeOk || config.readyRequiresStore !== true),

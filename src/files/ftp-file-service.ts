@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
+import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
+import { type ContentCache, collect, inMemory } from './content-cache.js'
 import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
@@ -15,6 +16,7 @@ import type {
   FileStat,
   Identity,
   ListPage,
+  RangeSpec,
   ReadResult,
   RelPath,
   WriteOptions,
@@ -37,6 +39,8 @@ export interface FtpFileServiceOptions {
    * correctly, nor should a file just created be reported missing.
    */
   freshReads?: boolean | undefined
+  /** Keeps small files' bytes while their metadata is cached (the same one the cache drops into). */
+  content?: ContentCache | undefined
 }
 
 type Session = FtpSession
@@ -51,12 +55,14 @@ export class FtpFileService implements FileService {
   readonly #log: FtpLogger | undefined
   readonly #verified = new Map<string, number>()
   readonly #freshReads: boolean
+  readonly #content: ContentCache | undefined
 
   constructor(options: FtpFileServiceOptions) {
     this.#up = options.upstream
     this.#cache = options.cache
     this.#log = options.logger
     this.#freshReads = options.freshReads ?? false
+    this.#content = options.content
   }
 
   async verifyLogin(who: Identity): Promise<void> {
@@ -90,34 +96,39 @@ export class FtpFileService implements FileService {
     return pageOf(rel, entries, options.limit ?? 1000, after)
   }
 
-  async read(
-    who: Identity,
-    raw: RelPath,
-    options: { range?: { start?: number; end?: number } } = {},
-  ): Promise<ReadResult> {
+  async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
     const rel = normalizeRelPath(raw)
+    const cached = this.#freshReads ? undefined : this.#cache.getStat(who.key, rel)
+    // A small file read a moment ago under the same cached stat: no session, no command.
+    const held = cached?.type === 'file' ? this.#content?.get(who.key, cached) : undefined
+    if (cached && held) return inMemory(cached, held, options.range)
     // Nothing has reached the client before the download starts, so a stale pooled session
     // (idle-closed, vsftpd "500 OOPS") is retried once on a fresh one.
     for (let attempt = 0; ; attempt++) {
       const checkout = await this.#acquire(who)
       try {
         const s = checkout.resource
-        const cached = this.#freshReads ? undefined : this.#cache.getStat(who.key, rel)
         const stat = cached ?? (await this.#statWith(who, s, rel, { fresh: this.#freshReads }))
         if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
-        const size = stat.size ?? 0
-        const range = options.range ? resolveRange(options.range, size) : undefined
-        const body = await s
-          .download(this.#up.serverPath(s, rel), {
-            offset: range?.start,
-            length: range ? range.end - range.start + 1 : undefined,
-            expectedSize: stat.size,
-          })
-          .catch(async (err: unknown) => {
-            // The cached stat may be stale: the file went away since.
-            if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
-            throw err
-          })
+        if (this.#content?.fits(stat.size)) {
+          // Small enough to read whole (bounded by the cache's file limit, and the engine fails a
+          // transfer longer than the stat says): kept for the next reader, and a failure is still
+          // a proper status rather than a broken body.
+          let bytes = this.#content.get(who.key, stat)
+          if (!bytes) {
+            bytes = await collect(await this.#download(s, rel, { expectedSize: stat.size }))
+            this.#content.set(who.key, stat, bytes)
+          }
+          const result = inMemory(stat, bytes, options.range)
+          checkout.release()
+          return result
+        }
+        const range = options.range ? resolveRange(options.range, stat.size ?? 0) : undefined
+        const body = await this.#download(s, rel, {
+          offset: range?.start,
+          length: range ? range.end - range.start + 1 : undefined,
+          expectedSize: stat.size,
+        })
         // The body fails with the engine's FtpErrors (a stalled data connection, a lost server);
         // above files/ only FileErrors are known, and an FtpError raised before the headers went out
         // would be answered 500 instead of 504/502. Translating in the instance's destroy keeps the
@@ -133,6 +144,16 @@ export class FtpFileService implements FileService {
         if (attempt === 0 && stale) continue
         throw toFileError(err)
       }
+    }
+  }
+
+  /** Opens a download; a not-found means the cached stat was stale (the file went away since). */
+  async #download(s: Session, rel: RelPath, options: DownloadOptions): Promise<Readable> {
+    try {
+      return await s.download(this.#up.serverPath(s, rel), options)
+    } catch (err) {
+      if (isFtpError(err, 'not-found')) await this.#cache.invalidate([rel])
+      throw err
     }
   }
 

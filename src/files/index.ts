@@ -2,6 +2,7 @@
 
 // FTP command timings, for metrics: http/ reads them here rather than from the engine it must not speak to.
 export { type FtpCommandEvent, onFtpCommand } from '../ftp/index.js'
+export { ContentCache, type ContentCacheOptions } from './content-cache.js'
 export { FileError, type FileErrorCode, isFileError } from './errors.js'
 export { FtpFileService } from './ftp-file-service.js'
 export { INVALIDATION_CHANNEL, MetadataCache } from './metadata-cache.js'

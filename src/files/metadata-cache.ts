@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js'
+import type { ContentCache } from './content-cache.js'
 import { isWithin, parentOf } from './paths.js'
 import type { FileStat, RelPath } from './types.js'
 
@@ -19,6 +20,8 @@ export interface MetadataCacheOptions {
   maxEntries?: number
   /** Told about store failures (subscribe/publish), which are not fatal. */
   onWarning?: (message: string, err: unknown) => void
+  /** Small files' bytes, dropped together with their metadata. */
+  content?: ContentCache | undefined
 }
 
 /**
@@ -61,6 +64,7 @@ export class MetadataCache {
     await this.#unsubscribe?.().catch(() => undefined)
     this.#stats.clear()
     this.#listings.clear()
+    this.#opts.content?.clear()
   }
 
   getStat(identity: string, path: RelPath): FileStat | undefined {
@@ -116,13 +120,12 @@ export class MetadataCache {
       targets.add(p)
       targets.add(parentOf(p))
     }
-    const matches = (key: string) => {
-      const path = key.slice(key.indexOf('\0') + 1)
-      if (targets.has(path)) return true
-      return subtree && paths.some((p) => isWithin(path, p))
-    }
+    const matchesPath = (path: string) =>
+      targets.has(path) || (subtree && paths.some((p) => isWithin(path, p)))
+    const matches = (key: string) => matchesPath(key.slice(key.indexOf('\0') + 1))
     for (const key of this.#stats.keys()) if (matches(key)) this.#stats.delete(key)
     for (const key of this.#listings.keys()) if (matches(key)) this.#listings.delete(key)
+    this.#opts.content?.drop(matchesPath)
   }
 
   #get<T>(map: Map<string, Entry<T>>, key: string): T | undefined {

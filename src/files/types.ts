@@ -48,6 +48,14 @@ export interface ReadResult {
   range: ByteRange | undefined
   /** Streams exactly the file or the range; errors (never ends cleanly) when the transfer fails. */
   body: Readable
+  /** The same bytes as `body` when they are already in memory (a small file): send them as is. */
+  bytes?: Buffer | undefined
+}
+
+/** A requested byte range before it is checked against the size (see FileService.read). */
+export interface RangeSpec {
+  start?: number
+  end?: number
 }
 
 /** Options of a write. */
@@ -80,11 +88,7 @@ export interface FileService {
    * `{ start, end }` for `bytes=start-end`, `{ start }` for `bytes=start-`, and `{ end: n }` with no
    * start for the suffix `bytes=-n` (the last n bytes). An end past the file's end is clamped.
    */
-  read(
-    who: Identity,
-    path: RelPath,
-    options?: { range?: { start?: number; end?: number } },
-  ): Promise<ReadResult>
+  read(who: Identity, path: RelPath, options?: { range?: RangeSpec }): Promise<ReadResult>
   /** Streams `body` to a temporary name and renames it into place only when complete. */
   write(who: Identity, path: RelPath, body: Readable, options?: WriteOptions): Promise<WriteResult>
   mkdir(who: Identity, path: RelPath, options?: { parents?: boolean }): Promise<FileStat>

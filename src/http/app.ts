@@ -54,6 +54,8 @@ export interface GatewayStats {
     failedCreates: number
   }
   cache: { hits: number; misses: number }
+  /** The small-file content cache (absent when the layers below have none). */
+  content?: { hits: number; misses: number; bytes: number } | undefined
 }
 
 /** Log paths pino must censor (also for a logger main.ts builds itself). */

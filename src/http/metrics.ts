@@ -169,6 +169,15 @@ export class GatewayMetrics {
     const cache = () => sources.stats?.().cache
     counter('ftpgw_cache_hits_total', 'Metadata cache hits', () => cache()?.hits, false)
     counter('ftpgw_cache_misses_total', 'Metadata cache misses', () => cache()?.misses, false)
+    const content = () => sources.stats?.().content
+    counter('ftpgw_content_cache_hits_total', 'Small-file content cache hits', () => content()?.hits, false)
+    counter(
+      'ftpgw_content_cache_misses_total',
+      'Small-file content cache misses',
+      () => content()?.misses,
+      false,
+    )
+    gauge('ftpgw_content_cache_bytes', 'Bytes held by the small-file content cache', () => content()?.bytes)
     counter(
       'ftpgw_store_errors_total',
       'Store (Redis) calls that failed',

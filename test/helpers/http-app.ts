@@ -45,6 +45,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     sessionKey: Buffer.alloc(32),
     sessionTtlMs: 3_600_000,
     cacheTtlMs: 5000,
+    cacheContentMaxBytes: 32 * 1024 * 1024,
+    cacheContentMaxFileBytes: 64 * 1024,
     trustProxy: false,
     logLevel: 'silent',
     htpasswdFile: undefined,

@@ -95,7 +95,8 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
     }
     // Fastify destroys the body when the client goes away, and destroys the response when the
     // body errors after the headers went out: the client then sees a broken transfer, never a clean end.
-    return reply.send(result.body)
+    // A small file already in memory goes out as one write; anything else streams.
+    return reply.send(result.bytes ?? result.body)
   }
 
   const downloadSchema = {

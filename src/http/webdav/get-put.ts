@@ -67,6 +67,10 @@ export async function getOrHead(svc: DavServices, req: IncomingMessage, res: Ser
     res.statusCode = 200
     if (result.stat.size !== undefined) res.setHeader('content-length', result.stat.size)
   }
+  if (result.bytes) {
+    res.end(result.bytes)
+    return
+  }
   // pipeline destroys the FTP stream when the client leaves and the response when the FTP stream
   // fails: the client then sees a broken body, never a clean end.
   await pipeline(result.body, res).catch(() => undefined)

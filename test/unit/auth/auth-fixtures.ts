@@ -27,6 +27,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     sessionKey: randomBytes(32),
     sessionTtlMs: 3_600_000,
     cacheTtlMs: 5000,
+    cacheContentMaxBytes: 32 * 1024 * 1024,
+    cacheContentMaxFileBytes: 64 * 1024,
     trustProxy: false,
     logLevel: 'info',
     htpasswdFile: undefined,
