@@ -11,7 +11,7 @@
  * gateway's --cpu-prof files to the run folder and keeps it).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePortRange, repoDir } from '../test/helpers/servers/common.js'
@@ -107,6 +107,8 @@ async function main(): Promise<void> {
     const gwPort = await freeTcpPort()
     // BENCH_GATEWAY_NODE_ARGS adds node flags to the gateway (e.g. --perf-basic-prof for `perf`).
     const nodeArgs = [
+      // The gateway as shipped: the node flags of `npm start` (also the Dockerfile's CMD).
+      ...shippedNodeFlags(),
       ...(profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(work, 'prof')] : []),
       ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ]
@@ -236,3 +238,11 @@ main().catch((err) => {
   killAll()
   process.exit(1)
 })
+
+/** The node flags `npm start` runs the gateway with (package.json's start script). */
+function shippedNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as {
+    scripts: { start: string }
+  }
+  return pkg.scripts.start.split(/\s+/).filter((t) => t.startsWith('--'))
+}

@@ -106,7 +106,8 @@ export class ContentCache {
 export async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of body) chunks.push(chunk as Buffer)
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+  // Always a copy of its own: a chunk may be a view of a larger buffer.
+  return Buffer.concat(chunks)
 }
 
 /** A read result over bytes already in memory: the whole file or the requested range of it. */

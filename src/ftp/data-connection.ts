@@ -4,6 +4,7 @@ import { type ControlConnection, normalizeAddress, serverName } from './control-
 import { FtpError } from './errors.js'
 import type { FtpLogger } from './options.js'
 import { formatEprt, formatPort, parseEpsvReply, parsePasvReply } from './passive.js'
+import { type ChunkSharing, ReadBufferLender } from './read-buffers.js'
 import { errorFromReply } from './reply-errors.js'
 import { Reply } from './status.js'
 
@@ -43,13 +44,18 @@ export interface DataChannel {
 /**
  * Opens a data connection as the session's mode says. Passive dials the control peer's address
  * whatever the PASV reply named (SSRF and bounce defence); active accepts only the control peer.
- * When `onChunk` is given, reads go to it (through 1 MiB `onread` buffers on plain passive sockets).
+ * When `onChunk` is given, reads go to it (through recycled 1 MiB `onread` buffers on plain passive
+ * sockets; `sharing` lets a consumer that can say when it let go of a chunk take it without a copy).
  */
-export async function openDataChannel(ctx: DataChannelContext, onChunk?: ChunkHandler): Promise<DataChannel> {
+export async function openDataChannel(
+  ctx: DataChannelContext,
+  onChunk?: ChunkHandler,
+  sharing?: ChunkSharing,
+): Promise<DataChannel> {
   const { state } = ctx
   if (state.mode === 'active' || state.fellBackToActive) return openActive(ctx, onChunk)
   try {
-    return await openPassive(ctx, onChunk)
+    return await openPassive(ctx, onChunk, sharing)
   } catch (err) {
     if (state.mode !== 'auto' || ctx.control.failure) throw err
     ctx.logger?.warn?.(
@@ -62,7 +68,11 @@ export async function openDataChannel(ctx: DataChannelContext, onChunk?: ChunkHa
   }
 }
 
-async function openPassive(ctx: DataChannelContext, onChunk?: ChunkHandler): Promise<DataChannel> {
+async function openPassive(
+  ctx: DataChannelContext,
+  onChunk?: ChunkHandler,
+  sharing?: ChunkSharing,
+): Promise<DataChannel> {
   const { control, state } = ctx
   let port: number | undefined
   if (!state.epsvFailed) {
@@ -85,10 +95,16 @@ async function openPassive(ctx: DataChannelContext, onChunk?: ChunkHandler): Pro
   }
   // A passive port below 1024 is no data port: it would point the gateway at SSH, SMTP and the like.
   if (port < 1024) throw new FtpError('protocol', `Refusing passive data port ${port} (below 1024)`)
-  return dialData(ctx, control.remoteAddress, port, onChunk)
+  return dialData(ctx, control.remoteAddress, port, onChunk, sharing)
 }
 
-function dialData(ctx: DataChannelContext, host: string, port: number, onChunk?: ChunkHandler): DataChannel {
+function dialData(
+  ctx: DataChannelContext,
+  host: string,
+  port: number,
+  onChunk?: ChunkHandler,
+  sharing?: ChunkSharing,
+): DataChannel {
   const { control } = ctx
   let socket: net.Socket
   if (ctx.protectData) {
@@ -105,18 +121,17 @@ function dialData(ctx: DataChannelContext, host: string, port: number, onChunk?:
       control.tlsSession = s
     })
   } else if (onChunk) {
-    const buffer = takeReadBuffer(ctx.readBufferBytes)
+    const buffers = new ReadBufferLender(ctx.readBufferBytes, sharing)
     socket = net.connect({
       host,
       port,
       onread: {
-        buffer,
-        // The buffer is reused for every read, so each chunk is copied out before returning.
-        callback: (nread: number, buf: Uint8Array) => onChunk(Buffer.from(buf.subarray(0, nread))),
+        buffer: () => buffers.next(),
+        callback: (nread: number, buf: Uint8Array) => onChunk(buffers.chunk(nread, buf)),
       },
     })
-    // Only once the handle is closed can no read land in the buffer any more.
-    socket.once('close', () => giveReadBuffer(buffer))
+    // Only once the handle is closed can no read land in a buffer any more.
+    socket.once('close', () => buffers.close())
   } else {
     socket = net.connect({ host, port })
   }
@@ -127,23 +142,6 @@ function dialData(ctx: DataChannelContext, host: string, port: number, onChunk?:
     socket: ready,
     destroy: () => socket.destroy(),
   }
-}
-
-// Read buffers of finished data connections, for the next ones. A fresh 1 MiB buffer per transfer
-// made V8 run a major GC every few dozen small downloads (external memory growth triggers them):
-// at ~700 one-KiB GETs/s, GC took more of the gateway's CPU than the requests did (bench/run.ts).
-// At most FREE_BUFFERS_MAX are kept, so idle memory stays bounded after a burst.
-const FREE_BUFFERS_MAX = 16
-const freeBuffers: Buffer[] = []
-
-function takeReadBuffer(bytes: number): Buffer {
-  const i = freeBuffers.findIndex((b) => b.length === bytes)
-  if (i === -1) return Buffer.allocUnsafe(bytes)
-  return freeBuffers.splice(i, 1)[0]!
-}
-
-function giveReadBuffer(buffer: Buffer): void {
-  if (freeBuffers.length < FREE_BUFFERS_MAX) freeBuffers.push(buffer)
 }
 
 function attachChunkHandler(socket: net.Socket, onChunk: ChunkHandler): void {

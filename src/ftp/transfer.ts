@@ -1,4 +1,4 @@
-import type net from 'node:net'
+import net from 'node:net'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
@@ -99,6 +99,8 @@ export class RetrievalStream extends Readable {
   #earlyFailure: FtpError | undefined
   #finished = false
   #replyTimer: NodeJS.Timeout | undefined
+  #sink: { readonly writableLength: number } | undefined
+  #pipes = 0
   #settle!: () => void
   /** Resolves when the session behind this transfer can take its next command. */
   readonly settled: Promise<void>
@@ -131,7 +133,16 @@ export class RetrievalStream extends Readable {
     const control = this.#host.ctx.control
     let restPending = false
     try {
-      this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk))
+      this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk), {
+        // A view of the read buffer goes out only to a lone sink whose writableLength tells when
+        // it has written everything out; any other consumer gets copies.
+        shareable: () => this.#sink !== undefined && this.listenerCount('data') === 1,
+        handedOver: () => this.#received,
+        held: () =>
+          this.#sink === undefined
+            ? Number.POSITIVE_INFINITY
+            : this.readableLength + this.#sink.writableLength,
+      })
       // Watch the socket from the moment it connects: a server may send all data and close before
       // it answers RETR at all (no 150), and a missed 'end' would hang the transfer.
       this.#channel.socket.then(
@@ -204,6 +215,14 @@ export class RetrievalStream extends Readable {
       return
     }
     this.destroy(err)
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    this.#pipes++
+    this.#sink = this.#pipes === 1 && isTerminalSink(destination) ? destination : undefined
+    // Unpiped, it no longer reports on what was handed over: stop sharing and recycling.
+    if (this.#sink) this.once('unpipe', () => (this.#sink = undefined))
+    return super.pipe(destination, options)
   }
 
   override _read(): void {
@@ -314,6 +333,17 @@ export class RetrievalStream extends Readable {
     }
     this.push(null)
   }
+}
+
+/**
+ * A destination that holds a written chunk only until writableLength says so: a socket (the bytes
+ * go to the kernel) or an HTTP response (duck-typed: this layer knows no HTTP). A Transform or a
+ * collecting Writable may keep chunks long after, so they never get shared read buffers.
+ */
+function isTerminalSink(dest: unknown): dest is NodeJS.WritableStream & { readonly writableLength: number } {
+  if (dest instanceof net.Socket) return true
+  const d = dest as { writeHead?: unknown; writableLength?: unknown; socket?: unknown }
+  return typeof d.writeHead === 'function' && typeof d.writableLength === 'number' && 'socket' in d
 }
 
 /** Options of an upload. */

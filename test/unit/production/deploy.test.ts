@@ -108,6 +108,12 @@ describe('deploy/', () => {
     expect(/^EXPOSE (\d+)$/m.exec(runtime)?.[1]).toBe(String(defaults.port))
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m)
     expect(runtime).toMatch(/npm ci --omit=dev|--from=deps/)
+    // The image runs node as `npm start` does, with the same flags (the benchmark reads them there).
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[]
+    const pkg = JSON.parse(readFileSync(path.join(DEPLOY, '../package.json'), 'utf8')) as {
+      scripts: { start: string }
+    }
+    expect(cmd.join(' ')).toBe(pkg.scripts.start)
   })
 
   it('docker-compose runs three gateways, HAProxy, Redis and vsftpd', () => {
