@@ -71,6 +71,10 @@ export interface GatewayConfig {
   /** RATE_LIMIT_MAX requests per client address per RATE_LIMIT_WINDOW_MS, held in the store; 0 disables. */
   rateLimitMax?: number
   rateLimitWindowMs?: number
+  /** HTTP_HEADERS_TIMEOUT_MS: time a client has to send its complete request headers (slowloris). */
+  httpHeadersTimeoutMs?: number
+  /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
+  httpBodyIdleTimeoutMs?: number
 }
 
 /**
@@ -109,6 +113,8 @@ export const CONFIG_NAMES = [
   'LOGIN_FAIL_WINDOW_MS',
   'RATE_LIMIT_MAX',
   'RATE_LIMIT_WINDOW_MS',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'HTTP_BODY_IDLE_TIMEOUT_MS',
   'DATA_DIR',
   'LOCAL_USER',
   'LOCAL_PASSWORD',
@@ -122,6 +128,13 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
   }
 }
+
+/** The longest delay a Node timer holds (2^31 - 1 ms). */
+const MAX_TIMER = 2_147_483_647
+
+/** Defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_BODY_IDLE_TIMEOUT_MS (also for configs built without loadConfig). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -270,6 +283,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     readyRequiresStore: bool('READY_REQUIRES_STORE', false),
     rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0),
     rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000),
+    // Timers: at most what setTimeout can hold (about 24.8 days).
+    httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HEADERS_TIMEOUT_MS, 100, MAX_TIMER),
+    httpBodyIdleTimeoutMs: int('HTTP_BODY_IDLE_TIMEOUT_MS', DEFAULT_BODY_IDLE_TIMEOUT_MS, 100, MAX_TIMER),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)

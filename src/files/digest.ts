@@ -1,34 +1,31 @@
 import { createHash, type Hash } from 'node:crypto'
-import { Transform, type TransformCallback } from 'node:stream'
 import { FileError } from './errors.js'
 import type { WriteOptions } from './types.js'
 
 const algorithms = { md5: 'md5', 'sha-256': 'sha256', 'sha-512': 'sha512' } as const
 
 /**
- * Passes the body through unchanged while counting bytes and hashing it, so a digest or a declared
- * length can be checked without holding the body. `verify()` runs after the upload completed and
- * before the temporary file is renamed into place.
+ * Counts and hashes an upload body as it passes (fed each chunk by the transfer, not a stream stage
+ * of its own), so a digest or a declared length can be checked without holding the body. `update()`
+ * throws as soon as the body runs past its declared length; `verify()` runs after the upload
+ * completed and before the temporary file is renamed into place.
  */
-export class BodyMeter extends Transform {
+export class BodyMeter {
   bytes = 0
   readonly #hash: Hash | undefined
   readonly #opts: WriteOptions
 
   constructor(options: WriteOptions) {
-    super()
     this.#opts = options
     this.#hash = options.digest ? createHash(algorithms[options.digest.algorithm]) : undefined
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Takes the next chunk of the body; throws when the body is longer than declared. */
+  update(chunk: Buffer): void {
     this.bytes += chunk.length
-    if (this.#opts.expectedLength !== undefined && this.bytes > this.#opts.expectedLength) {
-      cb(new FileError('FILE_ERR_BAD_REQUEST', 'Body is longer than Content-Length'))
-      return
-    }
+    if (this.#opts.expectedLength !== undefined && this.bytes > this.#opts.expectedLength)
+      throw new FileError('FILE_ERR_BAD_REQUEST', 'Body is longer than Content-Length')
     this.#hash?.update(chunk)
-    cb(null, chunk)
   }
 
   /** Throws when the body was shorter than declared or its digest does not match. */

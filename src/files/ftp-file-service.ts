@@ -178,10 +178,11 @@ export class FtpFileService implements FileService {
         if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
       }
       const meter = new BodyMeter(options)
-      body.on('error', (err) => meter.destroy(err))
-      body.pipe(meter)
+      // The upload reports body errors (it also checks a body that failed before it started
+      // reading); this listener only keeps an early one from being an unhandled 'error'.
+      body.on('error', () => undefined)
       uploaded = true
-      await s.upload(temp, meter)
+      await s.upload(temp, body, { onChunk: (chunk) => meter.update(chunk) })
       meter.verify()
       await this.#replace(s, temp, target, existing !== undefined)
       uploaded = false

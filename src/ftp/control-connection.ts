@@ -170,6 +170,7 @@ export class ControlConnection {
     arg: string | undefined,
     timeoutMs: number | undefined | null,
   ): Promise<FtpReply> {
+    this.#assertInStep(verb)
     this.send(verb, arg)
     let reply = await this.read(timeoutMs)
     if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {
@@ -182,6 +183,37 @@ export class ControlConnection {
       }
     }
     return reply
+  }
+
+  /**
+   * True when a final (2xx-5xx) reply waits that nobody asked for: the server answered something
+   * twice, or out of order, so every later command would read the reply meant for the one before.
+   */
+  get outOfStep(): boolean {
+    return this.#queue.some((r) => r.code >= 200)
+  }
+
+  /**
+   * Before a new command, nothing may be left unread but stray preliminary replies (dropped here,
+   * as #exchange drops them). A final reply left over fails the connection before anything is
+   * sent, as a lost connection would (nothing reached the server, so the caller may retry).
+   */
+  #assertInStep(verb: string): void {
+    if (this.#failure) return
+    if (this.outOfStep) {
+      const stray = this.#queue.find((r) => r.code >= 200)
+      this.#fail(
+        new FtpError(
+          'connection',
+          `Control connection out of step: unsolicited reply ${stray?.code} before ${verb}`,
+          {
+            replyCode: stray?.code,
+          },
+        ),
+      )
+      return
+    }
+    this.#queue.length = 0
   }
 
   /** Upgrades the plain socket to TLS after `AUTH TLS` was accepted (RFC 4217 §4). */

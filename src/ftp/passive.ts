@@ -8,13 +8,17 @@ export interface PassiveTarget {
   port: number
 }
 
-/** Parses `229 Entering Extended Passive Mode (|||6446|)`; the delimiter may be any printable char (RFC 2428). */
+/**
+ * Parses `229 Entering Extended Passive Mode (|||6446|)`; the delimiter may be any printable char
+ * (RFC 2428). Some servers fill in the protocol and address fields (`(|1|10.0.0.1|6446|)`), which
+ * RFC 2428 leaves empty: the port is taken and the address only reported, as with PASV.
+ */
 export function parseEpsvReply(reply: FtpReply): PassiveTarget {
-  const m = /\((.)\1\1(\d{1,5})\1\)/.exec(reply.text)
-  const port = m ? Number(m[2]) : Number.NaN
+  const m = /\(([^\w\s])(\d?)\1([0-9A-Fa-f:.]*)\1(\d{1,5})\1\)/.exec(reply.text)
+  const port = m ? Number(m[4]) : Number.NaN
   if (!m || port < 1 || port > 65535)
     throw new FtpError('protocol', 'Malformed EPSV reply', { replyCode: reply.code })
-  return { port }
+  return m[3] ? { announcedHost: m[3], port } : { port }
 }
 
 /** Parses `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`; every number must be a byte. */

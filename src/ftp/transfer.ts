@@ -1,6 +1,5 @@
 import net from 'node:net'
-import { Readable, Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { Readable } from 'node:stream'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
@@ -352,6 +351,8 @@ export interface StoreOptions {
   append?: boolean | undefined
   /** Start writing at this offset (REST before STOR). */
   offset?: number | undefined
+  /** Sees each chunk before it is sent; throwing fails the upload before that chunk is written. */
+  onChunk?: ((chunk: Buffer) => void) | undefined
 }
 
 /** Result of a completed upload. */
@@ -363,6 +364,8 @@ export interface StoreResult {
  * Streams `source` into STOR/APPE. Resolves only after the server's 2xx completion reply; on a
  * source error (client abort) or a server error, the data connection is closed, the session is
  * resynchronised, and the promise rejects. The source is consumed with backpressure, never buffered.
+ * On failure the source is left to the caller, paused and not destroyed: an HTTP request body must
+ * stay open so the error response can still be sent.
  */
 export async function store(
   host: TransferHost,
@@ -409,16 +412,24 @@ export async function store(
     // upload with 426 (vsftpd issue #7).
     socket.resume()
     socket.setTimeout(host.timeoutMs, () => socket.destroy(new FtpError('timeout', 'Data connection idle')))
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        bytes += chunk.length
-        cb(null, chunk)
-      },
-    })
+    // Why: a server that dies mid-upload closes the data connection (FIN), which can surface as a
+    // plain socket error (EPIPE, ECONNRESET), much like a client going away. Knowing the server
+    // ended it first keeps that an upstream failure (502) rather than a client abort (499).
+    let serverClosed = false
+    const closedByServer = () => {
+      serverClosed = true
+    }
+    socket.once('end', closedByServer).once('error', closedByServer)
     try {
-      await pipeline(source, counter, socket, { signal: abort.signal })
+      await pump(source, socket, abort.signal, (chunk) => {
+        opts.onChunk?.(chunk)
+        bytes += chunk.length
+      })
     } catch (err) {
-      throw earlyError ?? err
+      if (earlyError) throw earlyError
+      if (serverClosed && !(err instanceof FtpError))
+        throw new FtpError('data', 'Data connection closed by the server during the upload', { cause: err })
+      throw err
     }
     const final = await withTimeout(completionRead, host.timeoutMs)
     if (replyClass(final.code) !== 2) throw errorFromReply(final, verb)
@@ -426,7 +437,6 @@ export async function store(
     return { bytes }
   } catch (err) {
     channel?.destroy()
-    if (!source.destroyed) source.destroy()
     await resynchronize(host, completion ? undefined : completionRead, restPending)
     if (err instanceof FtpError) throw err
     const e = err as NodeJS.ErrnoException
@@ -435,4 +445,74 @@ export async function store(
     }
     throw new FtpError('data', `Upload failed: ${e.message}`, { cause: err })
   }
+}
+
+/**
+ * Writes `source` into the data socket with backpressure and ends it; resolves once the socket
+ * finished. Like `pipe()`, with the counting and checks in its one 'data' handler instead of a
+ * stream stage per chunk, and unlike `pipeline()` it never destroys the source.
+ */
+function pump(
+  source: Readable,
+  socket: net.Socket,
+  signal: AbortSignal,
+  observe: (chunk: Buffer) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false
+    const settle = (err?: unknown): void => {
+      if (done) return
+      done = true
+      source.off('data', onData)
+      source.off('end', onEnd)
+      source.off('error', settle)
+      source.off('close', onSourceClose)
+      socket.off('drain', onDrain)
+      socket.off('finish', onFinish)
+      socket.off('error', settle)
+      socket.off('close', onSocketClose)
+      signal.removeEventListener('abort', onAbort)
+      if (err === undefined) {
+        resolve()
+      } else {
+        source.pause()
+        reject(err)
+      }
+    }
+    const onData = (chunk: Buffer): void => {
+      try {
+        observe(chunk)
+      } catch (err) {
+        settle(err)
+        return
+      }
+      if (!socket.write(chunk)) source.pause()
+    }
+    const onDrain = (): void => {
+      source.resume()
+    }
+    const onEnd = (): void => {
+      socket.end()
+    }
+    const onFinish = (): void => settle()
+    const onSourceClose = (): void => {
+      if (!source.readableEnded) settle(new FtpError('aborted', 'Upload aborted before it completed'))
+    }
+    const onSocketClose = (): void => settle(new FtpError('data', 'Data connection closed during the upload'))
+    const onAbort = (): void => settle(signal.reason)
+    if (signal.aborted) return onAbort()
+    if (source.errored) return settle(source.errored)
+    if (source.destroyed) return onSourceClose()
+    source.on('data', onData)
+    source.on('end', onEnd)
+    source.on('error', settle)
+    source.on('close', onSourceClose)
+    socket.on('drain', onDrain)
+    socket.on('finish', onFinish)
+    socket.on('error', settle)
+    socket.on('close', onSocketClose)
+    signal.addEventListener('abort', onAbort)
+    if (source.readableEnded) socket.end()
+    else source.resume()
+  })
 }

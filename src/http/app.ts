@@ -5,6 +5,7 @@
  * main.ts owns listening, signals and shutdown.
  */
 import { randomUUID } from 'node:crypto'
+import type { ServerOptions as HttpServerOptions } from 'node:http'
 import fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -13,9 +14,10 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import type { GatewayConfig } from '../config.js'
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, type GatewayConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
+import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
 import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
@@ -91,6 +93,11 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // A request body that stops arriving ends the request (408), whatever route reads it (WebDAV too).
+  app.addHook(
+    'onRequest',
+    bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS),
+  )
   // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
   await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
   await registerOpenApi(app)
@@ -129,12 +136,19 @@ export interface ServerOptions {
 /** Builds the Fastify instance with the gateway registered (not listening yet). */
 export function createServer(deps: AppDeps, options: ServerOptions = {}): FastifyInstance {
   const logger = options.logger ?? false
+  const headersTimeout = deps.config.httpHeadersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS
+  const http: HttpServerOptions = {
+    // Slowloris: the whole header section within headersTimeout, else 408 (clientErrorHandler).
+    // Node checks it every connectionsCheckingInterval (default 30 s, far too coarse for this).
+    headersTimeout,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+  }
   const base: FastifyServerOptions = {
     trustProxy: deps.config.trustProxy,
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     requestIdHeader: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    // Transfers last as long as they last; idle sockets are the FTP layer's timeouts' business.
+    // Transfers last as long as they last; a body that stops arriving is body-timeout.ts's business.
     requestTimeout: 0,
     bodyLimit: JSON_BODY_LIMIT,
     clientErrorHandler,
@@ -147,7 +161,11 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
   }
   let app: FastifyInstance
   if (isLoggerInstance(logger)) {
-    app = fastify({ ...base, loggerInstance: logger as FastifyBaseLogger }) as unknown as FastifyInstance
+    app = fastify({
+      ...base,
+      http,
+      loggerInstance: logger as FastifyBaseLogger,
+    }) as unknown as FastifyInstance
   } else {
     const loggerOptions =
       logger === false
@@ -156,7 +174,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
             ...(typeof logger === 'object' ? logger : {}),
             redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
           }
-    app = fastify({ ...base, logger: loggerOptions }) as unknown as FastifyInstance
+    app = fastify({ ...base, http, logger: loggerOptions }) as unknown as FastifyInstance
   }
   app.register(gatewayApp, deps)
   return app

@@ -82,6 +82,25 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(9)
   })
 
+  it('reads the HTTP client timeouts, with defaults', () => {
+    const d = loadConfig({})
+    expect(d.httpHeadersTimeoutMs).toBe(15_000)
+    expect(d.httpBodyIdleTimeoutMs).toBe(60_000)
+    const c = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '1500', HTTP_BODY_IDLE_TIMEOUT_MS: '100' })
+    expect(c.httpHeadersTimeoutMs).toBe(1500)
+    expect(c.httpBodyIdleTimeoutMs).toBe(100)
+  })
+
+  it.each(['0', '99', '-1', '1.5', '1e4', 'soon', '2147483648'])(
+    'refuses HTTP_HEADERS_TIMEOUT_MS and HTTP_BODY_IDLE_TIMEOUT_MS = %j',
+    (value) => {
+      const problems = problemsOf({ HTTP_HEADERS_TIMEOUT_MS: value, HTTP_BODY_IDLE_TIMEOUT_MS: value })
+      expect(problems).toHaveLength(2)
+      expect(problems[0]).toMatch(/^HTTP_HEADERS_TIMEOUT_MS must be an integer from 100 to 2147483647/)
+      expect(problems[1]).toMatch(/^HTTP_BODY_IDLE_TIMEOUT_MS must be an integer from 100 to 2147483647/)
+    },
+  )
+
   it('never puts credentials in its error messages', () => {
     const problems = problemsOf({ FTP_URL: 'ftp://user:hunter2@host', FTP_POOL_MAX: 'x' })
     expect(problems.join('\n')).not.toContain('hunter2')
