@@ -101,6 +101,21 @@ describe('loadConfig', () => {
     },
   )
 
+  it('reads the content cache limits, with defaults, and refuses bad ones', () => {
+    const d = loadConfig({})
+    expect(d.cacheContentMaxBytes).toBe(32 * 1024 * 1024)
+    expect(d.cacheContentMaxFileBytes).toBe(64 * 1024)
+    const c = loadConfig({ CACHE_CONTENT_MAX_BYTES: '0', CACHE_CONTENT_MAX_FILE_BYTES: '1024' })
+    expect(c.cacheContentMaxBytes).toBe(0)
+    expect(c.cacheContentMaxFileBytes).toBe(1024)
+    for (const value of ['-1', '1.5', 'lots'])
+      expect(problemsOf({ CACHE_CONTENT_MAX_BYTES: value })[0]).toMatch(/^CACHE_CONTENT_MAX_BYTES must be/)
+    // More than 16 MiB per file would no longer be a small file held whole in memory.
+    expect(problemsOf({ CACHE_CONTENT_MAX_FILE_BYTES: String(16 * 1024 * 1024 + 1) })[0]).toMatch(
+      /^CACHE_CONTENT_MAX_FILE_BYTES must be/,
+    )
+  })
+
   it('never puts credentials in its error messages', () => {
     const problems = problemsOf({ FTP_URL: 'ftp://user:hunter2@host', FTP_POOL_MAX: 'x' })
     expect(problems.join('\n')).not.toContain('hunter2')
