@@ -105,7 +105,12 @@ export class SessionPool<R extends PooledResource> {
     const now = Date.now()
     if (now - this.lastWantedAt < 250) return
     this.lastWantedAt = now
-    this.opts.store.publish(this.wantedChannel, this.opts.instanceId).catch(() => undefined)
+    // Only when the budget is full: during a lost budget's grace period every instance is refused,
+    // and each closing idle sessions for the others would empty every pool for nothing.
+    void this.budget
+      .full()
+      .then((full) => (full ? this.opts.store.publish(this.wantedChannel, this.opts.instanceId) : undefined))
+      .catch(() => undefined)
   }
 
   /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */

@@ -5,7 +5,7 @@ import type { Store } from './store.js'
 export { isStoreError, StoreError, type StoreErrorCode } from './errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export { RedisStore, type RedisStoreOptions, type StoreLogger, type StoreStatus } from './redis-store.js'
-export type { MessageHandler, SetOptions, Store } from './store.js'
+export type { LeaseOptions, MessageHandler, SetOptions, Store } from './store.js'
 
 /** What createStore needs from the validated configuration. */
 export interface StoreConfig {

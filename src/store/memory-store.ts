@@ -1,5 +1,8 @@
 import { checkIncrement, checkLeaseLimit, normaliseTtl, StoreError } from './errors.js'
-import type { MessageHandler, SetOptions, Store } from './store.js'
+import type { LeaseOptions, MessageHandler, SetOptions, Store } from './store.js'
+
+/** A lost budget's grace period, kept among the holders as in RedisStore and never counted as one. */
+const GRACE = '~grace'
 
 /** A string value, a hash, or a lease set (holder → expiry in epoch ms), like Redis' three types. */
 type Value =
@@ -130,14 +133,28 @@ export class MemoryStore implements Store {
     return hash ? Object.fromEntries(hash) : {}
   }
 
-  async acquireLease(key: string, holder: string, limit: number, ttlMs: number): Promise<boolean> {
+  async acquireLease(
+    key: string,
+    holder: string,
+    limit: number,
+    ttlMs: number,
+    options: LeaseOptions = {},
+  ): Promise<boolean> {
     this.checkOpen()
     checkLeaseLimit(limit)
     const ttl = normaliseTtl(ttlMs)
+    const graceMs = options.graceMs ? normaliseTtl(options.graceMs) : 0
     const now = Date.now()
     const holders = this.leasesOf(key, now, true)
+    // The same steps as RedisStore's script: a missing witness or a reclaim opens a grace period.
+    const lost = options.reclaim === true || (options.witnesses ?? []).some((w) => !holders.has(w))
+    if (lost && graceMs > 0) {
+      holders.set(GRACE, Math.max(holders.get(GRACE) ?? 0, now + graceMs))
+      this.extendLeaseKey(key, now + graceMs)
+    }
+    const grace = holders.has(GRACE) ? 1 : 0
     // Re-acquiring a held lease refreshes it instead of consuming a second slot.
-    if (!holders.has(holder) && holders.size >= limit) {
+    if (!holders.has(holder) && ((grace && !options.reclaim) || holders.size - grace >= limit)) {
       if (holders.size === 0) this.entries.delete(key)
       return false
     }
@@ -165,7 +182,8 @@ export class MemoryStore implements Store {
 
   async countLeases(key: string): Promise<number> {
     this.checkOpen()
-    return this.leasesOf(key, Date.now()).size
+    const holders = this.leasesOf(key, Date.now())
+    return holders.size - (holders.has(GRACE) ? 1 : 0)
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -9,14 +9,22 @@ import {
   type StoreStatus,
   shutdown,
 } from './redis-connection.js'
-import type { MessageHandler, SetOptions, Store } from './store.js'
+import type { LeaseOptions, MessageHandler, SetOptions, Store } from './store.js'
 
 export type { RedisStoreOptions, StoreLogger, StoreStatus } from './redis-connection.js'
 
 /** Scripts registered with defineCommand; ioredis adds them as methods (EVALSHA, EVAL on NOSCRIPT). */
 interface ScriptCommands {
   ftpgwIncr(key: string, by: number, ttlMs: number): Promise<number>
-  ftpgwAcquire(key: string, holder: string, limit: number, ttlMs: number): Promise<number>
+  ftpgwAcquire(
+    key: string,
+    holder: string,
+    limit: number,
+    ttlMs: number,
+    graceMs: number,
+    reclaim: number,
+    ...witnesses: string[]
+  ): Promise<number>
   ftpgwRenew(key: string, holder: string, ttlMs: number): Promise<number>
   ftpgwCount(key: string): Promise<number>
 }
@@ -28,15 +36,32 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // A lease key lives as long as its longest holder, so an abandoned budget cleans itself up.
 const EXTEND_KEY = `if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 `
+// A lost budget's grace period: a member of the lease set (one key, so Redis Cluster can run the
+// scripts), scored with its end like any lease, and never counted as a holder.
+const GRACE = `local grace = redis.call('ZSCORE', KEYS[1], '~grace') and 1 or 0
+`
 const SCRIPTS: Record<keyof ScriptCommands, string> = {
   ftpgwIncr: `local isNew = redis.call('EXISTS', KEYS[1]) == 0
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if isNew then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`,
   ftpgwAcquire: `${NOW}local ttl = tonumber(ARGV[3])
+local graceMs = tonumber(ARGV[4])
+local reclaim = ARGV[5] == '1'
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  return 0
+local lost = reclaim
+for i = 6, #ARGV do
+  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then lost = true end
+end
+if lost and graceMs > 0 then
+  local until_ = now + graceMs
+  local current = redis.call('ZSCORE', KEYS[1], '~grace')
+  if not current or tonumber(current) < until_ then redis.call('ZADD', KEYS[1], until_, '~grace') end
+  if redis.call('PTTL', KEYS[1]) < graceMs then redis.call('PEXPIRE', KEYS[1], graceMs) end
+end
+${GRACE}if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if grace == 1 and not reclaim then return 0 end
+  if redis.call('ZCARD', KEYS[1]) - grace >= tonumber(ARGV[2]) then return 0 end
 end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 ${EXTEND_KEY}return 1`,
@@ -49,7 +74,7 @@ end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 ${EXTEND_KEY}return 1`,
   ftpgwCount: `${NOW}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZCARD', KEYS[1])`,
+${GRACE}return redis.call('ZCARD', KEYS[1]) - grace`,
 }
 
 /** Replies that mean "the service cannot serve right now", not "your command is wrong". */
@@ -156,10 +181,23 @@ export class RedisStore implements Store {
     return this.run((c) => c.hgetall(this.k(key)))
   }
 
-  async acquireLease(key: string, holder: string, limit: number, ttlMs: number): Promise<boolean> {
+  async acquireLease(
+    key: string,
+    holder: string,
+    limit: number,
+    ttlMs: number,
+    options: LeaseOptions = {},
+  ): Promise<boolean> {
     checkLeaseLimit(limit)
     const ttl = normaliseTtl(ttlMs)
-    return (await this.run((c) => scripts(c).ftpgwAcquire(this.k(key), holder, limit, ttl))) === 1
+    const grace = options.graceMs ? normaliseTtl(options.graceMs) : 0
+    const witnesses = options.witnesses ?? []
+    const reclaim = options.reclaim ? 1 : 0
+    return (
+      (await this.run((c) =>
+        scripts(c).ftpgwAcquire(this.k(key), holder, limit, ttl, grace, reclaim, ...witnesses),
+      )) === 1
+    )
   }
 
   async renewLease(key: string, holder: string, ttlMs: number): Promise<boolean> {

@@ -11,6 +11,21 @@ export interface SetOptions {
   onlyIfAbsent?: boolean
 }
 
+/**
+ * Recovery of a lease budget that was lost (Redis flushed or restarted empty, or leases expired
+ * while their holders still hold what they stand for). The store cannot know what the other
+ * holders hold until they re-register it, so for `graceMs` after a loss is seen no new holder is
+ * admitted: only `reclaim`s are, within the limit as always.
+ */
+export interface LeaseOptions {
+  /** How long no new holder is admitted once a loss is seen; 0 or absent: never. */
+  graceMs?: number
+  /** Leases the caller holds; one of them missing means the budget was lost. */
+  witnesses?: string[]
+  /** Re-registers a lease the caller held and found missing (itself a sign of loss). */
+  reclaim?: boolean
+}
+
 /** A message handler for pub/sub. */
 export type MessageHandler = (message: string) => void
 
@@ -42,11 +57,17 @@ export interface Store {
    * unexpired holders remain; returns whether it was added. A holder that is not renewed within
    * `ttlMs` expires, so an instance that dies gives its leases back.
    */
-  acquireLease(key: string, holder: string, limit: number, ttlMs: number): Promise<boolean>
+  acquireLease(
+    key: string,
+    holder: string,
+    limit: number,
+    ttlMs: number,
+    options?: LeaseOptions,
+  ): Promise<boolean>
   /** Extends a held lease; false when it had already expired or was never held. */
   renewLease(key: string, holder: string, ttlMs: number): Promise<boolean>
   releaseLease(key: string, holder: string): Promise<void>
-  /** How many unexpired holders the lease key has. */
+  /** How many unexpired holders the lease key has (a grace period is not a holder). */
   countLeases(key: string): Promise<number>
 
   /** Publishes to every instance's subscribers of `channel` (this instance's included). */

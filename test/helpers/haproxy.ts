@@ -14,12 +14,40 @@ export interface HaproxyHandle {
   stop(): Promise<void>
 }
 
+/** Optional behaviour of {@link startHaproxy}; without it, plain round robin with no checks. */
+export interface HaproxyOptions {
+  /** Active health checks (`option httpchk GET path`, expecting 200) with HAProxy's inter/fall/rise. */
+  healthCheck?: { path: string; interMs: number; fall: number; rise: number; timeoutMs?: number }
+  /** `retries N` (connection failures are retried, then sent elsewhere with `redispatch`). */
+  retries?: number
+  /** `option redispatch`: a retry may go to another server. */
+  redispatch?: boolean
+}
+
 /** Starts HAProxy on 127.0.0.1 balancing `balance roundrobin` over the given local backend ports. */
-export async function startHaproxy(backendPorts: number[]): Promise<HaproxyHandle> {
+export async function startHaproxy(
+  backendPorts: number[],
+  options: HaproxyOptions = {},
+): Promise<HaproxyHandle> {
   requireFile(HAPROXY, 'haproxy')
   const dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-haproxy-'))
   const port = await freePort()
-  const servers = backendPorts.map((p, i) => `  server gw${i} 127.0.0.1:${p}`).join('\n')
+  const check = options.healthCheck
+  const servers = backendPorts
+    .map((p, i) => `  server gw${i} 127.0.0.1:${p}${check ? ' check' : ''}`)
+    .join('\n')
+  const defaults = [
+    check?.timeoutMs !== undefined ? `  timeout check ${check.timeoutMs}ms` : '',
+    options.retries !== undefined ? `  retries ${options.retries}` : '',
+    options.redispatch ? '  option redispatch' : '',
+  ].filter((l) => l !== '')
+  const backend = check
+    ? [
+        `  option httpchk GET ${check.path}`,
+        '  http-check expect status 200',
+        `  default-server inter ${check.interMs} fall ${check.fall} rise ${check.rise}`,
+      ]
+    : []
   const cfg = path.join(dir, 'haproxy.cfg')
   await writeFile(
     cfg,
@@ -30,6 +58,7 @@ defaults
   timeout connect 5s
   timeout client 120s
   timeout server 120s
+${defaults.join('\n')}
 frontend fe
   bind 127.0.0.1:${port}
   default_backend be
@@ -37,6 +66,7 @@ backend be
   balance roundrobin
   # Request by request, not connection by connection: consecutive requests reach different instances.
   option http-server-close
+${backend.join('\n')}
 ${servers}
 `,
   )
