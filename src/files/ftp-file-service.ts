@@ -114,7 +114,8 @@ export class FtpFileService implements FileService {
           // Small enough to read whole (bounded by the cache's file limit, and the engine fails a
           // transfer longer than the stat says): kept for the next reader, and a failure is still
           // a proper status rather than a broken body.
-          let bytes = this.#content.get(who.key, stat)
+          // With a cached stat the lookup above already missed: no second lookup (or miss counted).
+          let bytes = cached ? undefined : this.#content.get(who.key, stat)
           if (!bytes) {
             bytes = await collect(await this.#download(s, rel, { expectedSize: stat.size }))
             this.#content.set(who.key, stat, bytes)

@@ -65,17 +65,7 @@ export class ReadBufferLender {
   next(): Buffer {
     // Asked again with no read in between: the buffer given last is still unused.
     if (this.#current) return this.#current
-    const sharing = this.#sharing
-    if (this.#justLent && sharing) {
-      // The consumer counted the chunk just taken: its end is everything handed over so far.
-      this.#justLent.end = sharing.handedOver()
-      this.#justLent = undefined
-    }
-    if (this.#lent.length > 0 && sharing) {
-      const written = sharing.handedOver() - sharing.held()
-      while (this.#lent.length > 0 && (this.#lent[0] as Lent).end <= written)
-        this.#home.push((this.#lent.shift() as Lent).buffer)
-    }
+    this.#reclaim()
     let buffer = this.#home.pop()
     if (buffer === undefined && this.#lent.length < this.#maxLent) buffer = take(this.#size)
     this.#current = buffer ?? Buffer.allocUnsafeSlow(this.#size)
@@ -99,9 +89,23 @@ export class ReadBufferLender {
     return copy
   }
 
+  /** Takes back the lent buffers whose chunks the consumer has written out. */
+  #reclaim(): void {
+    const sharing = this.#sharing
+    if (!sharing) return
+    if (this.#justLent) {
+      // The consumer counted the chunk just taken: its end is everything handed over so far.
+      this.#justLent.end = sharing.handedOver()
+      this.#justLent = undefined
+    }
+    const written = sharing.handedOver() - sharing.held()
+    while (this.#lent.length > 0 && (this.#lent[0] as Lent).end <= written)
+      this.#home.push((this.#lent.shift() as Lent).buffer)
+  }
+
   /** The socket closed: buffers nobody holds any more go back to the pool. */
   close(): void {
-    this.next()
+    this.#reclaim()
     for (const b of this.#home) giveBack(b)
     if (this.#current) giveBack(this.#current)
     this.#home = []

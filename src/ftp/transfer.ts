@@ -335,14 +335,14 @@ export class RetrievalStream extends Readable {
 }
 
 /**
- * A destination that holds a written chunk only until writableLength says so: a socket (the bytes
- * go to the kernel) or an HTTP response (duck-typed: this layer knows no HTTP). A Transform or a
+ * A destination that holds a written chunk only until writableLength says so: a socket, or a plain
+ * writer straight onto one (an HTTP response, without this layer knowing HTTP). A Transform or a
  * collecting Writable may keep chunks long after, so they never get shared read buffers.
  */
 function isTerminalSink(dest: unknown): dest is NodeJS.WritableStream & { readonly writableLength: number } {
   if (dest instanceof net.Socket) return true
-  const d = dest as { writeHead?: unknown; writableLength?: unknown; socket?: unknown }
-  return typeof d.writeHead === 'function' && typeof d.writableLength === 'number' && 'socket' in d
+  const d = dest as { writableLength?: unknown; socket?: unknown }
+  return !(dest instanceof Readable) && d.socket instanceof net.Socket && typeof d.writableLength === 'number'
 }
 
 /** Options of an upload. */
@@ -463,14 +463,7 @@ function pump(
     const settle = (err?: unknown): void => {
       if (done) return
       done = true
-      source.off('data', onData)
-      source.off('end', onEnd)
-      source.off('error', settle)
-      source.off('close', onSourceClose)
-      socket.off('drain', onDrain)
-      socket.off('finish', onFinish)
-      socket.off('error', settle)
-      socket.off('close', onSocketClose)
+      for (const [emitter, event, listener] of listeners) emitter.off(event, listener)
       signal.removeEventListener('abort', onAbort)
       if (err === undefined) {
         resolve()
@@ -488,29 +481,24 @@ function pump(
       }
       if (!socket.write(chunk)) source.pause()
     }
-    const onDrain = (): void => {
-      source.resume()
-    }
-    const onEnd = (): void => {
-      socket.end()
-    }
-    const onFinish = (): void => settle()
     const onSourceClose = (): void => {
       if (!source.readableEnded) settle(new FtpError('aborted', 'Upload aborted before it completed'))
     }
-    const onSocketClose = (): void => settle(new FtpError('data', 'Data connection closed during the upload'))
     const onAbort = (): void => settle(signal.reason)
+    const listeners: [Readable | net.Socket, string, Parameters<Readable['on']>[1]][] = [
+      [source, 'data', onData],
+      [source, 'end', () => socket.end()],
+      [source, 'error', settle],
+      [source, 'close', onSourceClose],
+      [socket, 'drain', () => source.resume()],
+      [socket, 'finish', () => settle()],
+      [socket, 'error', settle],
+      [socket, 'close', () => settle(new FtpError('data', 'Data connection closed during the upload'))],
+    ]
     if (signal.aborted) return onAbort()
     if (source.errored) return settle(source.errored)
     if (source.destroyed) return onSourceClose()
-    source.on('data', onData)
-    source.on('end', onEnd)
-    source.on('error', settle)
-    source.on('close', onSourceClose)
-    socket.on('drain', onDrain)
-    socket.on('finish', onFinish)
-    socket.on('error', settle)
-    socket.on('close', onSocketClose)
+    for (const [emitter, event, listener] of listeners) emitter.on(event, listener)
     signal.addEventListener('abort', onAbort)
     if (source.readableEnded) socket.end()
     else source.resume()

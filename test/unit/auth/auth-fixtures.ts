@@ -3,13 +3,11 @@ import { randomBytes } from 'node:crypto'
 import type { GatewayConfig } from '../../../src/config.js'
 import { FileError } from '../../../src/files/errors.js'
 import type { FileService, Identity } from '../../../src/files/types.js'
+import { testConfig as httpTestConfig } from '../../helpers/http-app.js'
 
 /** A complete GatewayConfig for auth tests (passthrough mode unless overridden). */
 export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    local: undefined,
+  return httpTestConfig({
     upstream: {
       url: { host: '127.0.0.1', port: 21, secure: 'none' },
       dataMode: 'passive',
@@ -22,21 +20,11 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
       idleTimeoutMs: 60_000,
       timeoutMs: 30_000,
     },
-    serviceAccount: false,
-    redisUrl: undefined,
     sessionKey: randomBytes(32),
-    sessionTtlMs: 3_600_000,
-    cacheTtlMs: 5000,
-    cacheContentMaxBytes: 32 * 1024 * 1024,
-    cacheContentMaxFileBytes: 64 * 1024,
-    trustProxy: false,
     logLevel: 'info',
-    htpasswdFile: undefined,
-    shutdownGraceMs: 1000,
     loginFailLimit: 3,
-    loginFailWindowMs: 60_000,
     ...overrides,
-  }
+  })
 }
 
 /** Service-account configuration: FTP_URL carries `svc` / `svc-pass`. */
