@@ -6,6 +6,7 @@ import type { FtpFeatures } from './features.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
 import { Reply, replyClass } from './status.js'
+import { noteUploadedBytes } from './upload-garbage.js'
 
 /** What a transfer needs from its session. */
 export interface TransferHost {
@@ -105,7 +106,9 @@ export class RetrievalStream extends Readable {
   readonly settled: Promise<void>
 
   constructor(host: TransferHost, opts: RetrieveOptions) {
-    super({ highWaterMark: 1024 * 1024 })
+    // What a transfer buffers ahead of a slow client; reads fill the lender's buffers regardless,
+    // so a larger mark only pins more memory per slow download (bench "memory").
+    super({ highWaterMark: 256 * 1024 })
     this.#host = host
     this.#opts = opts
     this.settled = new Promise((resolve) => {
@@ -479,6 +482,7 @@ function pump(
         settle(err)
         return
       }
+      noteUploadedBytes(chunk.length)
       if (!socket.write(chunk)) source.pause()
     }
     const onSourceClose = (): void => {
