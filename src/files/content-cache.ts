@@ -12,6 +12,17 @@ export interface ContentCacheOptions {
   maxFileBytes: number
 }
 
+/**
+ * What the reader leading a burst learnt for the readers that joined it: the stat, with the whole
+ * file when it was small enough to read whole, or the error that ended the read.
+ */
+export type SharedRead = { stat: FileStat; bytes?: Buffer | undefined } | { error: unknown }
+
+/** A reader's place in a burst: lead it (and settle it for the others), or wait for its outcome. */
+export type ReadTurn =
+  | { lead: (outcome: SharedRead | undefined) => void }
+  | { joined: Promise<SharedRead | undefined> }
+
 interface Entry {
   etag: string
   bytes: Buffer
@@ -27,6 +38,7 @@ interface Entry {
  */
 export class ContentCache {
   readonly #entries = new Map<string, Entry>()
+  readonly #bursts = new Map<string, Promise<SharedRead | undefined>>()
   readonly #opts: ContentCacheOptions
   #bytes = 0
   hits = 0
@@ -85,14 +97,43 @@ export class ContentCache {
     }
   }
 
+  /**
+   * Readers of one file at the same moment: the first leads, the others wait for what it learns
+   * (the bytes of a small file, or at least the stat). Without this, the moment a popular small
+   * file's entry expires every request in flight downloads it again: at 256 connections that was
+   * 256 transfers queued on a pool of 16 and requests waiting up to a second (bench "rps"). The
+   * leader must settle its turn whatever happens; `undefined` tells the others to read alone.
+   * Only what holds for every reader is shared: the bytes of a small file, a stat, an error before
+   * any byte moved; a big file's stream is each reader's own.
+   */
+  turn(identity: string, path: string): ReadTurn {
+    const key = `${identity}\0${path}`
+    const joined = this.#bursts.get(key)
+    if (joined) return { joined }
+    let settle!: (outcome: SharedRead | undefined) => void
+    const burst = new Promise<SharedRead | undefined>((resolve) => {
+      settle = resolve
+    })
+    this.#bursts.set(key, burst)
+    return {
+      lead: (outcome) => {
+        if (this.#bursts.get(key) === burst) this.#bursts.delete(key)
+        settle(outcome)
+      },
+    }
+  }
+
   /** Drops every entry whose path satisfies `matches` (the metadata cache's invalidation rule). */
   drop(matches: (path: string) => boolean): void {
-    for (const [key, entry] of this.#entries)
-      if (matches(key.slice(key.indexOf('\0') + 1))) this.#delete(key, entry)
+    const pathOf = (key: string) => key.slice(key.indexOf('\0') + 1)
+    for (const [key, entry] of this.#entries) if (matches(pathOf(key))) this.#delete(key, entry)
+    // Readers arriving after a write start afresh instead of joining a read from before it.
+    for (const key of this.#bursts.keys()) if (matches(pathOf(key))) this.#bursts.delete(key)
   }
 
   clear(): void {
     this.#entries.clear()
+    this.#bursts.clear()
     this.#bytes = 0
   }
 

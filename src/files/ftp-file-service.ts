@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
-import { type ContentCache, collect, inMemory } from './content-cache.js'
+import { type ContentCache, collect, inMemory, type SharedRead } from './content-cache.js'
 import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
@@ -102,6 +102,35 @@ export class FtpFileService implements FileService {
     // A small file read a moment ago under the same cached stat: no session, no command.
     const held = cached?.type === 'file' ? this.#content?.get(who.key, cached) : undefined
     if (cached && held) return inMemory(cached, held, options.range)
+    // With a shared store every GET stats afresh (another instance may just have written), so
+    // readers only share a download when the cache is this instance's own.
+    const turn = this.#freshReads ? undefined : this.#content?.turn(who.key, rel)
+    if (turn && 'joined' in turn) {
+      const outcome = await turn.joined
+      if (outcome && 'error' in outcome) throw outcome.error
+      if (outcome?.bytes) return inMemory(outcome.stat, outcome.bytes, options.range)
+      return this.#read(who, rel, outcome?.stat ?? cached, options.range, undefined)
+    }
+    const lead = turn?.lead
+    try {
+      return await this.#read(who, rel, cached, options.range, lead)
+    } catch (err) {
+      // The first settlement counts: an error after the stat was shared stays this reader's own.
+      lead?.({ error: err })
+      throw err
+    } finally {
+      lead?.(undefined)
+    }
+  }
+
+  /** A download on a pooled session; `lead` shares what it learns with readers that joined it. */
+  async #read(
+    who: Identity,
+    rel: RelPath,
+    cached: FileStat | undefined,
+    wanted: RangeSpec | undefined,
+    lead: ((outcome: SharedRead) => void) | undefined,
+  ): Promise<ReadResult> {
     // Nothing has reached the client before the download starts, so a stale pooled session
     // (idle-closed, vsftpd "500 OOPS") is retried once on a fresh one.
     for (let attempt = 0; ; attempt++) {
@@ -120,11 +149,12 @@ export class FtpFileService implements FileService {
             bytes = await collect(await this.#download(s, rel, { expectedSize: stat.size }))
             this.#content.set(who.key, stat, bytes)
           }
-          const result = inMemory(stat, bytes, options.range)
           checkout.release()
-          return result
+          lead?.({ stat, bytes })
+          return inMemory(stat, bytes, wanted)
         }
-        const range = options.range ? resolveRange(options.range, stat.size ?? 0) : undefined
+        lead?.({ stat })
+        const range = wanted ? resolveRange(wanted, stat.size ?? 0) : undefined
         const body = await this.#download(s, rel, {
           offset: range?.start,
           length: range ? range.end - range.start + 1 : undefined,

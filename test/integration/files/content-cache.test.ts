@@ -1,7 +1,8 @@
 /**
  * The small-file content cache against real vsftpd: repeats of a small GET cost no FTP command,
  * a write through the gateway or a change behind its back is never answered with old bytes (shared
- * store mode stats afresh), other logins never see cached bytes, big files still stream.
+ * store mode stats afresh), other logins never see cached bytes, big files still stream, and a
+ * burst of concurrent reads of one file shares one download (small) or one stat (big).
  */
 import { randomBytes } from 'node:crypto'
 import { chownSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
@@ -171,5 +172,75 @@ describe('content cache over vsftpd', () => {
     const err = await files.read(who, 'gone.txt').catch((e: unknown) => e)
     expect(isFileError(err, 'FILE_ERR_NOT_FOUND')).toBe(true)
     expect(upstream.pool.stats().busy).toBe(0)
+  })
+
+  const count = (verbs: string[], verb: string) => verbs.filter((v) => v === verb).length
+  // vsftpd has no MLST: a stat there is SIZE (then MDTM).
+  const stats = (verbs: string[]) => count(verbs, 'MLST') + count(verbs, 'SIZE')
+
+  it('a burst of reads of a small file at a cold cache costs one stat and one download', async () => {
+    const { files, content } = await service()
+    const data = randomBytes(2048)
+    onDisk('burst.bin', data)
+    // Both pooled sessions open and idle: without sharing, two readers would download at once.
+    onDisk('warm.bin', randomBytes(MAX_FILE * 2))
+    const open = await Promise.all([0, 1].map(() => files.read(who, 'warm.bin')))
+    await Promise.all(open.map((r) => readAll(r.body)))
+    expect(upstream.pool.stats().perKey[who.key]?.idle).toBe(2)
+    const verbs = await verbsDuring(async () => {
+      const results = await Promise.all(Array.from({ length: 40 }, () => files.read(who, 'burst.bin')))
+      for (const r of results) expect(r.bytes?.equals(data)).toBe(true)
+    })
+    expect(count(verbs, 'RETR')).toBe(1)
+    expect(stats(verbs)).toBe(1)
+    expect(content.size).toBe(2048)
+    expect(upstream.pool.stats().busy).toBe(0)
+  })
+
+  it('a burst of reads of a big file shares the stat; each reader streams its own bytes', async () => {
+    const { files } = await service()
+    const data = randomBytes(MAX_FILE * 3)
+    onDisk('burst-big.bin', data)
+    const verbs = await verbsDuring(async () => {
+      // Each reader drains its own body (the pool has 2 sessions for the 6 of them).
+      const bodies = await Promise.all(
+        Array.from({ length: 6 }, async () => readAll((await files.read(who, 'burst-big.bin')).body)),
+      )
+      for (const body of bodies) expect(body.equals(data)).toBe(true)
+    })
+    expect(count(verbs, 'RETR')).toBe(6)
+    expect(stats(verbs)).toBe(1)
+  })
+
+  it('a burst of reads of a missing file gets the one not-found answer', async () => {
+    const { files } = await service()
+    const verbs = await verbsDuring(async () => {
+      const errs = await Promise.all(
+        Array.from({ length: 20 }, () => files.read(who, 'no-such.bin').catch((e: unknown) => e)),
+      )
+      for (const e of errs) expect(isFileError(e, 'FILE_ERR_NOT_FOUND')).toBe(true)
+    })
+    expect(stats(verbs)).toBe(1)
+    expect(upstream.pool.stats().busy).toBe(0)
+  })
+
+  it('a read that starts after a write does not join a read from before it', async () => {
+    const { files } = await service()
+    await files.write(who, 'race.txt', Readable.from([Buffer.from('before')]))
+    const early = files.read(who, 'race.txt')
+    await files.write(who, 'race.txt', Readable.from([Buffer.from('after!')]))
+    const late = await files.read(who, 'race.txt')
+    expect(late.bytes?.toString()).toBe('after!')
+    expect(['before', 'after!']).toContain((await early).bytes?.toString())
+  })
+
+  it('with a shared store (fresh stats) readers never share: each stats and downloads', async () => {
+    const { files } = await service({ freshReads: true })
+    onDisk('fresh-burst.txt', Buffer.from('fresh'))
+    const verbs = await verbsDuring(async () => {
+      const results = await Promise.all(Array.from({ length: 4 }, () => files.read(who, 'fresh-burst.txt')))
+      for (const r of results) expect(r.bytes?.toString()).toBe('fresh')
+    })
+    expect(stats(verbs)).toBe(4)
   })
 })

@@ -121,6 +121,34 @@ describe('inMemory and collect', () => {
     expect(isFileError(err, 'FILE_ERR_RANGE')).toBe(true)
   })
 
+  it('lets the first reader of a file lead a burst and the others wait for its outcome', async () => {
+    const cache = new ContentCache({ ttlMs: 1000, maxBytes: 1 << 20, maxFileBytes: 1024 })
+    const first = cache.turn('alice', 'a.txt')
+    const second = cache.turn('alice', 'a.txt')
+    // Another identity or another path is another burst.
+    expect('lead' in cache.turn('bob', 'a.txt')).toBe(true)
+    expect('lead' in cache.turn('alice', 'b.txt')).toBe(true)
+    if (!('lead' in first) || !('joined' in second)) throw new Error('first must lead, second join')
+    first.lead({ stat: stat('a.txt', 3), bytes: bytes(3) })
+    first.lead(undefined) // a later settlement changes nothing
+    const outcome = await second.joined
+    expect(outcome && 'bytes' in outcome && outcome.bytes?.length).toBe(3)
+    // Settled: the next reader leads a new burst.
+    expect('lead' in cache.turn('alice', 'a.txt')).toBe(true)
+  })
+
+  it('lets readers arriving after an invalidation start a burst of their own', () => {
+    const cache = new ContentCache({ ttlMs: 1000, maxBytes: 1 << 20, maxFileBytes: 1024 })
+    const before = cache.turn('alice', 'dir/a.txt')
+    expect('lead' in before).toBe(true)
+    cache.drop((p) => p.startsWith('dir/'))
+    expect('lead' in cache.turn('alice', 'dir/a.txt')).toBe(true)
+    const other = cache.turn('alice', 'x.txt')
+    cache.clear()
+    expect('lead' in cache.turn('alice', 'x.txt')).toBe(true)
+    if ('lead' in other) other.lead(undefined)
+  })
+
   it('collects a stream, and rejects when it fails', async () => {
     const { Readable } = await import('node:stream')
     expect((await collect(Readable.from([Buffer.from('ab'), Buffer.from('cd')]))).toString()).toBe('abcd')
