@@ -126,6 +126,16 @@ describe('/metrics', () => {
       expect(put.status).toBe(201)
       const get = await fetch(`${address}/api/v1/files/big.bin`, { headers: { authorization: GOOD_AUTH } })
       expect((await get.arrayBuffer()).byteLength).toBe(100_000)
+      // A response is counted when it closes, which on the server can come a moment after the
+      // client has read the last byte (the socket's write completion is its own event).
+      const sent = async () =>
+        sample(
+          await (await fetch(`${address}/metrics`)).text(),
+          'ftpgw_http_sent_bytes_total',
+          '{route="/api/v1/files/*"}',
+        )
+      for (let i = 0; i < 50 && ((await sent()) ?? 0) <= 100_000; i++)
+        await new Promise((r) => setTimeout(r, 20))
       const text = await (await fetch(`${address}/metrics`)).text()
       expect(sample(text, 'ftpgw_http_received_bytes_total', '{route="/api/v1/files/*"}')).toBeGreaterThan(
         50_000,
