@@ -155,5 +155,16 @@ export async function collect(body: Readable): Promise<Buffer> {
 export function inMemory(stat: FileStat, bytes: Buffer, wanted: RangeSpec | undefined): ReadResult {
   const range = wanted ? resolveRange(wanted, bytes.length) : undefined
   const part = range ? bytes.subarray(range.start, range.end + 1) : bytes
-  return { stat, range, bytes: part, body: Readable.from([part], { objectMode: false }) }
+  let body: Readable | undefined
+  return {
+    stat,
+    range,
+    bytes: part,
+    // Made on first use only: the HTTP faces send `bytes` as they are, and a stream per small GET
+    // was a good part of what each request allocated.
+    get body() {
+      body ??= Readable.from([part], { objectMode: false })
+      return body
+    },
+  }
 }
