@@ -11,7 +11,7 @@
  * gateway's --cpu-prof files to the run folder and keeps it).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePortRange, repoDir } from '../test/helpers/servers/common.js'
@@ -88,6 +88,11 @@ async function main(): Promise<void> {
     // rclone opens an FTP session per concurrent request: vsftpd needs room for 256 of them, each
     // with its own passive port, so the limits and the passive range are raised for every peer alike.
     const pasv = await freePortRange(600)
+    // The server's files live in memory (tmpfs) when the machine has one: uploads of 1 GiB to disk
+    // made every peer's PUT times swing by 2× with the kernel's writeback, which is not what the
+    // case measures. Each peer and curl write to the same place.
+    const tmpBefore = process.env.TMPDIR
+    if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm'
     srv = await startVsftpd({
       config: {
         max_clients: '1000',
@@ -98,6 +103,9 @@ async function main(): Promise<void> {
         log_ftp_protocol: 'NO',
         xferlog_enable: 'NO',
       },
+    }).finally(() => {
+      if (tmpBefore === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmpBefore
     })
     const files = prepareFiles(srv, work, settings)
     log(

@@ -15,7 +15,7 @@ import {
   timeToFirstByte,
   wrk,
 } from './clients.js'
-import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, sleep } from './procs.js'
+import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
 import { median, type WrkResult } from './stats.js'
 
 /** The files prepared in the FTP root. */
@@ -55,7 +55,17 @@ export interface Results {
   put?: { gateway: number[]; rclone: number[]; ftp: number[]; gatewayCpuMs: number[] }
   rps?: Record<string, { gateway: WrkResult[]; rclone: WrkResult[] }>
   propfind?: { gatewayCold: number[]; rcloneCold: number[]; gatewayWarm: number[]; rcloneWarm: number[] }
-  memory?: { gatewayPeakMiB: number; rclonePeakMiB: number; gatewayBytes: number[]; rcloneBytes: number[] }
+  memory?: {
+    gatewayPeakMiB: number
+    rclonePeakMiB: number
+    /** RSS when the case started, after both peers had settled. */
+    gatewayStartMiB: number
+    rcloneStartMiB: number
+    gatewayBytes: number[]
+    rcloneBytes: number[]
+  }
+  /** Peak RSS while the 1 KiB GETs ran (reported, no target). */
+  rpsPeakMiB?: { gateway: number; rclone: number }
   ttfb?: { gateway: number[]; rclone: number[] }
 }
 
@@ -145,6 +155,8 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
     const rcSmall: Endpoint = { url: http(p.rcloneHttp, '/small.bin'), auth }
     await wrk(gwSmall, 16, 1)
     await wrk(rcSmall, 16, 1)
+    resetPeakRss(p.gw.pid)
+    resetPeakRss(p.rcloneHttp.pid)
     const rps: NonNullable<Results['rps']> = {}
     for (const level of s.levels) {
       const r = { gateway: [] as WrkResult[], rclone: [] as WrkResult[] }
@@ -168,6 +180,10 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
       rps[String(level)] = r
     }
     results.rps = rps
+    results.rpsPeakMiB = { gateway: mib(peakRssBytes(p.gw.pid)), rclone: mib(peakRssBytes(p.rcloneHttp.pid)) }
+    log(
+      `1 KiB GETs: peak RSS gateway ${results.rpsPeakMiB.gateway.toFixed(0)} MiB, rclone ${results.rpsPeakMiB.rclone.toFixed(0)} MiB`,
+    )
   }
 
   if (s.only.includes('propfind')) {
@@ -200,6 +216,13 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
   }
 
   if (s.only.includes('memory')) {
+    // The case measures what eight slow downloads cost, not what the 256-connection case left for
+    // the garbage collectors: both peers first settle (the start RSS is reported beside the peak).
+    const settled = await settleRss([p.gw.pid, p.rcloneHttp.pid])
+    const [gwStart, rcStart] = settled.rss.map(mib) as [number, number]
+    log(
+      `memory: settled after ${(settled.ms / 1000).toFixed(1)} s at gateway ${gwStart.toFixed(0)} MiB, rclone ${rcStart.toFixed(0)} MiB`,
+    )
     // Both peers at once: sixteen readers at 2 MB/s cost little CPU, and it halves the wall time.
     resetPeakRss(p.gw.pid)
     resetPeakRss(p.rcloneHttp.pid)
@@ -213,13 +236,14 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
       throttledReaders(gwBig, s.memoryReaders, '2M', s.memorySeconds),
       throttledReaders(rcBig, s.memoryReaders, '2M', s.memorySeconds),
     ]).finally(() => clearInterval(sampler))
-    const mib = (b: number) => b / 1024 / 1024
     const gwMiB = mib(Math.max(gwPeak, peakRssBytes(p.gw.pid)))
     const rcMiB = mib(Math.max(rcPeak, peakRssBytes(p.rcloneHttp.pid)))
     log(`memory: gateway peak ${gwMiB.toFixed(0)} MiB, rclone ${rcMiB.toFixed(0)} MiB`)
     results.memory = {
       gatewayPeakMiB: gwMiB,
       rclonePeakMiB: rcMiB,
+      gatewayStartMiB: gwStart,
+      rcloneStartMiB: rcStart,
       gatewayBytes: gwBytes,
       rcloneBytes: rcBytes,
     }
@@ -246,6 +270,8 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
   }
   return results
 }
+
+const mib = (bytes: number) => bytes / 1024 / 1024
 
 function fmtMs(xs: number[], digits = 0): string {
   return `median ${median(xs).toFixed(digits)} ms of [${xs.map((x) => x.toFixed(digits)).join(', ')}]`

@@ -97,12 +97,17 @@ export async function propfind(ep: Endpoint, timeoutMs: number): Promise<{ ms: n
   return { ms: total! * 1000, bytes: bytes! }
 }
 
-/** wrk with `connections` keep-alive connections over two threads for `seconds`. */
+/**
+ * wrk with `connections` keep-alive connections on one thread for `seconds`. One thread: on two
+ * cores a second wrk thread competes with the server under test for its core, and its own stalls
+ * showed up as 0.8–1.4 s p99 latencies and 2 s timeouts while the gateway's own log had no request
+ * over 36 ms (p99 0.3 ms); one thread drives either peer far past what it serves (~50k req/s).
+ */
 export function wrk(ep: Endpoint, connections: number, seconds: number): Promise<WrkResult> {
   const basic = Buffer.from(ep.auth).toString('base64')
   const args = [
     '-t',
-    String(Math.min(2, connections)),
+    '1',
     '-c',
     String(connections),
     '-d',

@@ -124,6 +124,25 @@ export function peakRssBytes(pid: number): number {
   return statusField(pid, 'VmHWM')
 }
 
+/**
+ * Waits until none of `pids` is still giving memory back (RSS not down by more than 1 MiB over the
+ * last 10 s), at most `maxMs`; returns their RSS then. A case that measures its own peak starts
+ * from a quiet process instead of the previous case's garbage: V8 returns it in one step about
+ * 8 s after a burst ends (its memory reducer), Go's scavenger gradually.
+ */
+export async function settleRss(pids: number[], maxMs = 30_000): Promise<{ rss: number[]; ms: number }> {
+  const started = Date.now()
+  const history: number[][] = []
+  for (;;) {
+    const now = pids.map(rssBytes)
+    history.push(now)
+    const past = history.length > 20 ? history[history.length - 21] : undefined
+    const falling = past === undefined || now.some((rss, i) => (past[i] ?? 0) - rss > 1024 * 1024)
+    if (!falling || Date.now() - started >= maxMs) return { rss: now, ms: Date.now() - started }
+    await sleep(500)
+  }
+}
+
 /** Resets VmHWM to the current RSS (Linux `clear_refs` 5), so a case measures its own peak. */
 export function resetPeakRss(pid: number): boolean {
   try {

@@ -197,7 +197,26 @@ export function caseTable(r: Results, s: Settings): string {
       '',
     ])
   }
+  if (r.rpsPeakMiB) {
+    const { gateway, rclone } = r.rpsPeakMiB
+    rows.push([
+      'peak RSS during the 1 KiB GETs',
+      fmt(gateway, 'MiB'),
+      fmt(rclone, 'MiB'),
+      '',
+      ratio(gateway, rclone),
+      '',
+    ])
+  }
   if (r.memory) {
+    rows.push([
+      `RSS before the slow readers (settled)`,
+      fmt(r.memory.gatewayStartMiB, 'MiB'),
+      fmt(r.memory.rcloneStartMiB, 'MiB'),
+      '',
+      ratio(r.memory.gatewayStartMiB, r.memory.rcloneStartMiB),
+      '',
+    ])
     rows.push([
       `peak RSS, ${s.memoryReaders} × ${size} GETs read at 2 MB/s`,
       fmt(r.memory.gatewayPeakMiB, 'MiB'),
