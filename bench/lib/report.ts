@@ -3,7 +3,7 @@
  * and the issue's targets (ratios of medians measured in the same run).
  */
 import { randomBytes } from 'node:crypto'
-import { chownSync, closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
+import { chownSync, closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import type { FtpServerHandle } from '../../test/helpers/servers/index.js'
 import type { BenchFiles, CaseSettings, Results } from './cases.js'
@@ -24,15 +24,27 @@ function sparse(file: string, bytes: number): void {
   closeSync(fd)
 }
 
+/** Writes `bytes` of real data (a random MiB over and over): no holes for the kernel to shortcut. */
+function filled(file: string, bytes: number): void {
+  const block = randomBytes(1024 * 1024)
+  const fd = openSync(file, 'w')
+  try {
+    for (let done = 0; done < bytes; done += block.length)
+      writeSync(fd, block, 0, Math.min(block.length, bytes - done))
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /**
- * Writes big.bin (sparse: every reader gets it from the page cache, so the network path is what is
- * measured), small.bin (1 KiB), one directory of `listEntries` empty files per repetition, and the
+ * Writes big.bin (real bytes, in memory with the rest of the server's files when they live on
+ * tmpfs; a sparse file let curl read holes at 4 GB/s, faster than any real file), small.bin (1 KiB), one directory of `listEntries` empty files per repetition, and the
  * upload source outside the FTP root.
  */
 export function prepareFiles(srv: FtpServerHandle, work: string, s: Settings): BenchFiles {
   const bytes = s.sizeMiB * 1024 * 1024
   const own = (p: string) => chownSync(p, srv.uid, srv.gid)
-  sparse(path.join(srv.root, 'big.bin'), bytes)
+  filled(path.join(srv.root, 'big.bin'), bytes)
   own(path.join(srv.root, 'big.bin'))
   writeFileSync(path.join(srv.root, 'small.bin'), randomBytes(1024))
   own(path.join(srv.root, 'small.bin'))
