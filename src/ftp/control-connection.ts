@@ -8,6 +8,8 @@ import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
 import { Reply } from './status.js'
 
+// Exchanges kept for the report of a reply that never came.
+const TRAIL_LENGTH = 16
 /** How the control connection is secured. */
 export type TlsMode = 'none' | 'explicit' | 'implicit'
 
@@ -50,6 +52,8 @@ export class ControlConnection {
   #waiter: Waiter | undefined
   #failure: FtpError | undefined
   #tlsSession: Buffer | undefined
+  /** The last verbs sent and reply codes received (no arguments, no texts), for timeout reports. */
+  readonly #trail: string[] = []
   /** The control peer's address, pinned at connect: every passive data connection dials it. */
   readonly remoteAddress: string
   readonly localAddress: string
@@ -124,6 +128,7 @@ export class ControlConnection {
     if (this.#failure) throw this.#failure
     const bytes = encodeCommand(verb, arg, this.#opts.encoding)
     this.#opts.logger?.debug?.({ session: this.#opts.sessionId, command: redactCommand(verb, arg) }, 'ftp >')
+    this.#note(`>${verb.toUpperCase()}`)
     this.#socket.write(bytes)
   }
 
@@ -140,6 +145,11 @@ export class ControlConnection {
       const waiter: Waiter = { resolve, reject, timer: undefined }
       if (timeoutMs !== null && timeoutMs > 0) {
         waiter.timer = setTimeout(() => {
+          // What led here is the only clue to a server (or a bug) that lost track of a reply.
+          this.#opts.logger?.warn?.(
+            { session: this.#opts.sessionId, trail: this.#trail.join(' '), queued: this.#queue.length },
+            'ftp reply timed out',
+          )
           this.#fail(new FtpError('timeout', `No reply within ${timeoutMs} ms`))
         }, timeoutMs)
       }
@@ -274,6 +284,7 @@ export class ControlConnection {
       return
     }
     for (const reply of replies) {
+      this.#note(`<${reply.code}`)
       this.#opts.logger?.debug?.(
         { session: this.#opts.sessionId, code: reply.code, text: reply.text.slice(0, 200) },
         'ftp <',
@@ -294,6 +305,16 @@ export class ControlConnection {
         this.#socket.end()
       }
     }
+  }
+
+  #note(entry: string): void {
+    if (this.#trail.length >= TRAIL_LENGTH) this.#trail.shift()
+    this.#trail.push(entry)
+  }
+
+  /** The last exchanges, oldest first: `>VERB` sent, `<CODE` received. */
+  get trail(): readonly string[] {
+    return this.#trail
   }
 
   #fail(err: FtpError): void {

@@ -110,12 +110,18 @@ describe('engine under injected faults', () => {
     expect(s.usable).toBe(false)
   })
 
-  it('times out a command the server never answers and discards the session', async () => {
-    const s = await connect({ timeoutMs: 300 })
+  it('times out a command the server never answers, logs the exchanges that led there, discards the session', async () => {
+    const warnings: { obj: Record<string, unknown>; msg: string | undefined }[] = []
+    const logger = { warn: (obj: object, msg?: string) => void warnings.push({ obj: { ...obj }, msg }) }
+    const s = await connect({ timeoutMs: 300, logger })
     server.intercept('MLST', (ctx) => ctx.hang())
     const err = await s.stat('/small.txt').catch((e: unknown) => e)
     expect(isFtpError(err, 'timeout')).toBe(true)
     expect(s.usable).toBe(false)
+    const report = warnings.find((w) => w.msg === 'ftp reply timed out')
+    // Verbs and codes only (a PASS argument never reaches a log), ending with the unanswered MLST.
+    expect(report?.obj.trail).toMatch(/>USER <331 >PASS <230 .*>MLST$/)
+    for (const entry of String(report?.obj.trail).split(' ')) expect(entry).toMatch(/^(>[A-Z]+|<\d{3})$/)
   })
 
   it.each(['10.0.0.1', '169.254.169.254', '127.0.0.2'])(
