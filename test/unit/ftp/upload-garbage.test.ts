@@ -23,9 +23,10 @@ describe('upload garbage', () => {
     expect(calls).toBe(0)
     noteUploadedBytes(chunk)
     expect(calls).toBe(1)
-    // Two more collections' worth in odd-sized chunks, as several uploads would write them.
+    // Two more collections' worth in odd-sized chunks, as several uploads would write them (a
+    // collection needs at most one chunk more than the period; a third would need a whole period).
     let written = 0
-    while (written < 2 * UPLOAD_BYTES_PER_COLLECTION) {
+    while (written < 2 * (UPLOAD_BYTES_PER_COLLECTION + 1000)) {
       noteUploadedBytes(1000)
       written += 1000
     }
