@@ -180,8 +180,9 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
       }
       const rate = (xs: WrkResult[]) => median(xs.map((x) => x.requestsPerSec)).toFixed(0)
       const errs = (xs: WrkResult[]) => xs.reduce((a, x) => a + x.errors, 0)
+      const longest = (xs: WrkResult[]) => `longest ${Math.max(...xs.map((x) => x.maxMs)).toFixed(0)} ms`
       log(
-        `1 KiB GETs at ${level}: gateway ${rate(r.gateway)} req/s (${errs(r.gateway)} errors), rclone ${rate(r.rclone)} req/s (${errs(r.rclone)} errors)`,
+        `1 KiB GETs at ${level}: gateway ${rate(r.gateway)} req/s (${errs(r.gateway)} errors, ${longest(r.gateway)}), rclone ${rate(r.rclone)} req/s (${errs(r.rclone)} errors, ${longest(r.rclone)})`,
       )
       rps[String(level)] = r
     }

@@ -68,6 +68,13 @@ const rps = (r: Results, level: number, who: 'gateway' | 'rclone') =>
   median(r.rps?.[String(level)]?.[who].map((x) => x.requestsPerSec) ?? [])
 const rpsErrors = (r: Results, level: number, who: 'gateway' | 'rclone') =>
   r.rps?.[String(level)]?.[who].reduce((a, x) => a + x.errors, 0) ?? Number.NaN
+/** Median p99 and the longest request over all runs of a level, as "p99 41 ms, max 0.60 s". */
+const rpsTail = (r: Results, level: number, who: 'gateway' | 'rclone'): string => {
+  const runs = r.rps?.[String(level)]?.[who] ?? []
+  const p99 = median(runs.map((x) => x.p99Ms))
+  const max = Math.max(...runs.map((x) => x.maxMs))
+  return `p99 ${p99.toFixed(0)} ms, max ${(max / 1000).toFixed(2)} s`
+}
 
 /** The issue's targets, evaluated on medians of this run. */
 export function buildTargets(r: Results): Target[] {
@@ -182,8 +189,8 @@ export function caseTable(r: Results, s: Settings): string {
     const errs = (who: 'gateway' | 'rclone') => rpsErrors(r, level, who)
     rows.push([
       `1 KiB GETs, ${level} connections`,
-      `${gw.toFixed(0)} req/s, ${errs('gateway')} errors`,
-      `${rc.toFixed(0)} req/s, ${errs('rclone')} errors`,
+      `${gw.toFixed(0)} req/s, ${errs('gateway')} errors, ${rpsTail(r, level, 'gateway')}`,
+      `${rc.toFixed(0)} req/s, ${errs('rclone')} errors, ${rpsTail(r, level, 'rclone')}`,
       '',
       ratio(gw, rc),
       '',

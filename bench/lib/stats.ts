@@ -18,6 +18,17 @@ export interface WrkResult {
   /** Socket errors (connect, read, write, timeout) plus non-2xx/3xx responses. */
   errors: number
   errorDetail: { connect: number; read: number; write: number; timeout: number; non2xx: number }
+  /** 99th percentile and longest latency, ms (NaN when wrk ran without `--latency`). */
+  p99Ms: number
+  maxMs: number
+}
+
+/** wrk's durations ("812.00us", "6.52ms", "1.21s", "2.00m") in ms. */
+export function wrkDurationMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim())
+  if (!m) return Number.NaN
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as 'us' | 'ms' | 's' | 'm']
+  return Number(m[1]) * scale
 }
 
 /** Parses wrk's text report. Throws when the requests/s line is missing (wrk failed). */
@@ -34,11 +45,15 @@ export function parseWrk(text: string): WrkResult {
     timeout: Number(sock?.[4] ?? 0),
     non2xx: Number(non2xx?.[1] ?? 0),
   }
+  const latency = /Latency\s+(\S+)\s+(\S+)\s+(\S+)/.exec(text)
+  const p99 = /^\s*99%\s+(\S+)/m.exec(text)
   return {
     requestsPerSec: Number(rps[1]),
     requests: Number(total?.[1] ?? 0),
     errors: detail.connect + detail.read + detail.write + detail.timeout + detail.non2xx,
     errorDetail: detail,
+    p99Ms: p99 ? wrkDurationMs(p99[1]!) : Number.NaN,
+    maxMs: latency ? wrkDurationMs(latency[3]!) : Number.NaN,
   }
 }
 

@@ -7,6 +7,7 @@ import {
   parseCurlNumbers,
   parseWrk,
   targetLines,
+  wrkDurationMs,
 } from '../../../bench/lib/stats.js'
 
 const WRK_CLEAN = `Running 5s test @ http://127.0.0.1:4000/small.bin
@@ -17,6 +18,21 @@ const WRK_CLEAN = `Running 5s test @ http://127.0.0.1:4000/small.bin
   12345 requests in 5.01s, 14.80MB read
 Requests/sec:   2464.07
 Transfer/sec:      2.95MB
+`
+
+const WRK_LATENCY = `Running 5s test @ http://127.0.0.1:4000/small.bin
+  1 threads and 256 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    71.56ms  150.91ms   2.00s    97.27%
+    Req/Sec     4.81k     1.24k    5.84k    83.67%
+  Latency Distribution
+     50%   45.84ms
+     75%  812.00us
+     90%   67.10ms
+     99%  984.13ms
+  24000 requests in 5.01s, 30.80MB read
+Requests/sec:   4664.92
+Transfer/sec:      6.15MB
 `
 
 const WRK_ERRORS = `Running 5s test @ http://127.0.0.1:4000/small.bin
@@ -42,6 +58,19 @@ describe('bench stats', () => {
     expect(r.requestsPerSec).toBe(2464.07)
     expect(r.requests).toBe(12345)
     expect(r.errors).toBe(0)
+  })
+
+  it("reads the latency tail of a --latency report, in ms whatever wrk's unit", () => {
+    const r = parseWrk(WRK_LATENCY)
+    expect(r.p99Ms).toBeCloseTo(984.13)
+    expect(r.maxMs).toBe(2000)
+    expect(r.requestsPerSec).toBe(4664.92)
+    expect(parseWrk(WRK_CLEAN).maxMs).toBeCloseTo(30.11)
+    expect(parseWrk(WRK_CLEAN).p99Ms).toBeNaN()
+    expect(wrkDurationMs('812.00us')).toBeCloseTo(0.812)
+    expect(wrkDurationMs('1.21s')).toBe(1210)
+    expect(wrkDurationMs('2.00m')).toBe(120_000)
+    expect(wrkDurationMs('soon')).toBeNaN()
   })
 
   it('counts socket errors and non-2xx responses as errors', () => {
