@@ -14,13 +14,15 @@ import { covers, type DavLock } from './locks.js'
 import { type PropertyBag, propKey } from './properties.js'
 import { child, elements, escapeXml, parseXml } from './xml.js'
 
-type Want =
+/** What a PROPFIND asks for: allprop (or no body), propname, or the named properties. */
+export type Want =
   | { kind: 'all' }
   | { kind: 'names' }
   | { kind: 'props'; names: Array<{ ns: string; name: string }> }
 
 const DAV = 'DAV:'
-const LIVE = [
+/** The live properties, in the order responses list them. */
+export const LIVE = [
   'resourcetype',
   'getcontentlength',
   'getcontenttype',
@@ -102,20 +104,42 @@ function liveValue(name: (typeof LIVE)[number], stat: FileStat, locks: DavLock[]
   }
 }
 
+/**
+ * allprop's `DAV:response`: the same properties in the same order as LIVE through `liveValue`,
+ * written as one string. Clients list folders this way (Depth 1, allprop or no body), and the
+ * per-property arrays and closures of the general path made 2,000 entries take ~23 ms to render
+ * against ~8 ms here (test/unit/webdav/propfind-xml.test.ts holds the two paths equal).
+ */
+function allPropsXml(stat: FileStat, dead: PropertyBag, locks: DavLock[]): string {
+  const isDir = stat.type === 'dir'
+  let xml = `<D:response><D:href>${hrefOf(stat.path, isDir)}</D:href><D:propstat><D:prop>`
+  if (isDir) xml += '<D:resourcetype><D:collection/></D:resourcetype>'
+  else
+    xml +=
+      `<D:resourcetype></D:resourcetype><D:getcontentlength>${stat.size ?? 0}</D:getcontentlength>` +
+      `<D:getcontenttype>${escapeXml(contentTypeFor(stat.name))}</D:getcontenttype>` +
+      `<D:getetag>${escapeXml(formatEtag(stat.etag))}</D:getetag>`
+  if (stat.modified)
+    xml +=
+      `<D:getlastmodified>${stat.modified.toUTCString()}</D:getlastmodified>` +
+      `<D:creationdate>${stat.modified.toISOString()}</D:creationdate>`
+  const held = locks.length === 0 ? '' : activeLocksXml(locks.filter((l) => covers(l, stat.path)))
+  xml +=
+    `<D:displayname>${escapeXml(stat.name)}</D:displayname><D:supportedlock>${SUPPORTED_LOCK}</D:supportedlock>` +
+    `<D:lockdiscovery>${held}</D:lockdiscovery>`
+  for (const value of Object.values(dead)) xml += value
+  return `${xml}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`
+}
+
 /** One `DAV:response` for a resource. */
 export function responseXml(stat: FileStat, dead: PropertyBag, want: Want, locks: DavLock[]): string {
+  if (want.kind === 'all') return allPropsXml(stat, dead, locks)
   const found: string[] = []
   const missing: string[] = []
   const live = (n: (typeof LIVE)[number]) => liveValue(n, stat, locks)
   if (want.kind === 'names') {
     for (const n of LIVE) if (live(n) !== undefined) found.push(`<D:${n}/>`)
     for (const k of Object.keys(dead)) found.push(emptyOf(k))
-  } else if (want.kind === 'all') {
-    for (const n of LIVE) {
-      const v = live(n)
-      if (v !== undefined) found.push(`<D:${n}>${v}</D:${n}>`)
-    }
-    found.push(...Object.values(dead))
   } else {
     for (const { ns, name } of want.names) {
       const v =
