@@ -10,6 +10,7 @@ import type { FileService, Identity, RelPath } from '../../files/types.js'
 import { classifyError } from '../errors.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
 import { IfHeaderError } from './if-header.js'
+import type { ListingBodies } from './listing-bodies.js'
 import { covers, type DavLock, LockConflictError, type LockManager } from './locks.js'
 import type { PropertyStore } from './properties.js'
 import { XmlError } from './xml.js'
@@ -22,6 +23,8 @@ export interface DavServices {
   files: FileService
   locks: LockManager
   props: PropertyStore
+  /** Rendered folder listings (PROPFIND); absent when the metadata cache is off. */
+  bodies?: ListingBodies | undefined
 }
 
 /** What the plugin established before handing the request to webdav-server. */
@@ -124,7 +127,7 @@ export function statusOf(err: unknown): { status: number; headers: Record<string
 export function send(
   res: ServerResponse,
   status: number,
-  body?: string,
+  body?: string | Buffer,
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.writableEnded) {

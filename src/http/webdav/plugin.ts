@@ -28,6 +28,7 @@ import { copy, move } from './copy-move.js'
 import { GatewayFileSystem } from './filesystem.js'
 import { getOrHead, put } from './get-put.js'
 import { evaluateIf, parseIfHeader } from './if-header.js'
+import { ListingBodies } from './listing-bodies.js'
 import { lock, unlock } from './lock-methods.js'
 import { covers, LockManager } from './locks.js'
 import { PropertyStore } from './properties.js'
@@ -70,7 +71,17 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
     files: opts.files,
     locks: new LockManager(store),
     props: new PropertyStore(store),
+    // As long as the metadata cache keeps a listing; 16 MiB holds ~20 folders of 1,000 entries.
+    bodies:
+      opts.config.cacheTtlMs > 0
+        ? new ListingBodies({
+            ttlMs: opts.config.cacheTtlMs,
+            maxBytes: 16 * 1024 * 1024,
+            maxBodyBytes: 4 * 1024 * 1024,
+          })
+        : undefined,
   }
+  app.addHook('onClose', async () => svc.bodies?.clear())
   const dav = createDavServer(app, svc)
 
   for (const m of EXTRA_METHODS) {

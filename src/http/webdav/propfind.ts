@@ -210,6 +210,17 @@ export async function propfind(svc: DavServices, req: IncomingMessage, res: Serv
   const stats = [stat]
   if (stat.type === 'dir' && depth === 1) stats.push(...(await listAll(svc.files, st.who, st.path)))
   const bags = await svc.props.getMany(stats.map((s) => s.path))
+  // A folder whose body depends on its stats alone may have been rendered a moment ago.
+  const plain =
+    want.kind === 'all' &&
+    stats.length > 1 &&
+    st.locks.length === 0 &&
+    bags.every((b) => b === undefined || Object.keys(b).length === 0)
+  const key = `${st.who.key}\0${st.path}`
+  const kept = plain ? svc.bodies?.get(key, stats) : undefined
+  if (kept) return send(res, 207, kept)
   const parts = stats.map((s, i) => responseXml(s, bags[i] ?? {}, want, st.locks))
-  send(res, 207, `${XML_HEAD}<D:multistatus xmlns:D="DAV:">${parts.join('')}</D:multistatus>`)
+  const body = Buffer.from(`${XML_HEAD}<D:multistatus xmlns:D="DAV:">${parts.join('')}</D:multistatus>`)
+  if (plain) svc.bodies?.set(key, stats, body)
+  send(res, 207, body)
 }

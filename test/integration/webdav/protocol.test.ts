@@ -71,6 +71,46 @@ describe('WebDAV protocol over vsftpd', () => {
     )
   })
 
+  it('lists a folder again byte for byte, and shows a new file, a property and a lock at once', async () => {
+    const dir = path.join(ftp.root, 'shown')
+    await mkdir(dir)
+    await chown(dir, ftp.uid, ftp.gid)
+    for (const n of ['a.txt', 'b.txt']) await writeFile(path.join(dir, n), n)
+    const list = async () => {
+      const r = await dav('/dav/shown/', { method: 'PROPFIND', headers: { depth: '1' } })
+      expect(r.status).toBe(207)
+      return r.text()
+    }
+    const first = await list()
+    expect(await list()).toBe(first)
+    expect((await dav('/dav/shown/c.txt', { method: 'PUT', body: 'c' })).status).toBe(201)
+    const grown = await list()
+    expect(grown).toContain('<D:href>/dav/shown/c.txt</D:href>')
+    expect(grown.match(/<D:response>/g)).toHaveLength(4)
+    const set = (op: 'set' | 'remove', value = '') =>
+      dav('/dav/shown/a.txt', {
+        method: 'PROPPATCH',
+        body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:x"><D:${op}><D:prop><Z:color>${value}</Z:color></D:prop></D:${op}></D:propertyupdate>`,
+      })
+    expect((await set('set', 'blue')).status).toBe(207)
+    expect(await list()).toContain('>blue</color>')
+    expect((await set('remove')).status).toBe(207)
+    expect(await list()).toBe(grown)
+    const lock = await dav('/dav/shown/b.txt', {
+      method: 'LOCK',
+      headers: { timeout: 'Second-60', 'content-type': 'text/xml' },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+    })
+    expect(lock.status).toBe(200) // an existing resource: 200, not 201
+    const locked = await list()
+    expect(locked).toContain('<D:activelock>')
+    const token = lock.headers.get('lock-token') as string
+    expect(
+      (await dav('/dav/shown/b.txt', { method: 'UNLOCK', headers: { 'lock-token': token } })).status,
+    ).toBe(204)
+    expect(await list()).toBe(grown)
+  })
+
   it('answers macOS probe names from the cached listing without asking the server', async () => {
     await dav('/dav/big/', { method: 'PROPFIND', headers: { depth: '1' } }).then((r) => r.text())
     const before = await commands()

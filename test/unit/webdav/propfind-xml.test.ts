@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { FileStat, RelPath } from '../../../src/files/types.js'
-import { LIVE, responseXml, type Want } from '../../../src/http/webdav/propfind.js'
 import type { DavLock } from '../../../src/http/webdav/locks.js'
 import type { PropertyBag } from '../../../src/http/webdav/properties.js'
+import { LIVE, responseXml, type Want } from '../../../src/http/webdav/propfind.js'
 
 const modified = new Date(Date.UTC(2026, 10, 24, 22, 38, 0))
 
@@ -20,7 +20,14 @@ const file = (over: Partial<FileStat> = {}): FileStat => ({
   ...over,
 })
 
-const dir: FileStat = { path: 'docs' as RelPath, name: 'docs', type: 'dir', size: undefined, modified, etag: 'd' }
+const dir: FileStat = {
+  path: 'docs' as RelPath,
+  name: 'docs',
+  type: 'dir',
+  size: undefined,
+  modified,
+  etag: 'd',
+}
 
 // Half a second away from a whole-second boundary, so both renderings print the same timeout.
 const lock = (path: string, depth: 0 | 'infinity'): DavLock => ({
