@@ -6,7 +6,8 @@
  * miss only with --enforce.
  *
  * `--short` (CI): small files, one repetition, one-second wrk runs, nothing enforced, results to
- * bench/results/short.json only. Other options: --runs N, --size-mib N, --wrk-seconds N,
+ * bench/results/short.json only. Other options: --runs N, --transfer-runs N (1 GiB GET and PUT),
+ * --size-mib N, --wrk-seconds N,
  * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb, --profile (writes the
  * gateway's --cpu-prof files to the run folder and keeps it).
  */
@@ -35,6 +36,7 @@ const optStr = (name: string): string | undefined => {
 const settings: Settings = {
   short,
   runs: opt('--runs', short ? 1 : 5),
+  transferRuns: opt('--transfer-runs', short ? 1 : 9),
   sizeMiB: opt('--size-mib', short ? 32 : 1024),
   wrkSeconds: opt('--wrk-seconds', short ? 1 : 5),
   levels: optStr('--levels')?.split(',').map(Number) ?? [16, 64, 256],
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
       const md = [
         `# ftp-gateway benchmark (${report.date.slice(0, 10)}, ${report.machine.cpus} cores, ${process.version}, ${rcloneVersion})`,
         '',
-        `Reproduce: \`npm run bench\`. Gateway pool: FTP_POOL_MAX=${settings.poolMax}, FTP_POOL_MAX_TOTAL=${settings.poolMaxTotal}; ${settings.runs} repetitions, medians.`,
+        `Reproduce: \`npm run bench\`. Gateway pool: FTP_POOL_MAX=${settings.poolMax}, FTP_POOL_MAX_TOTAL=${settings.poolMaxTotal}; ${settings.transferRuns} repetitions of each 1 GiB transfer, ${settings.runs} of the other cases, medians.`,
         '',
         table,
         '',
