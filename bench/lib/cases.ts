@@ -16,7 +16,7 @@ import {
   wrk,
 } from './clients.js'
 import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
-import { median, type WrkResult } from './stats.js'
+import { type HistogramCounts, histogramCounts, median, slowestBucket, type WrkResult } from './stats.js'
 
 /** The files prepared in the FTP root. */
 export interface BenchFiles {
@@ -76,6 +76,12 @@ export interface Results {
 }
 
 const http = (c: Child, p: string) => `http://127.0.0.1:${c.port}${p}`
+
+/** The gateway's own request-duration histogram for downloads (its /metrics). */
+async function gatewayHistogram(gw: Child): Promise<HistogramCounts> {
+  const text = await (await fetch(http(gw, '/metrics'))).text()
+  return histogramCounts(text, 'ftpgw_http_request_duration_seconds', 'route="/api/v1/files/*"')
+}
 
 /** Runs `fns` in order on even repetitions and reversed on odd ones. */
 async function alternate(rep: number, fns: (() => Promise<void>)[]): Promise<void> {
@@ -175,7 +181,9 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
       for (let i = 0; i < s.runs; i++) {
         await alternate(i, [
           async () => {
-            r.gateway.push(await wrk(gwSmall, level, s.wrkSeconds))
+            const before = await gatewayHistogram(p.gw)
+            const run = await wrk(gwSmall, level, s.wrkSeconds)
+            r.gateway.push({ ...run, server: slowestBucket(before, await gatewayHistogram(p.gw)) })
             await sleep(500)
           },
           async () => {
@@ -187,8 +195,9 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
       const rate = (xs: WrkResult[]) => median(xs.map((x) => x.requestsPerSec)).toFixed(0)
       const errs = (xs: WrkResult[]) => xs.reduce((a, x) => a + x.errors, 0)
       const longest = (xs: WrkResult[]) => `longest ${Math.max(...xs.map((x) => x.maxMs)).toFixed(0)} ms`
+      const within = Math.max(...r.gateway.map((x) => x.server?.withinS ?? Number.NaN))
       log(
-        `1 KiB GETs at ${level}: gateway ${rate(r.gateway)} req/s (${errs(r.gateway)} errors, ${longest(r.gateway)}), rclone ${rate(r.rclone)} req/s (${errs(r.rclone)} errors, ${longest(r.rclone)})`,
+        `1 KiB GETs at ${level}: gateway ${rate(r.gateway)} req/s (${errs(r.gateway)} errors, ${longest(r.gateway)}; by its own histogram every request within ${within} s), rclone ${rate(r.rclone)} req/s (${errs(r.rclone)} errors, ${longest(r.rclone)})`,
       )
       rps[String(level)] = r
     }

@@ -21,6 +21,8 @@ export interface WrkResult {
   /** 99th percentile and longest latency, ms (NaN when wrk ran without `--latency`). */
   p99Ms: number
   maxMs: number
+  /** The gateway's own view of the same requests (its /metrics), when known. */
+  server?: { withinS: number; requests: number }
 }
 
 /** wrk's durations ("812.00us", "6.52ms", "1.21s", "2.00m") in ms. */
@@ -113,4 +115,35 @@ export function targetLines(targets: readonly Target[]): string[] {
     (t) =>
       `${holds(t) ? 'PASS' : 'MISS'}  ${t.name}: ${fmt(t.value, t.unit)} (target ${t.op} ${fmt(t.limit, t.unit)})`,
   )
+}
+
+/** Cumulative counts of one Prometheus histogram series, by upper bound in seconds. */
+export type HistogramCounts = Map<number, number>
+
+/** Reads the `_bucket` lines of `metric` whose labels include `labels` (e.g. `route="/x"`). */
+export function histogramCounts(text: string, metric: string, labels: string): HistogramCounts {
+  const out: HistogramCounts = new Map()
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(labels)) continue
+    const le = /le="([^"]+)"/.exec(line)?.[1]
+    const count = Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (le !== undefined) out.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count)
+  }
+  return out
+}
+
+/**
+ * The smallest bucket bound (seconds) that holds every request counted between two scrapes, and
+ * how many requests that was: what the server itself saw, beside what the load generator saw.
+ */
+export function slowestBucket(
+  before: HistogramCounts,
+  after: HistogramCounts,
+): { withinS: number; requests: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b)
+  const total = (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0)
+  for (const b of bounds) {
+    if ((after.get(b) ?? 0) - (before.get(b) ?? 0) === total) return { withinS: b, requests: total }
+  }
+  return { withinS: Number.NaN, requests: total }
 }

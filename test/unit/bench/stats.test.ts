@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
   fmt,
+  histogramCounts,
   holds,
   markdownTable,
   median,
   parseCurlNumbers,
   parseWrk,
+  slowestBucket,
   targetLines,
   wrkDurationMs,
 } from '../../../bench/lib/stats.js'
@@ -71,6 +73,26 @@ describe('bench stats', () => {
     expect(wrkDurationMs('1.21s')).toBe(1210)
     expect(wrkDurationMs('2.00m')).toBe(120_000)
     expect(wrkDurationMs('soon')).toBeNaN()
+  })
+
+  it("finds the bucket that holds every request counted between two scrapes of the gateway's histogram", () => {
+    const scrape = (counts: number[]) =>
+      [0.1, 0.5, 1, '+Inf']
+        .map(
+          (le, i) =>
+            `ftpgw_http_request_duration_seconds_bucket{le="${le}",method="GET",route="/api/v1/files/*"} ${counts[i]}`,
+        )
+        .concat('ftpgw_http_request_duration_seconds_bucket{le="0.1",method="GET",route="/metrics"} 99')
+        .join('\n')
+    const labels = 'route="/api/v1/files/*"'
+    const before = histogramCounts(scrape([10, 12, 12, 12]), 'ftpgw_http_request_duration_seconds', labels)
+    expect(before.get(0.1)).toBe(10)
+    expect(before.get(Number.POSITIVE_INFINITY)).toBe(12)
+    const fast = histogramCounts(scrape([110, 112, 112, 112]), 'ftpgw_http_request_duration_seconds', labels)
+    expect(slowestBucket(before, fast)).toEqual({ withinS: 0.1, requests: 100 })
+    const slow = histogramCounts(scrape([109, 111, 112, 112]), 'ftpgw_http_request_duration_seconds', labels)
+    expect(slowestBucket(before, slow)).toEqual({ withinS: 1, requests: 100 })
+    expect(slowestBucket(before, new Map()).withinS).toBeNaN()
   })
 
   it('counts socket errors and non-2xx responses as errors', () => {
