@@ -4,8 +4,9 @@
  * stat of a child); of a warm PROPFIND of 2,000 entries (~20 ms), rendering took 11–15 ms and
  * encoding and sending ~6 ms. A body is reused only while the metadata cache hands back the very
  * same FileStat objects (never changed once made) for the folder and every child, so a listing
- * fetched again, an invalidation or a stat from the shared store makes it miss. Only bodies that
- * depend on nothing else are kept: allprop, no dead properties, no locks (the caller checks).
+ * fetched again or an invalidation (this instance's or one published by another) makes it miss.
+ * Only bodies that depend on nothing else are kept: allprop, no dead properties, no locks (the
+ * caller checks).
  */
 import type { FileStat } from '../../files/types.js'
 
