@@ -28,7 +28,8 @@ export const REDACT_PATHS = [
  * zeroed page: ~250,000 page faults per GiB, a third of the gateway's CPU on uploads (perf). Freeing
  * one mmapped chunk of just under 32 MiB makes glibc raise its mmap threshold to that size and its
  * trim threshold to twice it (mallopt(3), "dynamic mmap threshold"); freed buffers are then reused.
- * The young collections of ftp/upload-garbage.ts keep what uploads free small, so the raised
+ * Uploaded request-body chunks are freed one by one as they are sent (ftp/chunk-release.ts), and
+ * the young collections of ftp/upload-garbage.ts keep other uploads' garbage small, so the raised
  * threshold does not leave tens of MiB resident after them. A process concern, so it lives here;
  * harmless with other allocators.
  */

@@ -213,7 +213,10 @@ export class FtpFileService implements FileService {
       // reading); this listener only keeps an early one from being an unhandled 'error'.
       body.on('error', () => undefined)
       uploaded = true
-      await s.upload(temp, body, { onChunk: (chunk) => meter.update(chunk) })
+      await s.upload(temp, body, {
+        onChunk: (chunk) => meter.update(chunk),
+        releaseChunks: options.releaseChunks,
+      })
       meter.verify()
       await this.#replace(s, temp, target, existing !== undefined)
       uploaded = false

@@ -87,7 +87,11 @@ export async function put(svc: DavServices, req: IncomingMessage, res: ServerRes
     parseContentLength(req.headers['x-expected-entity-length'] as string | undefined)
   const pre = parseWritePreconditions(req.headers['if-match'], req.headers['if-none-match'])
   const result = await svc.files
-    .write(st.who, st.path, req, { ...pre, ...(declared === undefined ? {} : { expectedLength: declared }) })
+    .write(st.who, st.path, req, {
+      ...pre,
+      ...(declared === undefined ? {} : { expectedLength: declared }),
+      releaseChunks: true,
+    })
     .catch((err: unknown) => {
       // A directory at that name: RFC 4918 leaves PUT on a collection undefined; 405 says "not here".
       if (

@@ -63,6 +63,34 @@ describe('FtpFileService over vsftpd', () => {
     expect(readdirSync(srv.root).filter((n) => n.includes('ftpgw'))).toEqual([])
   })
 
+  it('frees each uploaded chunk it owns once sent (releaseChunks), and only then', async () => {
+    // Chunks alone in their ArrayBuffer, as Node's HTTP parser makes them, plus a pool slice and a
+    // subarray that share memory with other bytes and must come through untouched.
+    const owned = Array.from({ length: 40 }, () => Buffer.from(randomBytes(64 * 1024)))
+    const pooled = Buffer.allocUnsafe(100).fill(7)
+    const backing = randomBytes(9000)
+    const slice = backing.subarray(1000, 5000)
+    const chunks = [...owned.slice(0, 20), pooled, slice, ...owned.slice(20)]
+    const expected = createHash('sha256')
+    for (const c of chunks) expected.update(c)
+    const digest = expected.digest('hex')
+    await files.write(who, 'released.bin', Readable.from(chunks), { releaseChunks: true })
+    expect(
+      createHash('sha256')
+        .update(readFileSync(`${srv.root}/released.bin`))
+        .digest('hex'),
+    ).toBe(digest)
+    expect(owned.every((c) => c.length === 0 && c.buffer.byteLength === 0)).toBe(true)
+    expect(pooled.equals(Buffer.alloc(100, 7))).toBe(true)
+    expect(slice.length).toBe(4000)
+    expect(backing.length).toBe(9000)
+    // Without the option the caller's chunks are left alone.
+    const kept = Array.from({ length: 4 }, () => Buffer.from(randomBytes(64 * 1024)))
+    await files.write(who, 'kept.bin', Readable.from(kept))
+    expect(kept.every((c) => c.length === 64 * 1024)).toBe(true)
+    expect(readFileSync(`${srv.root}/kept.bin`).equals(Buffer.concat(kept))).toBe(true)
+  })
+
   it('reads whole files and ranges, including suffix ranges, and refuses unsatisfiable ones', async () => {
     const data = randomBytes(300_000)
     await put('r.bin', data)

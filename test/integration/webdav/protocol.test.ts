@@ -3,6 +3,7 @@
  * own command log), Depth rules, Range and conditionals, Windows' write sequence, macOS probes,
  * hrefs behind a TLS-terminating proxy, and requests that used to crash webdav-server.
  */
+import { createHash, randomBytes } from 'node:crypto'
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -154,6 +155,20 @@ describe('WebDAV protocol over vsftpd', () => {
     expect(
       (await dav('/dav/r.bin', { method: 'PUT', body: 'x', headers: { 'if-match': '"nope"' } })).status,
     ).toBe(412)
+  })
+
+  it('stores large bodies byte for byte through both faces while their chunks are freed as they go', async () => {
+    // Request bodies' chunks are freed once on the data connection (src/ftp/chunk-release.ts): a
+    // chunk freed too early would show here as wrong bytes in the file on the server.
+    const body = randomBytes(24 * 1024 * 1024 + 12_345)
+    const digest = createHash('sha256').update(body).digest('hex')
+    expect((await dav('/dav/large-dav.bin', { method: 'PUT', body })).status).toBe(201)
+    expect((await dav('/api/v1/files/large-rest.bin', { method: 'PUT', body })).status).toBe(201)
+    for (const name of ['large-dav.bin', 'large-rest.bin']) {
+      const onDisk = await readFile(path.join(ftp.root, name))
+      expect(onDisk.length, name).toBe(body.length)
+      expect(createHash('sha256').update(onDisk).digest('hex'), name).toBe(digest)
+    }
   })
 
   it("runs Windows' LOCK, empty PUT, PUT, PROPPATCH Win32LastModifiedTime, UNLOCK", async () => {
