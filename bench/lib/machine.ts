@@ -25,18 +25,20 @@ export interface PageReportingHold {
 
 /**
  * Keeps freed pages from being reported to the host for `ms` while the bench runs; returns what it
- * did and a function that restores the old value (also run on process exit).
+ * did and a function that restores the old value (also run on process exit). `knob` is for tests.
  */
-export function holdFreedPages(ms: number): { hold: PageReportingHold; restore: () => void } {
-  if (!existsSync(MIN_FREE_MS))
-    return { hold: { note: 'no page-reporting knob on this kernel' }, restore: () => {} }
-  const before = Number(readFileSync(MIN_FREE_MS, 'utf8').trim())
+export function holdFreedPages(
+  ms: number,
+  knob = MIN_FREE_MS,
+): { hold: PageReportingHold; restore: () => void } {
+  if (!existsSync(knob)) return { hold: { note: 'no page-reporting knob on this kernel' }, restore: () => {} }
+  const before = Number(readFileSync(knob, 'utf8').trim())
   if (before >= ms) return { hold: { before, during: before }, restore: () => {} }
   try {
-    writeFileSync(MIN_FREE_MS, String(ms))
+    writeFileSync(knob, String(ms))
   } catch (err) {
     return {
-      hold: { before, note: `could not set ${MIN_FREE_MS}: ${(err as Error).message}` },
+      hold: { before, note: `could not set ${knob}: ${(err as Error).message}` },
       restore: () => {},
     }
   }
@@ -45,7 +47,7 @@ export function holdFreedPages(ms: number): { hold: PageReportingHold; restore: 
     if (restored) return
     restored = true
     try {
-      writeFileSync(MIN_FREE_MS, String(before))
+      writeFileSync(knob, String(before))
     } catch {
       // Nothing more to do on the way out; the value only delays memory going back to the host.
     }
