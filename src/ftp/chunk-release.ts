@@ -71,7 +71,7 @@ export class ChunkReleaser {
       sink.postMessage(null, this.#ready)
       this.#released += this.#ready.length
     } catch {
-      // A buffer detached elsewhere meanwhile fails the whole transfer; the collector frees them.
+      // Should Node refuse the transfer, nothing was detached: the collector frees these instead.
     }
     this.#ready.length = 0
   }
