@@ -79,12 +79,12 @@ export function createAuth(deps: AuthDeps): Auth {
   }
 
   /** The one FTP login of service-account mode, from FTP_URL (read lazily: local mode fills it late). */
-  const serviceIdentity = (): Identity => {
+  const serviceIdentity = (principal: string): Identity => {
     const url = config.upstream?.url
     if (url?.user === undefined || url.password === undefined) {
       throw new Error('service-account mode needs FTP_URL with a user name and password')
     }
-    return identityOf(url.user, url.password)
+    return identityOf(url.user, url.password, principal)
   }
 
   const refuse = (user: string, address: string, via: string): AuthError => {
@@ -115,7 +115,7 @@ export function createAuth(deps: AuthDeps): Auth {
         await countFailure()
         throw refuse(user, address, via)
       }
-      identity = serviceIdentity()
+      identity = serviceIdentity(user)
     } else {
       identity = identityOf(user, password)
       try {
@@ -143,7 +143,7 @@ export function createAuth(deps: AuthDeps): Auth {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
       }
-      if (mode === 'service') return serviceIdentity()
+      if (mode === 'service') return serviceIdentity(session.username)
       return identityOf(session.username, session.password ?? '')
     },
   }

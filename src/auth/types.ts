@@ -32,11 +32,12 @@ const IDENTITY_KEY = randomBytes(32)
 /**
  * The identity for an FTP login. The only place Identity objects are made, so every cache and pool
  * key derived from them agrees. The key hashes user and password together (NUL-separated, which
- * neither may contain) so it identifies the credentials without revealing the password.
+ * neither may contain) so it identifies the credentials without revealing the password. `principal`
+ * (the person, for audit and ownership) defaults to the FTP user; it is not part of the key.
  */
-export function identityOf(user: string, password: string): Identity {
+export function identityOf(user: string, password: string, principal: string = user): Identity {
   // Keyed with a per-process secret: a pool key seen in a heap dump or a debug line cannot be
   // brute-forced back to the password. Keys are only compared within one process.
   const digest = createHmac('sha256', IDENTITY_KEY).update(`${user}\0${password}`, 'utf8').digest('hex')
-  return { user, password, key: `${user}:${digest}` }
+  return { user, password, key: `${user}:${digest}`, principal }
 }

@@ -9,6 +9,12 @@ export interface Identity {
   password: string
   /** Stable pool and cache key: `user:HMAC(password)` with a per-process key; made by `identityOf`. */
   key: string
+  /**
+   * The person the request acts for, as the gateway authenticated them: the FTP user with Basic
+   * passthrough, the htpasswd (or token) user in service-account mode. Locks, audit lines and
+   * ownership checks name this, never the shared FTP account.
+   */
+  principal: string
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */

@@ -82,7 +82,7 @@ describe('ListingBodies', () => {
 })
 
 describe('PROPFIND and the kept bodies', () => {
-  const who: Identity = { user: 'u', password: 'p', key: 'u:k' }
+  const who: Identity = { user: 'u', password: 'p', key: 'u:k', principal: 'u' }
   let listing = [stat('d/a'), stat('d/b')]
   const folder = stat('d', 'dir')
   let bags: PropertyBag[] = []
