@@ -192,12 +192,13 @@ describe('createAuth in service-account mode', () => {
     files = fakeFiles({})
   })
   afterEach(() => store.close())
-  const service = identityOf('svc', 'svc-pass')
+  /** The service account's FTP login, acting for `principal` (the htpasswd user). */
+  const service = (principal: string) => identityOf('svc', 'svc-pass', principal)
 
   it('checks Basic against htpasswd and runs as the service account, without FTP logins', async () => {
     const { authenticator } = createAuth({ config: serviceConfig({ htpasswdFile }), store, files })
-    expect(await authenticator.authenticate(basic('dave', 'dave:pw'), IP)).toEqual(service)
-    expect(await authenticator.authenticate(basic('erin', 'erin-pw'), IP)).toEqual(service)
+    expect(await authenticator.authenticate(basic('dave', 'dave:pw'), IP)).toEqual(service('dave'))
+    expect(await authenticator.authenticate(basic('erin', 'erin-pw'), IP)).toEqual(service('erin'))
     expect(await codeOf(authenticator.authenticate(basic('dave', 'nope'), IP))).toBe('AUTH_ERR_INVALID')
     expect(await codeOf(authenticator.authenticate(basic('svc', 'svc-pass'), IP))).toBe('AUTH_ERR_INVALID')
     expect(files.calls).toHaveLength(0)
@@ -206,7 +207,7 @@ describe('createAuth in service-account mode', () => {
   it('issues tokens for htpasswd users that map to the service account', async () => {
     const { authenticator, sessions } = createAuth({ config: serviceConfig({ htpasswdFile }), store, files })
     const { token } = await sessions.create('dave', 'dave:pw', IP)
-    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(service)
+    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(service('dave'))
     expect(await sessions.describe(token)).toMatchObject({ username: 'dave' })
     expect(await codeOf(sessions.create('dave', 'wrong', IP))).toBe('AUTH_ERR_INVALID')
     // Only the user name is kept: the record holds no password of the client's.
