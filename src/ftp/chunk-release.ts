@@ -67,9 +67,12 @@ export class ChunkReleaser {
   /** Frees what was written so far; chunks still in flight stay to the garbage collector. */
   flush(): void {
     if (this.#ready.length === 0) return
+    // A buffer detached elsewhere since it was queued makes Node 22+ refuse the whole transfer
+    // (Node 20 skipped it), so only live ones are handed over.
+    const live = this.#ready.filter((ab) => ab.byteLength > 0)
     try {
-      sink.postMessage(null, this.#ready)
-      this.#released += this.#ready.length
+      if (live.length > 0) sink.postMessage(null, live)
+      this.#released += live.length
     } catch {
       // Should Node refuse the transfer, nothing was detached: the collector frees these instead.
     }
