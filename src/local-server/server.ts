@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
+import { COMMANDS } from './commands/index.js'
 import { normalizeIp } from './data-channel.js'
 import { PathResolver } from './path-resolver.js'
 import { type ServerContext, Session } from './session.js'
@@ -32,6 +33,7 @@ function sameSecret(a: string, b: string): boolean {
  * suite's scriptable fault-injection server. Binds to 127.0.0.1 unless told otherwise.
  */
 export class LocalFtpServer implements ServerContext {
+  readonly commandTable = COMMANDS
   readonly options: LocalFtpServerOptions
   readonly features: Readonly<FeatureFlags>
   readonly resolver: PathResolver

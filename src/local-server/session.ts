@@ -2,7 +2,6 @@ import { once } from 'node:events'
 import type net from 'node:net'
 import type { Duplex } from 'node:stream'
 import tls from 'node:tls'
-import { COMMANDS } from './commands/index.js'
 import type { DataChannel } from './data-channel.js'
 import { normalizeIp } from './data-channel.js'
 import { replyForError, stripTelnet, writeControl } from './faults.js'
@@ -11,6 +10,7 @@ import type { PathResolver } from './path-resolver.js'
 import { toVirtual } from './path-resolver.js'
 import type {
   CommandRecord,
+  CommandTable,
   Faults,
   FeatureFlags,
   InterceptContext,
@@ -24,6 +24,8 @@ export const MAX_LINE_BYTES = 8192
 
 /** What a session needs from its server (kept narrow so sessions are testable on their own). */
 export interface ServerContext {
+  /** The built-in commands (handed in, so the session does not import the commands that use it). */
+  readonly commandTable: Readonly<CommandTable<Session>>
   readonly options: LocalFtpServerOptions
   readonly features: Readonly<FeatureFlags>
   readonly faults: Faults
@@ -196,7 +198,8 @@ export class Session {
   }
 
   private async builtin({ verb, arg }: QueuedCommand): Promise<void> {
-    const spec = Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined
+    const commands = this.ctx.commandTable
+    const spec = Object.hasOwn(commands, verb) ? commands[verb] : undefined
     if (!spec || (spec.feature && !this.ctx.features[spec.feature])) {
       await this.reply(502, 'Command not implemented.')
       return

@@ -125,3 +125,18 @@ export interface InterceptContext {
 }
 
 export type InterceptHandler = (ctx: InterceptContext) => void | Promise<void>
+
+/**
+ * A built-in command: its handler, whether it works before login, and the feature gating it.
+ * Generic over the session so that this file, which the session imports, does not import it back.
+ */
+export interface CommandSpec<S> {
+  handler(s: S, arg: string): Promise<void> | void
+  /** Allowed before a successful login. */
+  public?: boolean
+  /** When this feature is off the command answers 502 and leaves FEAT. */
+  feature?: FeatureName
+}
+
+/** Built-in commands by verb. */
+export type CommandTable<S> = Record<string, CommandSpec<S>>

@@ -1,16 +1,11 @@
 import type { Session } from '../session.js'
-import type { FeatureName } from '../types.js'
+import type { CommandSpec as GenericSpec, CommandTable as GenericTable } from '../types.js'
 
-/** A built-in command: its handler, whether it works before login, and the feature gating it. */
-export interface CommandSpec {
-  handler(s: Session, arg: string): Promise<void> | void
-  /** Allowed before a successful login. */
-  public?: boolean
-  /** When this feature is off the command answers 502 and leaves FEAT. */
-  feature?: FeatureName
-}
+/** A built-in command of the embedded server's sessions. */
+export type CommandSpec = GenericSpec<Session>
 
-export type CommandTable = Record<string, CommandSpec>
+/** Built-in commands by verb. */
+export type CommandTable = GenericTable<Session>
 
 /** `"path"` as in a 257 reply: embedded double quotes are doubled (RFC 959 appendix II). */
 export function quotePath(p: string): string {
