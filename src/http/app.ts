@@ -20,6 +20,7 @@ import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
 import { healthRoutes, type Readiness } from './health.js'
+import type { GatewayStats } from './metrics.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { productionFace } from './production.js'
@@ -41,23 +42,6 @@ export interface AppDeps {
   store?: Store | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
-}
-
-/** Counters from the layers below, read by the metrics endpoint at scrape time. */
-export interface GatewayStats {
-  pool: {
-    size: number
-    idle: number
-    busy: number
-    waiting: number
-    pending: number
-    created: number
-    evicted: number
-    failedCreates: number
-  }
-  cache: { hits: number; misses: number }
-  /** The small-file content cache (absent when the layers below have none). */
-  content?: { hits: number; misses: number; bytes: number } | undefined
 }
 
 /** Log paths pino must censor (also for a logger main.ts builds itself). */

@@ -6,7 +6,23 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { onFtpCommand } from '../files/index.js'
-import type { GatewayStats } from './app.js'
+
+/** Counters from the layers below, read by the metrics endpoint at scrape time. */
+export interface GatewayStats {
+  pool: {
+    size: number
+    idle: number
+    busy: number
+    waiting: number
+    pending: number
+    created: number
+    evicted: number
+    failedCreates: number
+  }
+  cache: { hits: number; misses: number }
+  /** The small-file content cache (absent when the layers below have none). */
+  content?: { hits: number; misses: number; bytes: number } | undefined
+}
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {

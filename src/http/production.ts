@@ -11,9 +11,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { GatewayConfig } from '../config.js'
 import type { Store } from '../store/store.js'
 import { storeErrorCount } from '../store-setup.js'
-import type { GatewayStats } from './app.js'
 import { auditRestWrite, isRestWrite } from './audit.js'
-import { GatewayMetrics, type TransferDirection } from './metrics.js'
+import { GatewayMetrics, type GatewayStats, type TransferDirection } from './metrics.js'
 import { installRateLimit } from './rate-limit.js'
 
 /** Options of the production face. */

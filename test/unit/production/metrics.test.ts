@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { startCommandTimer } from '../../../src/ftp/diagnostics.js'
-import type { GatewayStats } from '../../../src/http/app.js'
 import { createServer } from '../../../src/http/app.js'
+import type { GatewayStats } from '../../../src/http/metrics.js'
 import { MemoryStore } from '../../../src/store/index.js'
 import { countStoreErrors } from '../../../src/store-setup.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
