@@ -1,12 +1,16 @@
 /**
- * Every setting of the gateway, read from the environment once at start, validated, typed and
- * frozen. Names are a contract (DESIGN.md). `loadConfig` collects every problem and throws one
- * ConfigError listing them all, so a misconfigured deployment is fixed in one go.
+ * The gateway's configuration: every setting declared once in src/config/spec.ts, read from the
+ * environment once at start, validated, typed, fully filled in and frozen (callers never re-default).
+ * Names are a contract (DESIGN.md). `loadConfig` collects every problem and throws one ConfigError
+ * listing them all, so a misconfigured deployment is fixed in one go.
  */
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { readSettings } from './config/spec.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
+
+export { CONFIG_NAMES } from './config/spec.js'
 
 /** Upstream FTP settings. */
 export interface UpstreamConfig {
@@ -42,7 +46,7 @@ export interface GatewayConfig {
   serviceAccount: boolean
   redisUrl: string | undefined
   /** REDIS_KEY_PREFIX: prefix of every Redis key and channel (default `ftpgw:`); lets deployments and tests share one Redis. */
-  redisKeyPrefix?: string | undefined
+  redisKeyPrefix: string
   /** 32-byte key derived from SESSION_SECRET (random per process when unset without Redis). */
   sessionKey: Buffer
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
@@ -53,6 +57,7 @@ export interface GatewayConfig {
   /** CACHE_CONTENT_MAX_FILE_BYTES: the largest file kept; bigger ones always stream. */
   cacheContentMaxFileBytes: number
   trustProxy: boolean
+  /** LOG_LEVEL (a pino level). */
   logLevel: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
@@ -62,63 +67,20 @@ export interface GatewayConfig {
   loginFailLimit: number
   loginFailWindowMs: number
   /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
-  redisSentinels?: Array<{ host: string; port: number }> | undefined
-  redisSentinelName?: string | undefined
+  redisSentinels: Array<{ host: string; port: number }> | undefined
+  redisSentinelName: string
   /** REDIS_CLUSTER_NODES (`host:port,…`): seed nodes of a Redis Cluster. */
-  redisClusterNodes?: Array<{ host: string; port: number }> | undefined
+  redisClusterNodes: Array<{ host: string; port: number }> | undefined
   /** READY_REQUIRES_STORE: /readyz fails while the store is unreachable (default: it keeps serving). */
-  readyRequiresStore?: boolean
+  readyRequiresStore: boolean
   /** RATE_LIMIT_MAX requests per client address per RATE_LIMIT_WINDOW_MS, held in the store; 0 disables. */
-  rateLimitMax?: number
-  rateLimitWindowMs?: number
+  rateLimitMax: number
+  rateLimitWindowMs: number
   /** HTTP_HEADERS_TIMEOUT_MS: time a client has to send its complete request headers (slowloris). */
-  httpHeadersTimeoutMs?: number
+  httpHeadersTimeoutMs: number
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
-  httpBodyIdleTimeoutMs?: number
+  httpBodyIdleTimeoutMs: number
 }
-
-/**
- * Every environment variable loadConfig reads. Deployment manifests are checked against it (a
- * misspelt name in a ConfigMap would otherwise be ignored silently).
- */
-export const CONFIG_NAMES = [
-  'HOST',
-  'PORT',
-  'FTP_URL',
-  'FTP_DATA_MODE',
-  'FTP_ACTIVE_ADDRESS',
-  'FTP_ACTIVE_PORTS',
-  'FTP_TLS_CA_FILE',
-  'FTP_TLS_INSECURE',
-  'FTP_POOL_MAX',
-  'FTP_POOL_MAX_TOTAL',
-  'FTP_IDLE_TIMEOUT_MS',
-  'FTP_TIMEOUT_MS',
-  'REDIS_URL',
-  'REDIS_KEY_PREFIX',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_NAME',
-  'REDIS_CLUSTER_NODES',
-  'READY_REQUIRES_STORE',
-  'SESSION_SECRET',
-  'SESSION_TTL_MS',
-  'CACHE_TTL_MS',
-  'CACHE_CONTENT_MAX_BYTES',
-  'CACHE_CONTENT_MAX_FILE_BYTES',
-  'TRUST_PROXY',
-  'LOG_LEVEL',
-  'GATEWAY_HTPASSWD',
-  'SHUTDOWN_GRACE_MS',
-  'LOGIN_FAIL_LIMIT',
-  'LOGIN_FAIL_WINDOW_MS',
-  'RATE_LIMIT_MAX',
-  'RATE_LIMIT_WINDOW_MS',
-  'HTTP_HEADERS_TIMEOUT_MS',
-  'HTTP_BODY_IDLE_TIMEOUT_MS',
-  'DATA_DIR',
-  'LOCAL_USER',
-  'LOCAL_PASSWORD',
-] as const
 
 /** Thrown by loadConfig with every problem found, one per line. */
 export class ConfigError extends Error {
@@ -129,163 +91,88 @@ export class ConfigError extends Error {
   }
 }
 
-/** The longest delay a Node timer holds (2^31 - 1 ms). */
-const MAX_TIMER = 2_147_483_647
-
-/** Defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_BODY_IDLE_TIMEOUT_MS (also for configs built without loadConfig). */
-export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000
-export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
-/** Reads and validates the environment once; the result is deeply frozen. */
+/**
+ * Reads and validates the environment once (every setting as declared in src/config/spec.ts), then
+ * checks the settings that depend on each other; the result is deeply frozen.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const problems: string[] = []
-  const str = (name: string) => {
-    const v = env[name]
-    return v === undefined || v === '' ? undefined : v
-  }
-  const int = (name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const raw = str(name)
-    if (raw === undefined) return def
-    const n = Number(raw)
-    if (!/^\d+$/.test(raw) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`)
-      return def
-    }
-    return n
-  }
-  const bool = (name: string, def: boolean) => {
-    const raw = str(name)?.toLowerCase()
-    if (raw === undefined) return def
-    if (['true', '1', 'yes'].includes(raw)) return true
-    if (['false', '0', 'no'].includes(raw)) return false
-    problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`)
-    return def
-  }
+  const v = readSettings(env, problems)
 
-  const ftpUrl = str('FTP_URL')
-  const local = ftpUrl === undefined
-  let upstream: UpstreamConfig | undefined
-  const dataMode = (str('FTP_DATA_MODE') ?? 'passive') as UpstreamConfig['dataMode']
-  if (!['passive', 'active', 'auto'].includes(dataMode))
-    problems.push('FTP_DATA_MODE must be passive, active or auto')
-  let activePorts: [number, number] | undefined
-  const portsRaw = str('FTP_ACTIVE_PORTS')
-  if (portsRaw !== undefined) {
-    const m = /^(\d{1,5})-(\d{1,5})$/.exec(portsRaw)
-    const lo = Number(m?.[1])
-    const hi = Number(m?.[2])
-    if (!m || lo < 1 || hi > 65535 || lo > hi)
-      problems.push('FTP_ACTIVE_PORTS must be a range such as 40000-40100')
-    else activePorts = [lo, hi]
-  }
+  const local = v.ftpUrl === undefined
   let tlsCa: Buffer | undefined
-  const caFile = str('FTP_TLS_CA_FILE')
-  if (caFile !== undefined) {
+  if (v.ftpTlsCaFile !== undefined) {
     try {
-      tlsCa = readFileSync(caFile)
+      tlsCa = readFileSync(v.ftpTlsCaFile)
     } catch (err) {
       problems.push(`FTP_TLS_CA_FILE cannot be read: ${(err as Error).message}`)
     }
   }
-  const poolMax = int('FTP_POOL_MAX', 4, 2, 1000)
-  const poolMaxTotal = int('FTP_POOL_MAX_TOTAL', 32, 1, 100_000)
-  if (poolMaxTotal < poolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
-  const upstreamRest = {
-    dataMode,
-    activeAddress: str('FTP_ACTIVE_ADDRESS'),
-    activePorts,
-    tlsCa,
-    tlsInsecure: bool('FTP_TLS_INSECURE', false),
-    poolMax,
-    poolMaxTotal,
-    idleTimeoutMs: int('FTP_IDLE_TIMEOUT_MS', 60_000, 1000),
-    timeoutMs: int('FTP_TIMEOUT_MS', 30_000, 100),
-  }
+  if (v.ftpPoolMaxTotal < v.ftpPoolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
+  let upstream: UpstreamConfig | undefined
   let serviceAccount = false
-  if (ftpUrl !== undefined) {
+  if (v.ftpUrl !== undefined) {
     try {
-      const url = parseFtpUrl(ftpUrl)
+      const url = parseFtpUrl(v.ftpUrl)
       serviceAccount = url.user !== undefined
       if (serviceAccount && url.password === undefined) problems.push('FTP_URL has a user but no password')
-      upstream = { url, ...upstreamRest }
+      upstream = {
+        url,
+        dataMode: v.ftpDataMode,
+        activeAddress: v.ftpActiveAddress,
+        activePorts: v.ftpActivePorts,
+        tlsCa,
+        tlsInsecure: v.ftpTlsInsecure,
+        poolMax: v.ftpPoolMax,
+        poolMaxTotal: v.ftpPoolMaxTotal,
+        idleTimeoutMs: v.ftpIdleTimeoutMs,
+        timeoutMs: v.ftpTimeoutMs,
+      }
     } catch (err) {
       problems.push((err as Error).message)
     }
   }
 
-  const redisUrl = str('REDIS_URL')
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
-    problems.push('REDIS_URL must start with redis:// or rediss://')
-  const hostPorts = (name: string) => {
-    const raw = str(name)
-    if (raw === undefined) return undefined
-    const nodes = raw.split(',').map((item) => {
-      const m = /^\s*([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(item)
-      return m ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined
-    })
-    if (nodes.some((n) => n === undefined || n.port < 1 || n.port > 65535)) {
-      problems.push(`${name} must be a list such as host1:26379,host2:26379`)
-      return undefined
-    }
-    return nodes as Array<{ host: string; port: number }>
-  }
-  const redisSentinels = hostPorts('REDIS_SENTINELS')
-  const redisSentinelName = str('REDIS_SENTINEL_NAME') ?? (redisSentinels ? 'mymaster' : undefined)
-  const redisClusterNodes = hostPorts('REDIS_CLUSTER_NODES')
-  if ([redisUrl, redisSentinels, redisClusterNodes].filter((v) => v !== undefined).length > 1)
+  const topologies = [v.redisUrl, v.redisSentinels, v.redisClusterNodes].filter((t) => t !== undefined)
+  if (topologies.length > 1)
     problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
   // Any Redis topology means shared state: every instance must decrypt the same sessions.
-  const sharedStore =
-    redisUrl !== undefined || redisSentinels !== undefined || redisClusterNodes !== undefined
-  const secret = str('SESSION_SECRET')
-  if (sharedStore && secret === undefined) {
+  if (topologies.length > 0 && (env.SESSION_SECRET ?? '') === '') {
     problems.push('SESSION_SECRET is required with REDIS_URL (every instance must decrypt the same sessions)')
   }
-  if (secret !== undefined && secret.length < 16)
-    problems.push('SESSION_SECRET must be at least 16 characters')
   const sessionKey = Buffer.from(
-    hkdfSync('sha256', secret ?? randomBytes(32), 'ftp-gateway', 'session-credentials', 32),
+    hkdfSync('sha256', v.sessionSecret ?? randomBytes(32), 'ftp-gateway', 'session-credentials', 32),
   )
 
-  const logLevel = str('LOG_LEVEL') ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
-
   const config: GatewayConfig = {
-    host: str('HOST') ?? (local ? '127.0.0.1' : '0.0.0.0'),
-    port: int('PORT', 8080, 0, 65535),
+    host: v.host ?? (local ? '127.0.0.1' : '0.0.0.0'),
+    port: v.port,
     local: local
-      ? {
-          dataDir: path.resolve(str('DATA_DIR') ?? 'data'),
-          user: str('LOCAL_USER') ?? 'demo',
-          password: str('LOCAL_PASSWORD') ?? 'demo',
-        }
+      ? { dataDir: path.resolve(v.dataDir), user: v.localUser, password: v.localPassword }
       : undefined,
     upstream,
     serviceAccount,
-    redisUrl,
-    redisKeyPrefix: str('REDIS_KEY_PREFIX'),
+    redisUrl: v.redisUrl,
+    redisKeyPrefix: v.redisKeyPrefix,
     sessionKey,
-    sessionTtlMs: int('SESSION_TTL_MS', 3_600_000, 1000),
-    cacheTtlMs: int('CACHE_TTL_MS', 5000, 0),
-    cacheContentMaxBytes: int('CACHE_CONTENT_MAX_BYTES', 32 * 1024 * 1024, 0),
-    cacheContentMaxFileBytes: int('CACHE_CONTENT_MAX_FILE_BYTES', 64 * 1024, 0, 16 * 1024 * 1024),
-    trustProxy: bool('TRUST_PROXY', false),
-    logLevel,
-    htpasswdFile: str('GATEWAY_HTPASSWD'),
-    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
-    loginFailLimit: int('LOGIN_FAIL_LIMIT', 10, 1),
-    loginFailWindowMs: int('LOGIN_FAIL_WINDOW_MS', 300_000, 1000),
-    redisSentinels,
-    redisSentinelName,
-    redisClusterNodes,
-    readyRequiresStore: bool('READY_REQUIRES_STORE', false),
-    rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0),
-    rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1000),
-    // Timers: at most what setTimeout can hold (about 24.8 days).
-    httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HEADERS_TIMEOUT_MS, 100, MAX_TIMER),
-    httpBodyIdleTimeoutMs: int('HTTP_BODY_IDLE_TIMEOUT_MS', DEFAULT_BODY_IDLE_TIMEOUT_MS, 100, MAX_TIMER),
+    sessionTtlMs: v.sessionTtlMs,
+    cacheTtlMs: v.cacheTtlMs,
+    cacheContentMaxBytes: v.cacheContentMaxBytes,
+    cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,
+    trustProxy: v.trustProxy,
+    logLevel: v.logLevel,
+    htpasswdFile: v.htpasswdFile,
+    shutdownGraceMs: v.shutdownGraceMs,
+    loginFailLimit: v.loginFailLimit,
+    loginFailWindowMs: v.loginFailWindowMs,
+    redisSentinels: v.redisSentinels,
+    redisSentinelName: v.redisSentinelName,
+    redisClusterNodes: v.redisClusterNodes,
+    readyRequiresStore: v.readyRequiresStore,
+    rateLimitMax: v.rateLimitMax,
+    rateLimitWindowMs: v.rateLimitWindowMs,
+    httpHeadersTimeoutMs: v.httpHeadersTimeoutMs,
+    httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)

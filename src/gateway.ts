@@ -113,7 +113,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       }),
       readiness: async () => ({
         // A store outage leaves Basic-auth transfers working, so it fails readiness only on request.
-        ok: !draining && upstreamOk && (storeOk || config.readyRequiresStore !== true),
+        ok: !draining && upstreamOk && (storeOk || !config.readyRequiresStore),
         checks: {
           draining: draining ? 'yes' : 'no',
           upstream: upstreamOk ? 'ok' : 'unreachable',

@@ -14,7 +14,7 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, type GatewayConfig } from '../config.js'
+import type { GatewayConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
@@ -78,10 +78,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     reply.header('x-request-id', request.id)
   })
   // A request body that stops arriving ends the request (408), whatever route reads it (WebDAV too).
-  app.addHook(
-    'onRequest',
-    bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS),
-  )
+  app.addHook('onRequest', bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs))
   // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
   await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
   await registerOpenApi(app)
@@ -120,7 +117,7 @@ export interface ServerOptions {
 /** Builds the Fastify instance with the gateway registered (not listening yet). */
 export function createServer(deps: AppDeps, options: ServerOptions = {}): FastifyInstance {
   const logger = options.logger ?? false
-  const headersTimeout = deps.config.httpHeadersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS
+  const headersTimeout = deps.config.httpHeadersTimeoutMs
   const http: HttpServerOptions = {
     // Slowloris: the whole header section within headersTimeout, else 408 (clientErrorHandler).
     // Node checks it every connectionsCheckingInterval (default 30 s, far too coarse for this).

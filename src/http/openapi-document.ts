@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import type { GatewayConfig } from '../config.js'
+import { loadConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
 import { createServer } from './app.js'
 
@@ -19,7 +19,8 @@ function inert<T extends object>(what: string): T {
 /** Builds the app over fakes and returns its OpenAPI document as an object. */
 export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   const app = createServer({
-    config: { trustProxy: false } as GatewayConfig,
+    // A complete default configuration: the document does not depend on settings.
+    config: loadConfig({ FTP_URL: 'ftp://127.0.0.1', LOG_LEVEL: 'silent' }),
     files: inert<FileService>('files'),
     auth: inert<Authenticator>('auth'),
     sessions: inert<SessionApi>('sessions'),

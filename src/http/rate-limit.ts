@@ -27,7 +27,7 @@ export async function installRateLimit(
   config: GatewayConfig,
   onLimited: () => void,
 ): Promise<void> {
-  const max = config.rateLimitMax ?? 6000
+  const max = config.rateLimitMax
   if (max === 0) return
   const redisOptions = redisOptionsFor(config)
   let client: Client | undefined
@@ -44,9 +44,9 @@ export async function installRateLimit(
   await app.register(rateLimit, {
     global: false,
     max,
-    timeWindow: config.rateLimitWindowMs ?? 60_000,
+    timeWindow: config.rateLimitWindowMs,
     skipOnError: true,
-    ...(client ? { redis: client, nameSpace: `${config.redisKeyPrefix ?? 'ftpgw:'}ratelimit:` } : {}),
+    ...(client ? { redis: client, nameSpace: `${config.redisKeyPrefix}ratelimit:` } : {}),
   })
   const check = app.createRateLimit()
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
 import { AuthError } from '../../src/auth/errors.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
-import type { GatewayConfig } from '../../src/config.js'
 import type { Identity } from '../../src/files/types.js'
 import { type AppDeps, createServer } from '../../src/http/app.js'
 import { FakeFileService } from './fake-file-service.js'
@@ -33,29 +32,9 @@ export class FakeAuthenticator implements Authenticator {
   }
 }
 
-/** A GatewayConfig for tests (only the fields the HTTP layer reads matter). */
-export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    local: undefined,
-    upstream: undefined,
-    serviceAccount: false,
-    redisUrl: undefined,
-    sessionKey: Buffer.alloc(32),
-    sessionTtlMs: 3_600_000,
-    cacheTtlMs: 5000,
-    cacheContentMaxBytes: 32 * 1024 * 1024,
-    cacheContentMaxFileBytes: 64 * 1024,
-    trustProxy: false,
-    logLevel: 'silent',
-    htpasswdFile: undefined,
-    shutdownGraceMs: 1000,
-    loginFailLimit: 5,
-    loginFailWindowMs: 60_000,
-    ...overrides,
-  }
-}
+import { testConfig } from './config.js'
+
+export { testConfig }
 
 /** A built app with its fakes. */
 export interface TestApp {

@@ -89,10 +89,21 @@ describe('deploy/', () => {
     expect(() => loadConfig({ ...composeEnv, SESSION_SECRET: 'x'.repeat(32) })).not.toThrow()
   })
 
-  it('CONFIG_NAMES lists exactly the names src/config.ts reads', () => {
-    const source = readFileSync(path.join(REPO, 'src/config.ts'), 'utf8')
-    const read = new Set([...source.matchAll(/\b(?:str|int|bool|hostPorts)\('([A-Z_]+)'/g)].map((m) => m[1]))
-    expect([...read].sort()).toEqual([...CONFIG_NAMES].sort())
+  it('only the config module reads the environment, and only names the spec declares', () => {
+    const known = new Set<string>(CONFIG_NAMES)
+    const files = readdirSync(path.join(REPO, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join('src', f))
+    for (const file of files) {
+      const source = readFileSync(path.join(REPO, file), 'utf8')
+      const reads = [
+        ...source.matchAll(/\b(?:process\.)?env(?:\.([A-Z_][A-Z0-9_]*)|\[['"]([A-Z_][A-Z0-9_]*)['"]\])/g),
+      ]
+      const names = reads.map((m) => m[1] ?? m[2])
+      if (!['src/config.ts', path.join('src', 'config', 'spec.ts')].includes(file))
+        expect(names, `${file} reads the environment`).toEqual([])
+      for (const name of names) expect(known.has(name as string), `${file}: ${name}`).toBe(true)
+    }
   })
 
   it('the Dockerfile runs as non-root with a health check and exposes the configured port', () => {

@@ -1,0 +1,486 @@
+/**
+ * The one declaration of every setting: its environment name, its key in a config file, type,
+ * default, bounds and a one-line doc. Parsing and validation (src/config.ts), `CONFIG_NAMES` (the
+ * deployment manifests' check), the README's settings table (src/config/docs.ts) and the CLI's help
+ * all come from this table, so a setting is added here and nowhere else (docs/architecture.md).
+ *
+ * A parser takes what the environment gives (a string) or what a config file gives (a string, a
+ * number, a boolean) and returns the value or a problem, never throws: every problem is reported
+ * at once.
+ */
+
+/** The result of parsing one setting: its value, or a sentence saying what is wrong. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
+
+/** One setting. */
+export interface Setting<T> {
+  /** Environment variable (a contract: DESIGN.md and the issues name it). */
+  readonly env: string
+  /**
+   * Dotted key in a config file (GATEWAY_CONFIG). Upstream-scoped settings are keys within one
+   * `upstreams.<name>` entry; the environment sets them for the single upstream at `/`.
+   */
+  readonly key: string
+  /** Where the key lives: the gateway as a whole, one upstream, or local mode only. */
+  readonly scope: 'gateway' | 'upstream' | 'local'
+  /** One line for the README table and `--help`. */
+  readonly doc: string
+  /** The default as documented (may describe a rule rather than a value). */
+  readonly defaultDoc: string
+  /** The value when the setting is absent. */
+  readonly fallback: T
+  /** Parses a present value; `name` is how problems name the setting. */
+  readonly parse: (raw: unknown, name: string) => Parsed<T>
+  /** Values that are secrets are never echoed back in problems. */
+  readonly secret?: boolean
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
+const bad = (problem: string): Parsed<never> => ({ ok: false, problem })
+
+/** How a raw value is shown in a problem (quoted, cut short). */
+function shown(raw: unknown): string {
+  const s = typeof raw === 'string' ? raw : String(raw)
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s)
+}
+
+/** The longest delay a Node timer holds (2^31 - 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647
+
+/** A whole number within bounds. */
+export function intSetting(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: unknown, name: string): Parsed<number> => {
+    const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : ''
+    const n = Number(s)
+    if (!/^\d+$/.test(s) || n < min || n > max)
+      return bad(`${name} must be an integer from ${min} to ${max} (got ${shown(raw)})`)
+    return ok(n)
+  }
+}
+
+/** true/false (also 1/0, yes/no). */
+export function boolSetting(raw: unknown, name: string): Parsed<boolean> {
+  if (typeof raw === 'boolean') return ok(raw)
+  const s = typeof raw === 'string' ? raw.trim().toLowerCase() : ''
+  if (['true', '1', 'yes'].includes(s)) return ok(true)
+  if (['false', '0', 'no'].includes(s)) return ok(false)
+  return bad(`${name} must be true or false (got ${shown(raw)})`)
+}
+
+/** Any non-empty string. */
+export function stringSetting(raw: unknown, name: string): Parsed<string> {
+  if (typeof raw !== 'string' || raw === '') return bad(`${name} must be a non-empty string`)
+  return ok(raw)
+}
+
+/** One of a fixed list of words. */
+export function enumSetting<const W extends string>(words: readonly W[]) {
+  return (raw: unknown, name: string): Parsed<W> => {
+    if (typeof raw === 'string' && (words as readonly string[]).includes(raw)) return ok(raw as W)
+    const list =
+      words.length === 2 ? words.join(' or ') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`
+    return bad(`${name} must be ${list} (got ${shown(raw)})`)
+  }
+}
+
+/** A port range such as 40000-40100. */
+export function portRangeSetting(raw: unknown, name: string): Parsed<[number, number]> {
+  const m = typeof raw === 'string' ? /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim()) : null
+  const lo = Number(m?.[1])
+  const hi = Number(m?.[2])
+  if (!m || lo < 1 || hi > 65535 || lo > hi) return bad(`${name} must be a range such as 40000-40100`)
+  return ok([lo, hi])
+}
+
+/** `host:port,host:port` (IPv6 hosts in brackets). */
+export function hostPortsSetting(raw: unknown, name: string): Parsed<Array<{ host: string; port: number }>> {
+  const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw.map(String) : []
+  const nodes = items.map((item) => {
+    const m = /^\s*([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(item)
+    return m ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined
+  })
+  if (nodes.length === 0 || nodes.some((n) => n === undefined || n.port < 1 || n.port > 65535))
+    return bad(`${name} must be a list such as host1:26379,host2:26379`)
+  return ok(nodes as Array<{ host: string; port: number }>)
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Declares a setting; `fallback` undefined means "unset" (the type then includes undefined). */
+function setting<T>(s: Setting<T>): Setting<T> {
+  return Object.freeze(s)
+}
+
+/**
+ * Every setting. Order is the README's order. Settings whose meaning depends on others (FTP_URL's
+ * account and service-account mode, SESSION_SECRET with Redis, one Redis topology) are checked
+ * together in src/config.ts after each has been parsed here.
+ */
+export const SETTINGS = {
+  host: setting<string | undefined>({
+    env: 'HOST',
+    key: 'host',
+    scope: 'gateway',
+    doc: 'HTTP listen address',
+    defaultDoc: '`127.0.0.1` in local mode, else `0.0.0.0`',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  port: setting<number>({
+    env: 'PORT',
+    key: 'port',
+    scope: 'gateway',
+    doc: 'HTTP listen port',
+    defaultDoc: '8080',
+    fallback: 8080,
+    parse: intSetting(0, 65535),
+  }),
+  ftpUrl: setting<string | undefined>({
+    env: 'FTP_URL',
+    key: 'url',
+    scope: 'upstream',
+    doc: 'upstream: `ftp://host:21` (plain), `ftpes://host:21` (explicit TLS, required), `ftps://host:990` (implicit TLS); a path sets the root HTTP paths map under; `user:pass@` selects service-account mode',
+    defaultDoc: 'unset: local mode',
+    fallback: undefined,
+    parse: stringSetting,
+    secret: true,
+  }),
+  ftpDataMode: setting<'passive' | 'active' | 'auto'>({
+    env: 'FTP_DATA_MODE',
+    key: 'dataMode',
+    scope: 'upstream',
+    doc: '`passive` (EPSV, then PASV), `active` (EPRT, then PORT), `auto` (passive, then active)',
+    defaultDoc: '`passive`',
+    fallback: 'passive',
+    parse: enumSetting(['passive', 'active', 'auto']),
+  }),
+  ftpActiveAddress: setting<string | undefined>({
+    env: 'FTP_ACTIVE_ADDRESS',
+    key: 'activeAddress',
+    scope: 'upstream',
+    doc: 'address advertised in EPRT/PORT',
+    defaultDoc: "the control socket's local address",
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  ftpActivePorts: setting<[number, number] | undefined>({
+    env: 'FTP_ACTIVE_PORTS',
+    key: 'activePorts',
+    scope: 'upstream',
+    doc: 'local port range for active data connections, such as `40000-40100`',
+    defaultDoc: 'any',
+    fallback: undefined,
+    parse: portRangeSetting,
+  }),
+  ftpTlsCaFile: setting<string | undefined>({
+    env: 'FTP_TLS_CA_FILE',
+    key: 'tls.caFile',
+    scope: 'upstream',
+    doc: "trust roots (PEM) for the upstream's certificate",
+    defaultDoc: 'system roots',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  ftpTlsInsecure: setting<boolean>({
+    env: 'FTP_TLS_INSECURE',
+    key: 'tls.insecure',
+    scope: 'upstream',
+    doc: "`true` skips verification of the upstream's certificate (logged as a warning)",
+    defaultDoc: '`false`',
+    fallback: false,
+    parse: boolSetting,
+  }),
+  ftpPoolMax: setting<number>({
+    env: 'FTP_POOL_MAX',
+    key: 'pool.perIdentity',
+    scope: 'upstream',
+    doc: 'FTP sessions per identity (at least 2: a copy reads and writes at once)',
+    defaultDoc: '4',
+    fallback: 4,
+    parse: intSetting(2, 1000),
+  }),
+  ftpPoolMaxTotal: setting<number>({
+    env: 'FTP_POOL_MAX_TOTAL',
+    key: 'pool.total',
+    scope: 'upstream',
+    doc: 'FTP sessions to the upstream across the whole cluster',
+    defaultDoc: '32',
+    fallback: 32,
+    parse: intSetting(1, 100_000),
+  }),
+  ftpIdleTimeoutMs: setting<number>({
+    env: 'FTP_IDLE_TIMEOUT_MS',
+    key: 'idleTimeoutMs',
+    scope: 'upstream',
+    doc: 'idle FTP sessions are closed after this long',
+    defaultDoc: '60000',
+    fallback: 60_000,
+    parse: intSetting(1000),
+  }),
+  ftpTimeoutMs: setting<number>({
+    env: 'FTP_TIMEOUT_MS',
+    key: 'timeoutMs',
+    scope: 'upstream',
+    doc: 'control and data connection inactivity timeout',
+    defaultDoc: '30000',
+    fallback: 30_000,
+    parse: intSetting(100),
+  }),
+  redisUrl: setting<string | undefined>({
+    env: 'REDIS_URL',
+    key: 'redis.url',
+    scope: 'gateway',
+    doc: '`redis://…` or `rediss://…`; unset keeps state in memory (one instance)',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: (raw, name) =>
+      typeof raw === 'string' && /^rediss?:\/\//.test(raw)
+        ? ok(raw)
+        : bad(`${name} must start with redis:// or rediss://`),
+    secret: true,
+  }),
+  redisKeyPrefix: setting<string>({
+    env: 'REDIS_KEY_PREFIX',
+    key: 'redis.keyPrefix',
+    scope: 'gateway',
+    doc: 'prefix of every Redis key and channel (several deployments on one Redis)',
+    defaultDoc: '`ftpgw:`',
+    fallback: 'ftpgw:',
+    parse: stringSetting,
+  }),
+  redisSentinels: setting<Array<{ host: string; port: number }> | undefined>({
+    env: 'REDIS_SENTINELS',
+    key: 'redis.sentinels',
+    scope: 'gateway',
+    doc: 'reach Redis through Sentinel (`host:port,host:port`)',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: hostPortsSetting,
+  }),
+  redisSentinelName: setting<string>({
+    env: 'REDIS_SENTINEL_NAME',
+    key: 'redis.sentinelName',
+    scope: 'gateway',
+    doc: "the Sentinel master's name",
+    defaultDoc: '`mymaster`',
+    fallback: 'mymaster',
+    parse: stringSetting,
+  }),
+  redisClusterNodes: setting<Array<{ host: string; port: number }> | undefined>({
+    env: 'REDIS_CLUSTER_NODES',
+    key: 'redis.clusterNodes',
+    scope: 'gateway',
+    doc: 'seed nodes of a Redis Cluster (`host:port,…`)',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: hostPortsSetting,
+  }),
+  readyRequiresStore: setting<boolean>({
+    env: 'READY_REQUIRES_STORE',
+    key: 'readyRequiresStore',
+    scope: 'gateway',
+    doc: '`/readyz` fails while Redis is unreachable (by default the gateway keeps serving what does not need it)',
+    defaultDoc: '`false`',
+    fallback: false,
+    parse: boolSetting,
+  }),
+  sessionSecret: setting<string | undefined>({
+    env: 'SESSION_SECRET',
+    key: 'sessionSecret',
+    scope: 'gateway',
+    doc: 'key for encrypting stored credentials (16+ characters); required with Redis',
+    defaultDoc: 'random per process',
+    fallback: undefined,
+    parse: (raw, name) =>
+      typeof raw === 'string' && raw.length >= 16 ? ok(raw) : bad(`${name} must be at least 16 characters`),
+    secret: true,
+  }),
+  sessionTtlMs: setting<number>({
+    env: 'SESSION_TTL_MS',
+    key: 'sessionTtlMs',
+    scope: 'gateway',
+    doc: 'sliding lifetime of an API token',
+    defaultDoc: '3600000',
+    fallback: 3_600_000,
+    parse: intSetting(1000),
+  }),
+  cacheTtlMs: setting<number>({
+    env: 'CACHE_TTL_MS',
+    key: 'cache.ttlMs',
+    scope: 'gateway',
+    doc: 'metadata cache lifetime (0 disables)',
+    defaultDoc: '5000',
+    fallback: 5000,
+    parse: intSetting(0),
+  }),
+  cacheContentMaxBytes: setting<number>({
+    env: 'CACHE_CONTENT_MAX_BYTES',
+    key: 'cache.contentMaxBytes',
+    scope: 'gateway',
+    doc: 'memory for the bytes of small files, kept as long as their metadata (`CACHE_TTL_MS`) and dropped with it on any write through any instance; a repeat GET of such a file costs no FTP command (with Redis, one stat to check the ETag). 0 disables',
+    defaultDoc: '33554432 (32 MiB)',
+    fallback: 32 * 1024 * 1024,
+    parse: intSetting(0),
+  }),
+  cacheContentMaxFileBytes: setting<number>({
+    env: 'CACHE_CONTENT_MAX_FILE_BYTES',
+    key: 'cache.contentMaxFileBytes',
+    scope: 'gateway',
+    doc: 'largest file kept there; bigger files always stream',
+    defaultDoc: '65536',
+    fallback: 64 * 1024,
+    parse: intSetting(0, 16 * 1024 * 1024),
+  }),
+  trustProxy: setting<boolean>({
+    env: 'TRUST_PROXY',
+    key: 'trustProxy',
+    scope: 'gateway',
+    doc: 'honour `X-Forwarded-*` from the load balancer',
+    defaultDoc: '`false`',
+    fallback: false,
+    parse: boolSetting,
+  }),
+  logLevel: setting<(typeof LOG_LEVELS)[number]>({
+    env: 'LOG_LEVEL',
+    key: 'logLevel',
+    scope: 'gateway',
+    doc: 'pino log level',
+    defaultDoc: '`info`',
+    fallback: 'info',
+    parse: (raw, name) =>
+      typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw)
+        ? ok(raw as (typeof LOG_LEVELS)[number])
+        : bad(`${name} must be one of ${LOG_LEVELS.join(', ')}`),
+  }),
+  htpasswdFile: setting<string | undefined>({
+    env: 'GATEWAY_HTPASSWD',
+    key: 'htpasswd',
+    scope: 'gateway',
+    doc: 'bcrypt htpasswd file for service-account mode (reloaded when it changes)',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  loginFailLimit: setting<number>({
+    env: 'LOGIN_FAIL_LIMIT',
+    key: 'login.failLimit',
+    scope: 'gateway',
+    doc: 'failed logins allowed per client address and user per window',
+    defaultDoc: '10',
+    fallback: 10,
+    parse: intSetting(1),
+  }),
+  loginFailWindowMs: setting<number>({
+    env: 'LOGIN_FAIL_WINDOW_MS',
+    key: 'login.failWindowMs',
+    scope: 'gateway',
+    doc: 'the window of `LOGIN_FAIL_LIMIT`',
+    defaultDoc: '300000',
+    fallback: 300_000,
+    parse: intSetting(1000),
+  }),
+  shutdownGraceMs: setting<number>({
+    env: 'SHUTDOWN_GRACE_MS',
+    key: 'shutdownGraceMs',
+    scope: 'gateway',
+    doc: 'how long in-flight transfers may finish on SIGTERM',
+    defaultDoc: '25000',
+    fallback: 25_000,
+    parse: intSetting(0),
+  }),
+  httpHeadersTimeoutMs: setting<number>({
+    env: 'HTTP_HEADERS_TIMEOUT_MS',
+    key: 'http.headersTimeoutMs',
+    scope: 'gateway',
+    doc: 'time a client has to send its complete request headers (slowloris defence; answered 408)',
+    defaultDoc: '15000',
+    fallback: 15_000,
+    parse: intSetting(100, MAX_TIMER_MS),
+  }),
+  httpBodyIdleTimeoutMs: setting<number>({
+    env: 'HTTP_BODY_IDLE_TIMEOUT_MS',
+    key: 'http.bodyIdleTimeoutMs',
+    scope: 'gateway',
+    doc: 'longest pause between two chunks of a request body while it is read; the upload is then aborted (old file intact) and answered 408. Never applies to responses, and uploads have no total time limit',
+    defaultDoc: '60000',
+    fallback: 60_000,
+    parse: intSetting(100, MAX_TIMER_MS),
+  }),
+  rateLimitMax: setting<number>({
+    env: 'RATE_LIMIT_MAX',
+    key: 'rateLimit.max',
+    scope: 'gateway',
+    doc: 'requests per client address per window, counted in the store (0 disables)',
+    defaultDoc: '6000',
+    fallback: 6000,
+    parse: intSetting(0),
+  }),
+  rateLimitWindowMs: setting<number>({
+    env: 'RATE_LIMIT_WINDOW_MS',
+    key: 'rateLimit.windowMs',
+    scope: 'gateway',
+    doc: 'the window of `RATE_LIMIT_MAX`',
+    defaultDoc: '60000',
+    fallback: 60_000,
+    parse: intSetting(1000),
+  }),
+  dataDir: setting<string>({
+    env: 'DATA_DIR',
+    key: 'local.dataDir',
+    scope: 'local',
+    doc: "local mode: the embedded FTP server's folder",
+    defaultDoc: '`./data`',
+    fallback: 'data',
+    parse: stringSetting,
+  }),
+  localUser: setting<string>({
+    env: 'LOCAL_USER',
+    key: 'local.user',
+    scope: 'local',
+    doc: "local mode: the embedded FTP server's user",
+    defaultDoc: '`demo`',
+    fallback: 'demo',
+    parse: stringSetting,
+  }),
+  localPassword: setting<string>({
+    env: 'LOCAL_PASSWORD',
+    key: 'local.password',
+    scope: 'local',
+    doc: "local mode: that user's password",
+    defaultDoc: '`demo`',
+    fallback: 'demo',
+    parse: stringSetting,
+    secret: true,
+  }),
+} as const satisfies Record<string, Setting<unknown>>
+
+/** The id of a setting in SETTINGS. */
+export type SettingId = keyof typeof SETTINGS
+
+/** Every setting's parsed value, by id. */
+export type SettingValues = { [K in SettingId]: (typeof SETTINGS)[K]['fallback'] }
+
+/** Every environment variable the gateway reads (deployment manifests are checked against it). */
+export const CONFIG_NAMES: readonly string[] = Object.freeze(Object.values(SETTINGS).map((s) => s.env))
+
+/**
+ * Reads every setting from `env` (empty strings count as unset); problems are appended to
+ * `problems`, and a setting with a problem takes its fallback so that checks can go on.
+ */
+export function readSettings(env: NodeJS.ProcessEnv, problems: string[]): SettingValues {
+  const out: Record<string, unknown> = {}
+  for (const [id, s] of Object.entries(SETTINGS) as Array<[SettingId, Setting<unknown>]>) {
+    const raw = env[s.env]
+    if (raw === undefined || raw === '') {
+      out[id] = s.fallback
+      continue
+    }
+    const parsed = s.parse(raw, s.env)
+    if (parsed.ok) out[id] = parsed.value
+    else {
+      problems.push(parsed.problem)
+      out[id] = s.fallback
+    }
+  }
+  return out as SettingValues
+}
