@@ -14,9 +14,20 @@ export function etagOf(info: Pick<FileInfo, 'size' | 'modified' | 'unique' | 'ty
   return `"${info.type === 'dir' ? 'd' : ''}${size}-${time}${unique}"`
 }
 
+/**
+ * What MLSx `perm` facts (RFC 3659 §7.5.5) say about changing an entry: `w` (write) or `a`
+ * (append) on a file, `c` (create file), `p` (purge) or `m` (make folder) on a folder. Undefined
+ * when the permissions are a Unix mode string (`-rw-r--r--`, from LIST or `unix.mode`), which
+ * describes the owner rather than the logged-in user, or when there are none.
+ */
+export function writableOf(permissions: string | undefined): boolean | undefined {
+  if (permissions === undefined || !/^[acdeflmprw]*$/i.test(permissions)) return undefined
+  return /[acmpw]/i.test(permissions)
+}
+
 /** A FileStat for `rel` from an engine FileInfo. */
 export function toFileStat(rel: RelPath, info: FileInfo): FileStat {
-  return {
+  const stat: FileStat = {
     path: rel,
     name: rel === '' ? '' : rel.slice(rel.lastIndexOf('/') + 1),
     type: info.type,
@@ -24,6 +35,9 @@ export function toFileStat(rel: RelPath, info: FileInfo): FileStat {
     modified: info.modified,
     etag: etagOf(info),
   }
+  const writable = writableOf(info.permissions)
+  if (writable !== undefined) stat.writable = writable
+  return stat
 }
 
 /** The stat of the root, which FTP cannot stat: always a directory. */
