@@ -10,18 +10,25 @@ import {
   MAX_TIMEOUT_SEC,
   parseTimeout,
 } from '../../../src/http/webdav/locks.js'
+import { davScopeOf } from '../../../src/http/webdav/scope.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 
-const want = (path: string, scope: 'exclusive' | 'shared', depth: 0 | 'infinity' = 0): LockRequest => ({
+const want = (
+  path: string,
+  scope: 'exclusive' | 'shared',
+  depth: 0 | 'infinity' = 0,
+  principal = 'alice',
+): LockRequest => ({
   path,
   scope,
   depth,
   owner: '',
+  principal,
   timeoutSec: 60,
 })
 
 function manager(now = { t: 1_000_000 }) {
-  return { locks: new LockManager(new MemoryStore(), () => now.t), now }
+  return { locks: new LockManager(new MemoryStore(), 'tree', { now: () => now.t }), now }
 }
 
 describe('lock manager conflict rules', () => {
@@ -101,8 +108,11 @@ describe('lock enforcement by submitted token, whoever the user is', () => {
   it('refuses writes without the token and allows them with it', async () => {
     const { locks } = manager()
     const lock = await locks.create(want('dir', 'exclusive', 'infinity'))
+    const who = identityOf('alice', 'pw')
     const state = (tokens: string[]): DavState => ({
-      who: identityOf('alice', 'pw'),
+      who,
+      scope: davScopeOf('test', who),
+      svc: {} as DavState['svc'],
       path: 'dir/x',
       trailingSlash: false,
       submitted: new Set(tokens),
