@@ -15,14 +15,17 @@ export function etagOf(info: Pick<FileInfo, 'size' | 'modified' | 'unique' | 'ty
 }
 
 /**
- * What MLSx `perm` facts (RFC 3659 §7.5.5) say about changing an entry: `w` (write) or `a`
- * (append) on a file, `c` (create file), `p` (purge) or `m` (make folder) on a folder. Undefined
- * when the permissions are a Unix mode string (`-rw-r--r--`, from LIST or `unix.mode`), which
- * describes the owner rather than the logged-in user, or when there are none.
+ * What MLSx `perm` facts (RFC 3659 §7.5.5) say about writing: `w` (STOR) on a file; `c` (create
+ * file), `m` (make folder) or `p` (purge contents) on a folder. `a` alone does not count: ProFTPD
+ * grants it on files the user cannot write (it looks at the folder). Undefined when the
+ * permissions are a Unix mode string (`-rw-r--r--`, from LIST or `unix.mode`), which describes
+ * the owner rather than the logged-in user, or when there are none.
  */
-export function writableOf(permissions: string | undefined): boolean | undefined {
+export function writableOf(permissions: string | undefined, type: FileInfo['type']): boolean | undefined {
   if (permissions === undefined || !/^[acdeflmprw]*$/i.test(permissions)) return undefined
-  return /[acmpw]/i.test(permissions)
+  if (type === 'file') return /w/i.test(permissions)
+  if (type === 'dir') return /[cmp]/i.test(permissions)
+  return undefined
 }
 
 /** A FileStat for `rel` from an engine FileInfo. */
@@ -35,7 +38,7 @@ export function toFileStat(rel: RelPath, info: FileInfo): FileStat {
     modified: info.modified,
     etag: etagOf(info),
   }
-  const writable = writableOf(info.permissions)
+  const writable = writableOf(info.permissions, info.type)
   if (writable !== undefined) stat.writable = writable
   return stat
 }
