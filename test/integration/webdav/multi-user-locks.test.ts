@@ -153,6 +153,20 @@ describe('WebDAV locks and properties with Basic passthrough (two FTP users, two
       const listing = await dav(gw, 'PROPFIND', '', u2, { depth: '1' })
       expect(listing.body).not.toContain('ftpu1-only')
     }
+    // The caches are per login: each user reads its own bytes and listing through one instance,
+    // however quickly they alternate (content cache, shared reads, rendered listing bodies).
+    for (let i = 0; i < 2; i++) {
+      const [g1, g2] = await Promise.all([dav(a, 'GET', 'same.txt', u1), dav(a, 'GET', 'same.txt', u2)])
+      expect([g1.body, g2.body]).toEqual(['one', 'two'])
+      const [l1, l2] = await Promise.all([
+        dav(a, 'PROPFIND', '', u1, { depth: '1' }),
+        dav(a, 'PROPFIND', '', u2, { depth: '1' }),
+      ])
+      expect(l1.body).toContain('/dav/u1.txt<')
+      expect(l1.body).not.toContain('/dav/u2.txt<')
+      expect(l2.body).toContain('/dav/u2.txt<')
+      expect(l2.body).not.toContain('/dav/u1.txt<')
+    }
     // ftpu2 setting its own value leaves ftpu1's alone.
     await dav(b, 'PROPPATCH', 'same.txt', u2, {}, PROPPATCH.replace('VALUE', 'ftpu2-own'))
     const own = await dav(a, 'PROPFIND', 'same.txt', u1, { depth: '0' }, PROPFIND_SECRET)
