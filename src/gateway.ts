@@ -106,6 +106,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       auth: auth.authenticator,
       sessions: auth.sessions,
       store,
+      upstreamId: upstream.id,
       stats: () => ({
         pool: upstream.pool.stats(),
         cache: { hits: cache.hits, misses: cache.misses },

@@ -14,9 +14,23 @@ export function etagOf(info: Pick<FileInfo, 'size' | 'modified' | 'unique' | 'ty
   return `"${info.type === 'dir' ? 'd' : ''}${size}-${time}${unique}"`
 }
 
+/**
+ * What MLSx `perm` facts (RFC 3659 §7.5.5) say about writing: `w` (STOR) on a file; `c` (create
+ * file), `m` (make folder) or `p` (purge contents) on a folder. `a` alone does not count: ProFTPD
+ * grants it on files the user cannot write (it looks at the folder). Undefined when the
+ * permissions are a Unix mode string (`-rw-r--r--`, from LIST or `unix.mode`), which describes
+ * the owner rather than the logged-in user, or when there are none.
+ */
+export function writableOf(permissions: string | undefined, type: FileInfo['type']): boolean | undefined {
+  if (permissions === undefined || !/^[acdeflmprw]*$/i.test(permissions)) return undefined
+  if (type === 'file') return /w/i.test(permissions)
+  if (type === 'dir') return /[cmp]/i.test(permissions)
+  return undefined
+}
+
 /** A FileStat for `rel` from an engine FileInfo. */
 export function toFileStat(rel: RelPath, info: FileInfo): FileStat {
-  return {
+  const stat: FileStat = {
     path: rel,
     name: rel === '' ? '' : rel.slice(rel.lastIndexOf('/') + 1),
     type: info.type,
@@ -24,6 +38,9 @@ export function toFileStat(rel: RelPath, info: FileInfo): FileStat {
     modified: info.modified,
     etag: etagOf(info),
   }
+  const writable = writableOf(info.permissions, info.type)
+  if (writable !== undefined) stat.writable = writable
+  return stat
 }
 
 /** The stat of the root, which FTP cannot stat: always a directory. */

@@ -31,6 +31,11 @@ export interface FileStat {
   modified: Date | undefined
   /** Strong validator built from size, time and (where offered) the server's unique fact. */
   etag: string
+  /**
+   * Whether the logged-in FTP user may change this entry, when the server says so (MLSx `perm`
+   * facts); absent when it does not (LIST, vsftpd): then only trying tells.
+   */
+  writable?: boolean
 }
 
 /** One page of a directory listing. */

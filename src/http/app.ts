@@ -42,6 +42,8 @@ export interface AppDeps {
   store?: Store | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
+  /** The upstream `files` serves, which scopes WebDAV locks and properties ('default' when omitted). */
+  upstreamId?: string | undefined
 }
 
 /** Log paths pino must censor (also for a logger main.ts builds itself). */
@@ -95,6 +97,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     auth: deps.auth,
     store: deps.store,
     config: deps.config,
+    upstreamId: deps.upstreamId,
   })
   await app.register(browsePlugin, { files: deps.files, auth: deps.auth, sessions: deps.sessions })
 }

@@ -1,7 +1,8 @@
 /**
  * Per-request WebDAV state and the helpers every DAV handler shares: the identity the plugin
- * authenticated, the lock tokens the `If` header submitted, one snapshot of the lock table, hrefs,
- * lock enforcement and error answers.
+ * authenticated, its scope (whose tree, whose locks), the services bound to that scope, the lock
+ * tokens the `If` header submitted, one snapshot of the scope's lock table, hrefs, lock
+ * enforcement and error answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isFileError } from '../../files/errors.js'
@@ -11,14 +12,15 @@ import { classifyError } from '../errors.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
 import { IfHeaderError } from './if-header.js'
 import type { ListingBodies } from './listing-bodies.js'
-import { covers, type DavLock, LockConflictError, type LockManager } from './locks.js'
+import { covers, type DavLock, LockConflictError, LockLimitError, type LockManager } from './locks.js'
 import type { PropertyStore } from './properties.js'
+import type { DavScope } from './scope.js'
 import { XmlError } from './xml.js'
 
 /** The mount point. */
 export const DAV_PREFIX = '/dav'
 
-/** Services the handlers run on. */
+/** Services the handlers run on; locks and properties are those of the request's scope. */
 export interface DavServices {
   files: FileService
   locks: LockManager
@@ -30,11 +32,15 @@ export interface DavServices {
 /** What the plugin established before handing the request to webdav-server. */
 export interface DavState {
   who: Identity
+  /** Whose tree (store keys) and who owns the locks this request makes. */
+  scope: DavScope
+  /** The services bound to `scope`. */
+  svc: DavServices
   path: RelPath
   trailingSlash: boolean
-  /** Lock tokens the If header submitted (outside `Not`). */
+  /** Lock tokens the If header submitted (outside `Not`) that name this principal's own locks. */
   submitted: Set<string>
-  /** The lock table as it was when the request arrived. */
+  /** The scope's lock table as it was when the request arrived. */
   locks: DavLock[]
 }
 
@@ -106,11 +112,20 @@ export function assertUnlocked(
   }
 }
 
+/**
+ * The body of a LOCK refused because the caller (or the drive) holds as many locks as allowed:
+ * 507 (the server cannot store more lock state) with a stable precondition element to tell it
+ * from a full disk.
+ */
+export const LOCK_LIMIT_BODY =
+  '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><G:lock-limit-reached xmlns:G="urn:ftp-gateway:dav"/></D:error>'
+
 /** The status for anything a DAV handler throws. */
 export function statusOf(err: unknown): { status: number; headers: Record<string, string>; body?: string } {
   if (err instanceof DavStatusError)
     return { status: err.status, headers: {}, ...(err.body ? { body: err.body } : {}) }
   if (err instanceof XmlError || err instanceof IfHeaderError) return { status: 400, headers: {} }
+  if (err instanceof LockLimitError) return { status: 507, headers: {}, body: LOCK_LIMIT_BODY }
   if (err instanceof LockedError || err instanceof LockConflictError) {
     const body = `<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-submitted><D:href>${hrefOf(err instanceof LockedError ? err.lockRoot : '', false)}</D:href></D:lock-token-submitted></D:error>`
     return { status: 423, headers: {}, ...(err instanceof LockedError ? { body } : {}) }

@@ -40,7 +40,7 @@ function stateOf(ctx: v2.RequestContext): DavState | undefined {
 
 /** The FileSystem webdav-server runs MKCOL, DELETE and OPTIONS on. */
 export class GatewayFileSystem extends v2.FileSystem {
-  constructor(private readonly svc: DavServices) {
+  constructor(private readonly svc: Pick<DavServices, 'files'>) {
     super(new v2.VirtualSerializer())
     this.doNotSerialize()
   }
@@ -123,9 +123,9 @@ export class GatewayFileSystem extends v2.FileSystem {
       const stat = await this.svc.files.stat(st.who, rel)
       if (stat.type === 'dir') await this.svc.files.rmdir(st.who, rel, { recursive: true })
       else await this.svc.files.delete(st.who, rel)
-      // Locks and dead properties vanish with their resources.
-      await this.svc.locks.removeWithin(rel)
-      await this.svc.props.removeWithin(rel)
+      // Locks and dead properties (of the caller's scope) vanish with their resources.
+      await st.svc.locks.removeWithin(rel)
+      await st.svc.props.removeWithin(rel)
     }
     run().then(
       () => callback(),

@@ -1,7 +1,9 @@
 /**
  * The WebDAV drive at /dav: webdav-server mounted in Fastify. A route-level onRequest hook hijacks
  * the reply (no Fastify parser touches the body), authenticates with the gateway's authenticator,
- * evaluates the `If` header with our own code, takes one snapshot of the lock table, and hands the
+ * binds locks and properties to the caller's scope (scope.ts), takes one snapshot of that scope's
+ * lock table, evaluates the `If` header with our own code (a token counts only for the principal
+ * that created its lock), and hands the
  * request to webdav-server, whose method table holds our handlers for everything but MKCOL and
  * DELETE. Every handler is wrapped, so no request can take the process down.
  */
@@ -18,7 +20,10 @@ import {
   DAV_PREFIX,
   type DavServices,
   type DavState,
+  DavStatusError,
   davPath,
+  davState,
+  LockedError,
   send,
   sendError,
   setDavState,
@@ -34,6 +39,7 @@ import { covers, LockManager } from './locks.js'
 import { PropertyStore } from './properties.js'
 import { propfind } from './propfind.js'
 import { proppatch } from './proppatch.js'
+import { davScopeOf } from './scope.js'
 
 /** Options of the WebDAV plugin. */
 export interface WebdavOptions {
@@ -41,6 +47,11 @@ export interface WebdavOptions {
   auth: Authenticator
   store?: Store | undefined
   config: GatewayConfig
+  /**
+   * The upstream `files` serves (part of the lock and property scope): identities with the same
+   * FTP account on the same upstream see the same tree. Defaults to 'default' (one upstream).
+   */
+  upstreamId?: string | undefined
 }
 
 type Handler = (svc: DavServices, req: IncomingMessage, res: ServerResponse) => Promise<void>
@@ -67,10 +78,9 @@ const OURS: Record<string, Handler> = {
 export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts) => {
   // Without a shared store (unit tests), one MemoryStore keeps locks and properties together.
   const store = opts.store ?? new MemoryStore()
-  const svc: DavServices = {
+  const upstreamId = opts.upstreamId ?? 'default'
+  const shared = {
     files: opts.files,
-    locks: new LockManager(store),
-    props: new PropertyStore(store),
     // As long as the metadata cache keeps a listing; 16 MiB holds ~20 folders of 1,000 entries.
     bodies:
       opts.config.cacheTtlMs > 0
@@ -81,8 +91,8 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
           })
         : undefined,
   }
-  app.addHook('onClose', async () => svc.bodies?.clear())
-  const dav = createDavServer(app, svc)
+  app.addHook('onClose', async () => shared.bodies?.clear())
+  const dav = createDavServer(app, shared)
 
   for (const m of EXTRA_METHODS) {
     if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true })
@@ -112,10 +122,19 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
       if (raw.headers['transfer-encoding'] !== undefined) return send(res, 415)
     }
     const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
+    const scope = davScopeOf(upstreamId, who)
+    const svc: DavServices = {
+      ...shared,
+      locks: new LockManager(store, scope.tree),
+      props: new PropertyStore(store, scope.tree),
+    }
+    // Only this tree's locks: another user's locks on their own tree never reach this request.
     const locks = await svc.locks.all()
-    const state: DavState = { who, path, trailingSlash, submitted: new Set(), locks }
+    const state: DavState = { who, scope, svc, path, trailingSlash, submitted: new Set(), locks }
     const ifHeader = raw.headers.if
     if (typeof ifHeader === 'string') {
+      // RFC 4918 §6.4: a lock token is usable only by the principal that created the lock.
+      const own = new Map(locks.filter((l) => l.principal === scope.principal).map((l) => [l.token, l]))
       const outcome = await evaluateIf(parseIfHeader(ifHeader), path, {
         pathOf: (tag) => tagPath(tag),
         etagOf: (p) =>
@@ -123,10 +142,17 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
             (s) => formatEtag(s.etag),
             () => undefined,
           ),
-        tokenCovers: (token, p) => locks.some((l) => l.token === token && covers(l, p)),
+        tokenCovers: (token, p) => {
+          const lock = own.get(token)
+          return lock !== undefined && covers(lock, p)
+        },
       })
-      if (!outcome.passed) return send(res, 412)
-      state.submitted = new Set(outcome.tokens)
+      if (!outcome.passed) {
+        // Someone else's token for a lock on this tree: the resource is locked against this caller.
+        const foreign = locks.find((l) => l.principal !== scope.principal && outcome.tokens.includes(l.token))
+        return sendError(res, foreign ? new LockedError(foreign.path) : new DavStatusError(412, 'If failed'))
+      }
+      state.submitted = new Set(outcome.tokens.filter((t) => own.has(t)))
       // webdav-server's own If parser passes everything and crashes on resource tags: hide it.
       delete raw.headers.if
     }
@@ -165,9 +191,9 @@ function tagPath(tag: string): RelPath | undefined {
   }
 }
 
-function createDavServer(app: FastifyInstance, svc: DavServices): v2.WebDAVServer {
+function createDavServer(app: FastifyInstance, shared: Pick<DavServices, 'files'>): v2.WebDAVServer {
   const dav = new v2.WebDAVServer({
-    rootFileSystem: new GatewayFileSystem(svc),
+    rootFileSystem: new GatewayFileSystem(shared),
     requireAuthentification: true,
     // The plugin has already authenticated; the library only needs a stable, non-admin user.
     httpAuthentication: {
@@ -197,7 +223,7 @@ function createDavServer(app: FastifyInstance, svc: DavServices): v2.WebDAVServe
       isValidFor: () => true,
       chunked: (ctx, _input, _done) => {
         // Our handlers answer the response themselves; the library's exit would end it twice.
-        handler(svc, ctx.request, ctx.response).catch((err: unknown) => {
+        handler(davState(ctx.request).svc, ctx.request, ctx.response).catch((err: unknown) => {
           if (statusOf(err).status >= 500) app.log.warn({ err }, 'WebDAV handler failed')
           sendError(ctx.response, err)
         })

@@ -75,6 +75,29 @@ export function activeLocksXml(locks: DavLock[], now = Date.now()): string {
     .join('')
 }
 
+/**
+ * The locks covering each of `stats` (a resource, then, for Depth 1, its children), from one pass
+ * over the scope's locks: a lock rooted at an entry covers it; a depth-infinity lock at or above
+ * the first entry covers them all; nothing else can cover a direct child. So a listing costs
+ * locks + what the responses show, not children × locks.
+ */
+export function locksByResource(stats: readonly FileStat[], locks: readonly DavLock[]): DavLock[][] {
+  const out: DavLock[][] = stats.map(() => [])
+  if (locks.length === 0 || stats.length === 0) return out
+  const index = new Map<RelPath, number>()
+  for (let i = 0; i < stats.length; i++) index.set((stats[i] as FileStat).path, i)
+  const top = (stats[0] as FileStat).path
+  for (const lock of locks) {
+    if (lock.depth === 'infinity' && covers(lock, top)) {
+      for (const held of out) held.push(lock)
+      continue
+    }
+    const at = index.get(lock.path)
+    if (at !== undefined) out[at]?.push(lock)
+  }
+  return out
+}
+
 const SUPPORTED_LOCK =
   '<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>' +
   '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>'
@@ -210,16 +233,17 @@ export async function propfind(svc: DavServices, req: IncomingMessage, res: Serv
   const stats = [stat]
   if (stat.type === 'dir' && depth === 1) stats.push(...(await listAll(svc.files, st.who, st.path)))
   const bags = await svc.props.getMany(stats.map((s) => s.path))
+  const held = locksByResource(stats, st.locks)
   // A folder whose body depends on its stats alone may have been rendered a moment ago.
   const plain =
     want.kind === 'all' &&
     stats.length > 1 &&
-    st.locks.length === 0 &&
+    held.every((h) => h.length === 0) &&
     bags.every((b) => b === undefined || Object.keys(b).length === 0)
   const key = `${st.who.key}\0${st.path}`
   const kept = plain ? svc.bodies?.get(key, stats) : undefined
   if (kept) return send(res, 207, kept)
-  const parts = stats.map((s, i) => responseXml(s, bags[i] ?? {}, want, st.locks))
+  const parts = stats.map((s, i) => responseXml(s, bags[i] ?? {}, want, held[i] ?? []))
   const body = Buffer.from(`${XML_HEAD}<D:multistatus xmlns:D="DAV:">${parts.join('')}</D:multistatus>`)
   if (plain) svc.bodies?.set(key, stats, body)
   send(res, 207, body)

@@ -7,7 +7,7 @@ import { startVsftpd } from './vsftpd.js'
 export type { FtpServerHandle, StartOptions, TlsMode } from './common.js'
 export { startProftpd } from './proftpd.js'
 export { startPureFtpd } from './pureftpd.js'
-export { startVsftpd } from './vsftpd.js'
+export { startVsftpd, type VsftpdHandle, type VsftpdOptions, type VsftpdUser } from './vsftpd.js'
 
 /** One real server kind and what it can do. */
 export interface FtpServerKind {

@@ -1,5 +1,5 @@
 /** Starts the system vsftpd (Debian package) in the foreground for one test run. */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chown, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import {
   ensureSystemUser,
@@ -12,22 +12,69 @@ import {
   readLines,
   requireFile,
   type StartOptions,
+  type SystemUser,
   testCertificate,
   withPortRetry,
 } from './common.js'
 
 const VSFTPD = '/usr/sbin/vsftpd'
 
+/** Another FTP account on the same vsftpd, chrooted to a home of its own. */
+export interface VsftpdUser {
+  user: string
+  password: string
+  /** Absolute local dir the user sees as "/". */
+  root: string
+  uid: number
+  gid: number
+}
+
+/** Options of `startVsftpd`: the common ones plus extra accounts. */
+export interface VsftpdOptions extends StartOptions {
+  /**
+   * Extra system users, each with a home of its own (vsftpd `user_config_dir` sets its
+   * `local_root`). A `readOnly` user's home is owned by root and `write_enable=NO`: every write
+   * command is refused.
+   */
+  users?: Array<{ name: string; password: string; readOnly?: boolean }>
+}
+
+/** A running vsftpd and its extra accounts (in the order they were asked for). */
+export type VsftpdHandle = FtpServerHandle & { users: VsftpdUser[] }
+
 /**
  * Starts vsftpd on 127.0.0.1 with a fresh chrooted root for user `ftpgw-vsftpd`.
  * TLS modes: 'explicit' (AUTH TLS, TLS required for login and data, session reuse required) and
  * 'implicit'. The command log is vsftpd's own log with `log_ftp_protocol=YES`.
  */
-export function startVsftpd(o: StartOptions = {}): Promise<FtpServerHandle> {
-  return withPortRetry(() => startOnce(o))
+export function startVsftpd(o: VsftpdOptions = {}): Promise<VsftpdHandle> {
+  let users: VsftpdUser[] = []
+  return withPortRetry(async () => {
+    const started = await startOnce(o, (u) => {
+      users = u
+    })
+    return started
+  }).then((h) => Object.assign(h, { users }))
 }
 
-async function startOnce(o: StartOptions): Promise<FtpServerHandle> {
+/** Makes the extra users, their homes and the per-user config files vsftpd reads at login. */
+async function extraUsers(dir: string, wanted: NonNullable<VsftpdOptions['users']>): Promise<VsftpdUser[]> {
+  const confDir = path.join(dir, 'users')
+  await mkdir(confDir, { mode: 0o755 })
+  const out: VsftpdUser[] = []
+  for (const w of wanted) {
+    const sys: SystemUser = await ensureSystemUser(w.name, w.password)
+    const root = path.join(dir, `home-${w.name}`)
+    await mkdir(root, { mode: 0o755 })
+    if (!w.readOnly) await chown(root, sys.uid, sys.gid)
+    const lines = [`local_root=${root}`, ...(w.readOnly ? ['write_enable=NO'] : [])]
+    await writeFile(path.join(confDir, w.name), lines.map((l) => `${l}\n`).join(''))
+    out.push({ user: w.name, password: w.password, root, uid: sys.uid, gid: sys.gid })
+  }
+  return out
+}
+
+async function startOnce(o: VsftpdOptions, gotUsers: (u: VsftpdUser[]) => void): Promise<FtpServerHandle> {
   requireFile(VSFTPD, 'vsftpd')
   const tlsMode = o.tls ?? 'none'
   const user = await ensureSystemUser('ftpgw-vsftpd', 'ftpgw-vsftpd-pw')
@@ -69,6 +116,10 @@ async function startOnce(o: StartOptions): Promise<FtpServerHandle> {
     ['dual_log_enable', 'NO'],
     ['syslog_enable', 'NO'],
   ])
+  if (o.users && o.users.length > 0) {
+    gotUsers(await extraUsers(dir, o.users))
+    conf.set('user_config_dir', path.join(dir, 'users'))
+  }
   let caFile: string | undefined
   if (tlsMode !== 'none') {
     const cert = await testCertificate()

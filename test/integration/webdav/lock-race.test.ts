@@ -13,7 +13,7 @@ describe('lock conflicts across instances on a real Redis', () => {
     new RedisStore({ url: REDIS_URL, keyPrefix: prefix }),
     new RedisStore({ url: REDIS_URL, keyPrefix: prefix }),
   ]
-  const [a, b] = stores.map((s) => new LockManager(s)) as [LockManager, LockManager]
+  const [a, b] = stores.map((s) => new LockManager(s, 'race')) as [LockManager, LockManager]
 
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()))
@@ -27,7 +27,14 @@ describe('lock conflicts across instances on a real Redis', () => {
     for (let round = 0; round < 5; round++) {
       const path = `race/${round}`
       const attempts = Array.from({ length: 10 }, (_, i) =>
-        (i % 2 === 0 ? a : b).create({ path, scope: 'exclusive', depth: 0, owner: '', timeoutSec: 60 }),
+        (i % 2 === 0 ? a : b).create({
+          path,
+          scope: 'exclusive',
+          depth: 0,
+          owner: '',
+          principal: 'p',
+          timeoutSec: 60,
+        }),
       )
       const results = await Promise.allSettled(attempts)
       const won = results.filter((r) => r.status === 'fulfilled')
@@ -38,8 +45,22 @@ describe('lock conflicts across instances on a real Redis', () => {
 
   it('refuses a depth-infinity lock racing a lock on a member', async () => {
     const [parent, member] = await Promise.allSettled([
-      a.create({ path: 'tree', scope: 'exclusive', depth: 'infinity', owner: '', timeoutSec: 60 }),
-      b.create({ path: 'tree/leaf', scope: 'exclusive', depth: 0, owner: '', timeoutSec: 60 }),
+      a.create({
+        path: 'tree',
+        scope: 'exclusive',
+        depth: 'infinity',
+        owner: '',
+        principal: 'p',
+        timeoutSec: 60,
+      }),
+      b.create({
+        path: 'tree/leaf',
+        scope: 'exclusive',
+        depth: 0,
+        owner: '',
+        principal: 'p',
+        timeoutSec: 60,
+      }),
     ])
     expect([parent.status, member.status].filter((s) => s === 'fulfilled')).toHaveLength(1)
     // Both instances see the winner.

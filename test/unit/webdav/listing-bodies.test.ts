@@ -12,6 +12,7 @@ import { ListingBodies } from '../../../src/http/webdav/listing-bodies.js'
 import type { DavLock, LockManager } from '../../../src/http/webdav/locks.js'
 import type { PropertyBag, PropertyStore } from '../../../src/http/webdav/properties.js'
 import { propfind } from '../../../src/http/webdav/propfind.js'
+import { davScopeOf } from '../../../src/http/webdav/scope.js'
 
 const stat = (path: string, type: FileStat['type'] = 'file'): FileStat => ({
   path: path as RelPath,
@@ -102,7 +103,15 @@ describe('PROPFIND and the kept bodies', () => {
   /** One PROPFIND of d/ with an empty body (allprop); returns what reached res.end. */
   async function run(locks: DavLock[] = [], depth = '1'): Promise<Buffer> {
     const req = Object.assign(Readable.from([]), { headers: { depth } }) as unknown as IncomingMessage
-    setDavState(req, { who, path: 'd', trailingSlash: true, submitted: new Set(), locks })
+    setDavState(req, {
+      who,
+      scope: davScopeOf('test', who),
+      svc,
+      path: 'd',
+      trailingSlash: true,
+      submitted: new Set(),
+      locks,
+    })
     let sent: Buffer | undefined
     const res = {
       headersSent: false,
@@ -137,6 +146,7 @@ describe('PROPFIND and the kept bodies', () => {
       scope: 'exclusive',
       depth: 0,
       owner: '',
+      principal: 'p',
       timeoutSec: 60,
       expiresAt: Date.now() + 60_000,
     }

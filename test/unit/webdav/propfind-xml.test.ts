@@ -36,6 +36,7 @@ const lock = (path: string, depth: 0 | 'infinity'): DavLock => ({
   scope: 'exclusive',
   depth,
   owner: '<D:owner><D:href>mailto:a@example.org</D:href></D:owner>',
+  principal: 'p',
   timeoutSec: 3600,
   expiresAt: Date.now() + 3_600_250,
 })
