@@ -205,14 +205,21 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
           .type(HTML)
           .send(loginPage(next, message, username))
       }
-      try {
-        setSessionCookie(request, reply, created.token, created.expiresAt)
-        return reply.redirect(next, 303)
-      } catch (err) {
-        // Nobody will ever hold this token: never leave it behind in the store.
-        await sessions.revoke(created.token).catch(() => undefined)
-        throw err
-      }
+      // A session whose redirect never reached the client (a header Node refused, an error after
+      // this point, the client gone) is held by nobody: revoke it rather than leave it in the store.
+      const res = reply.raw
+      let delivered = false
+      res.once('finish', () => {
+        delivered = res.statusCode === 303
+      })
+      res.once('close', () => {
+        if (delivered) return
+        sessions.revoke(created.token).catch((err: unknown) => {
+          request.log.warn({ err }, 'could not revoke an undelivered browse session')
+        })
+      })
+      setSessionCookie(request, reply, created.token, created.expiresAt)
+      return reply.redirect(next, 303)
     },
   )
 
