@@ -19,6 +19,7 @@ import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
+import { crossSiteHook } from './cross-site.js'
 import { healthRoutes, type Readiness } from './health.js'
 import type { GatewayStats } from './metrics.js'
 import { registerOpenApi } from './openapi.js'
@@ -78,11 +79,15 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.addHook('onRequest', (request, _reply, done) => runInRequest(request.id, done))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // No response of the gateway is ever to be sniffed as another type (set on raw: WebDAV hijacks).
+    reply.raw.setHeader('x-content-type-options', 'nosniff')
   })
   // A request body that stops arriving ends the request (408), whatever route reads it (WebDAV too).
   app.addHook('onRequest', bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs))
   // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
   await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
+  // Writes a page of another site makes with the browser's credentials: refused before any route.
+  app.addHook('onRequest', crossSiteHook())
   await registerOpenApi(app)
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(apiRoutes, {

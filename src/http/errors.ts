@@ -23,6 +23,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_HEADERS_TOO_LARGE'
   | 'GW_ERR_UNAVAILABLE'
   | 'GW_ERR_RATE_LIMITED'
+  | 'GW_ERR_CROSS_SITE'
   | 'GW_ERR_INTERNAL'
 
 type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
@@ -75,6 +76,8 @@ export const PROBLEM_CATALOGUE = {
   // The shared store (Redis) cannot be reached: tokens, locks and the like wait until it is back.
   GW_ERR_UNAVAILABLE: { status: 503, title: 'The shared state store is unavailable' },
   GW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests from this client' },
+  // A browser said a page of another site made this write (cross-site.ts).
+  GW_ERR_CROSS_SITE: { status: 403, title: 'Cross-site request refused' },
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<ProblemCode, ProblemSpec>
 

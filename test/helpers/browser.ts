@@ -19,8 +19,8 @@ export const CHROMIUM = '/usr/bin/chromium'
 /** Where browse tests put screenshots (gitignored). */
 export const SCREENSHOT_DIR = path.join(repoDir, 'test-results/browse')
 
-/** Launches headless Chromium. Close it in afterAll. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless Chromium (with `extraArgs` after the usual flags). Close it in afterAll. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   requireFile(CHROMIUM, 'chromium')
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -33,6 +33,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   })
 }

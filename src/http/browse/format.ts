@@ -109,14 +109,56 @@ export function sortEntries(entries: readonly FileStat[], sort: SortKey, order: 
   })
 }
 
+const BROWSE_HOME = '/browse/'
+const MAX_NEXT_LENGTH = 8192
+// Raw characters a return URL never holds: controls and backslashes (a slash to browsers).
+const RAW_REFUSED = /[\u0000-\u001f\u007f-\u009f\\]/
+
+/** Percent-decodes one path segment; undefined for a bad escape, bad UTF-8 or a decoded slash/control. */
+function decodeSegment(segment: string): string | undefined {
+  let text: string
+  try {
+    // Strict: a lone '%', '%zz', '%ff' or an overlong sequence throws.
+    text = decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+  // An encoded '/' or '\' would be a separator to someone; a control character is never a name.
+  return /[/\\\u0000-\u001f\u007f-\u009f]/.test(text) ? undefined : text
+}
+
 /**
- * The `next` of the sign-in form when it is safe to redirect to: a same-origin path under
- * `/browse/`. Anything else (absolute URLs, `//host`, backslashes browsers treat as slashes,
- * control characters) becomes `/browse/`, so the form is no open redirect.
+ * The `next` of the sign-in form as a normalised, ASCII-only path under `/browse/`, or
+ * `/browse/` when it is anything else. The path is percent-decoded once (bad escapes, bad UTF-8,
+ * encoded slashes or backslashes and control characters refuse it), dot segments are resolved as
+ * a browser would (`%2e%2e` is `..`), and the result must still start with `/browse/`; absolute
+ * URLs, `//host`, raw backslashes and controls are refused outright. Segments are re-encoded, so
+ * the Location header is plain ASCII; a query is kept, re-serialised, and a fragment dropped.
  */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 8192) return '/browse/'
-  if (!next.startsWith('/browse/')) return '/browse/'
-  if (/[\\\u0000-\u001f\u007f]/.test(next)) return '/browse/'
-  return next
+  if (typeof next !== 'string' || next.length > MAX_NEXT_LENGTH) return BROWSE_HOME
+  if (!next.startsWith('/') || next.startsWith('//') || RAW_REFUSED.test(next)) return BROWSE_HOME
+  const noFragment = next.split('#', 1)[0]!
+  const q = noFragment.indexOf('?')
+  const rawPath = q === -1 ? noFragment : noFragment.slice(0, q)
+  const rawQuery = q === -1 ? '' : noFragment.slice(q + 1)
+  const segments: string[] = []
+  const parts = rawPath.split('/').slice(1)
+  for (let i = 0; i < parts.length; i++) {
+    const name = decodeSegment(parts[i]!)
+    if (name === undefined) return BROWSE_HOME
+    const last = i === parts.length - 1
+    if (name === '..') {
+      segments.pop()
+      if (last) segments.push('')
+    } else if (name === '.') {
+      if (last) segments.push('')
+    } else if (name !== '' || last) segments.push(name)
+  }
+  if (segments.length < 2 || segments[0] !== 'browse') return BROWSE_HOME
+  const path = `/${segments.map(encodeURIComponent).join('/')}`
+  if (!path.startsWith(BROWSE_HOME)) return BROWSE_HOME
+  if (rawQuery === '') return path
+  const query = new URLSearchParams(rawQuery).toString()
+  return query === '' ? path : `${path}?${query}`
 }

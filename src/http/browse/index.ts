@@ -10,6 +10,7 @@
  * style anywhere), `nosniff`, `Referrer-Policy: same-origin` and `frame-ancestors 'none'`; errors
  * are HTML pages here, not problem+json, because a person is reading them.
  */
+import { validateHeaderValue } from 'node:http'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { isAuthError } from '../../auth/errors.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
@@ -23,7 +24,6 @@ import { errorPage, listingPage, loginPage, type Viewer } from './render.js'
 import {
   authorizationFor,
   clearedSessionCookie,
-  isCrossSite,
   isSecure,
   SESSION_COOKIE,
   sessionToken,
@@ -179,8 +179,7 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
   app.post<{ Body: Record<string, string | undefined> | undefined }>(
     '/_browse/login',
     async (request, reply) => {
-      if (isCrossSite(request))
-        throw new FileError('FILE_ERR_FORBIDDEN', 'Sign-in from another site refused.')
+      // The app's cross-site hook (cross-site.ts) has already refused posts from other origins.
       const body = request.body ?? {}
       const next = safeNext(body.next)
       const username = typeof body.username === 'string' ? body.username : ''
@@ -189,10 +188,11 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
       if (username === '') {
         return reply.code(400).type(HTML).send(loginPage(next, 'Enter your user name.'))
       }
+      // The return URL is checked as a header value before a session exists (safeNext keeps it ASCII).
+      validateHeaderValue('location', next)
+      let created: Awaited<ReturnType<SessionApi['create']>>
       try {
-        const { token, expiresAt } = await sessions.create(username, password, request.ip)
-        setSessionCookie(request, reply, token, expiresAt)
-        return reply.redirect(next, 303)
+        created = await sessions.create(username, password, request.ip)
       } catch (err) {
         const p = classifyError(err)
         if (p.status >= 500) throw err
@@ -205,11 +205,25 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
           .type(HTML)
           .send(loginPage(next, message, username))
       }
+      // A session whose redirect never reached the client (a header Node refused, an error after
+      // this point, the client gone) is held by nobody: revoke it rather than leave it in the store.
+      const res = reply.raw
+      let delivered = false
+      res.once('finish', () => {
+        delivered = res.statusCode === 303
+      })
+      res.once('close', () => {
+        if (delivered) return
+        sessions.revoke(created.token).catch((err: unknown) => {
+          request.log.warn({ err }, 'could not revoke an undelivered browse session')
+        })
+      })
+      setSessionCookie(request, reply, created.token, created.expiresAt)
+      return reply.redirect(next, 303)
     },
   )
 
   app.post('/_browse/logout', async (request, reply) => {
-    if (isCrossSite(request)) throw new FileError('FILE_ERR_FORBIDDEN', 'Sign-out from another site refused.')
     const token = sessionToken(request)
     if (token !== undefined && sessions !== undefined) {
       // Revoke first so a copied cookie is dead too; an unknown token is already as good as revoked.

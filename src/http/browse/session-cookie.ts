@@ -8,8 +8,8 @@
  * `X-Requested-With: ftp-gateway`, a header a cross-site form cannot send and a cross-origin
  * script can only send after a CORS preflight the gateway never approves.
  *
- * The browse page's own form posts (sign-in, sign-out) cannot set headers; they are checked with
- * `Origin` / `Sec-Fetch-Site` instead (`isCrossSite`).
+ * The browse page's own form posts (sign-in, sign-out) cannot set headers; the app's cross-site
+ * hook (../cross-site.ts) checks every unsafe request's `Origin` / `Sec-Fetch-Site` instead.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { FileError } from '../../files/errors.js'
@@ -68,24 +68,6 @@ export function setSessionCookie(
   expiresAt: Date,
 ): void {
   reply.header('set-cookie', sessionCookie(token, expiresAt, isSecure(request)))
-}
-
-/**
- * True when a form post plainly comes from another site: an `Origin` that is not this host, or
- * `Sec-Fetch-Site: cross-site`. Browsers send at least one of them on every POST; when neither is
- * there the client is not a browser that another site could drive, and the post is allowed.
- */
-export function isCrossSite(request: FastifyRequest): boolean {
-  const site = request.headers['sec-fetch-site']
-  if (site === 'cross-site' || site === 'same-site') return true
-  const origin = request.headers.origin
-  if (origin === undefined) return false
-  if (origin === 'null') return true
-  try {
-    return new URL(origin).host !== request.host
-  } catch {
-    return true
-  }
 }
 
 /**

@@ -165,12 +165,5 @@ export function ifRangeMatches(value: string | undefined, stat: FileStat): boole
   return date !== undefined && modified !== undefined && date === modified
 }
 
-/** `Content-Disposition: attachment` with an ASCII fallback and the RFC 5987 UTF-8 name. */
-export function attachmentDisposition(name: string): string {
-  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_')
-  const encoded = encodeURIComponent(name).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  )
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`
-}
+// The disposition rule lives with the other rules for user bytes (user-content.ts).
+export { attachmentDisposition } from '../user-content.js'

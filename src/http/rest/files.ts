@@ -9,10 +9,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { FileError } from '../../files/errors.js'
 import type { FileService, FileStat } from '../../files/types.js'
-import { contentTypeFor } from '../mime.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
+import { userContentHeaders } from '../user-content.js'
 import {
-  attachmentDisposition,
   evaluateRead,
   formatEtag,
   ifRangeMatches,
@@ -68,8 +67,10 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
     const wanted = ifRangeMatches(header(request, 'if-range'), stat)
       ? resolveRange(range, stat.size)
       : undefined
-    reply.header('accept-ranges', 'bytes').type(contentTypeFor(stat.name))
-    if (flag(request.query.download)) reply.header('content-disposition', attachmentDisposition(stat.name))
+    // Sandboxed, nosniff, attachment for active types (user-content.ts): a file never scripts this origin.
+    reply
+      .header('accept-ranges', 'bytes')
+      .headers(userContentHeaders(stat.name, { download: flag(request.query.download) }))
     if (!isGet) {
       // HEAD never opens a transfer: the stat has everything the headers need.
       if (stat.size !== undefined) reply.header('content-length', stat.size)

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
 import type { FileService } from '../../files/types.js'
 import { cookieAuthHook } from '../browse/session-cookie.js'
+import { simpleBodyHook } from '../cross-site.js'
 import { GatewayError } from '../errors.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
@@ -66,6 +67,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, au
   await app.register(async (authed) => {
     // The browse page's session cookie becomes a Bearer header (unsafe methods need its CSRF header).
     authed.addHook('onRequest', cookieAuthHook())
+    // A form-typed POST (which needs no CORS preflight) is refused before authentication's FTP login.
+    authed.addHook('onRequest', simpleBodyHook())
     authed.addHook('onRequest', authenticateHook(auth))
     await authed.register(fileRoutes, { files })
     await authed.register(dirRoutes, { files })

@@ -10,7 +10,8 @@
  * - `If-Match`: `*` or exactly one strong entity tag; a weak tag can never match strongly, so it
  *   is a 412 without reading the body.
  * - Modification time: `X-OC-Mtime` (unix seconds, the ownCloud/Nextcloud header) or `?mtime=`
- *   (unix seconds or ISO 8601); the header wins.
+ *   (unix seconds or ISO 8601); the header wins. Times FTP cannot carry (after 9999-12-31) are
+ *   refused here, not found out after the upload.
  */
 import { FileError } from '../../files/errors.js'
 import type { WriteOptions } from '../../files/types.js'
@@ -58,17 +59,33 @@ export function parseDigest(
   return undefined
 }
 
+/** The last instant FTP can carry (MFMT / SITE UTIME take YYYYMMDDHHMMSS: a four-digit year). */
+export const LATEST_SETTABLE_TIME = Date.UTC(9999, 11, 31, 23, 59, 59)
+
+/**
+ * True when `date` can be sent as an FTP modification time (years 0000 to 9999). Checked before
+ * anything is written: a time found unusable after the upload would leave the file replaced and
+ * the request failed.
+ */
+export function isSettableTime(date: Date): boolean {
+  const t = date.getTime()
+  return !Number.isNaN(t) && date.getUTCFullYear() >= 0 && t <= LATEST_SETTABLE_TIME
+}
+
 /** The modification time to set, from X-OC-Mtime or the `mtime` query parameter. */
 export function parseMtime(header: string | undefined, query: string | undefined): Date | undefined {
   if (header !== undefined) {
     const d = unixSeconds(header.trim())
     if (d === undefined) throw badHeader('X-OC-Mtime must be unix seconds')
+    if (!isSettableTime(d)) throw badHeader('X-OC-Mtime is past the year 9999')
     return d
   }
   if (query !== undefined) {
     const d = unixSeconds(query) ?? isoDate(query)
     if (d === undefined)
       throw new GatewayError('GW_ERR_VALIDATION', 'mtime must be unix seconds or an ISO 8601 date')
+    if (!isSettableTime(d))
+      throw new GatewayError('GW_ERR_VALIDATION', 'mtime must lie between the years 0000 and 9999')
     return d
   }
   return undefined

@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { FileError } from '../../files/errors.js'
 import type { FileStat } from '../../files/types.js'
-import { contentTypeFor } from '../mime.js'
 import {
   evaluateRead,
   formatEtag,
@@ -16,10 +15,21 @@ import {
   type RangeRequest,
   resolveRange,
 } from '../rest/conditional.js'
-import { parseContentLength, parseWritePreconditions } from '../rest/upload-headers.js'
+import {
+  parseContentLength,
+  parseDigest,
+  parseMtime,
+  parseWritePreconditions,
+} from '../rest/upload-headers.js'
+import { USER_CONTENT_POLICY, userContentHeaders } from '../user-content.js'
 import { assertUnlocked, type DavServices, DavStatusError, davState, hrefOf, send } from './context.js'
 import { listAll, statForDav } from './propfind.js'
 import { escapeXml } from './xml.js'
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v.join(', ') : v
+}
 
 function validators(res: ServerResponse, stat: FileStat): void {
   res.setHeader('etag', formatEtag(stat.etag))
@@ -40,7 +50,10 @@ export async function getOrHead(svc: DavServices, req: IncomingMessage, res: Ser
         (e) => `<li><a href="${escapeXml(hrefOf(e.path, e.type === 'dir'))}">${escapeXml(e.name)}</a></li>`,
       )
       .join('')
+    // The names are the users' (escaped); the page is sandboxed like their files, no script at all.
     res.setHeader('content-type', 'text/html; charset=utf-8')
+    res.setHeader('content-security-policy', USER_CONTENT_POLICY)
+    res.setHeader('x-content-type-options', 'nosniff')
     return send(res, 200, isGet ? `<!doctype html><ul>${items}</ul>` : undefined)
   }
   validators(res, stat)
@@ -49,7 +62,8 @@ export async function getOrHead(svc: DavServices, req: IncomingMessage, res: Ser
     ? resolveRange(range, stat.size)
     : undefined
   res.setHeader('accept-ranges', 'bytes')
-  res.setHeader('content-type', contentTypeFor(stat.name))
+  // Sandboxed, nosniff, attachment for active types (user-content.ts): a file never scripts this origin.
+  for (const [k, v] of Object.entries(userContentHeaders(stat.name))) res.setHeader(k, v)
   if (!isGet) {
     res.statusCode = 200
     if (stat.size !== undefined) res.setHeader('content-length', stat.size)
@@ -80,16 +94,22 @@ export async function getOrHead(svc: DavServices, req: IncomingMessage, res: Ser
 export async function put(svc: DavServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const st = davState(req)
   if (st.path === '' || st.trailingSlash) throw new DavStatusError(405, 'PUT to a collection')
-  assertUnlocked(st, st.path, { membership: true })
+  // Every upload header is parsed (and refused with 400) before anything touches the upstream.
   // Finder streams chunked bodies and declares the length in X-Expected-Entity-Length.
   const declared =
     parseContentLength(req.headers['content-length']) ??
     parseContentLength(req.headers['x-expected-entity-length'] as string | undefined)
   const pre = parseWritePreconditions(req.headers['if-match'], req.headers['if-none-match'])
+  // ownCloud/Nextcloud clients send the file's time as X-OC-Mtime; Content-MD5 / Repr-Digest as REST.
+  const mtime = parseMtime(headerOf(req, 'x-oc-mtime'), undefined)
+  const digest = parseDigest(headerOf(req, 'repr-digest'), headerOf(req, 'content-md5'))
+  assertUnlocked(st, st.path, { membership: true })
   const result = await svc.files
     .write(st.who, st.path, req, {
       ...pre,
       ...(declared === undefined ? {} : { expectedLength: declared }),
+      ...(digest === undefined ? {} : { digest }),
+      ...(mtime === undefined ? {} : { mtime }),
       releaseChunks: true,
     })
     .catch((err: unknown) => {
@@ -104,5 +124,6 @@ export async function put(svc: DavServices, req: IncomingMessage, res: ServerRes
     })
   if (result.created) await svc.props.removeWithin(st.path)
   validators(res, result.stat)
+  if (mtime !== undefined) res.setHeader('x-oc-mtime', 'accepted')
   send(res, result.created ? 201 : 204)
 }

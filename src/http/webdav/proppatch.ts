@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isFileError } from '../../files/errors.js'
+import { isSettableTime } from '../rest/upload-headers.js'
 import {
   assertUnlocked,
   type DavServices,
@@ -49,7 +50,8 @@ export async function proppatch(svc: DavServices, req: IncomingMessage, res: Ser
         } else {
           if (el.ns === MS && el.name === 'Win32LastModifiedTime') {
             const t = new Date(textOf(el).trim())
-            if (!Number.isNaN(t.getTime())) mtime = t
+            // A time FTP cannot carry (year past 9999) stays a dead property, like an unparseable one.
+            if (isSettableTime(t)) mtime = t
           }
           bag[key] = serialize(el)
         }

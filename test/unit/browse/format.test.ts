@@ -151,4 +151,61 @@ describe('safeNext', () => {
       expect(safeNext(bad), String(bad)).toBe('/browse/')
     }
   })
+
+  it('resolves dot segments (plain and percent-encoded) and must still be under /browse/', () => {
+    for (const bad of [
+      '/browse/../api/v1/files/shared/report.html',
+      '/browse/%2e%2e/api/v1/files/x',
+      '/browse/%2E%2E/api/v1/files/x',
+      '/browse/.%2e/api/v1/files/x',
+      '/browse/a/../../api/v1/files/x',
+      '/browse/./../api/v1/files/x',
+      '/browse/..',
+      '/browse/%2e%2e',
+      '/browse/..?next=/browse/',
+      '/browse/..#/browse/',
+      '/browse',
+      '/browse%2f',
+      '/browse%2F..%2Fapi',
+      '/browse/..%2fapi/v1/files/x',
+      '/browse/..%2Fapi/v1/files/x',
+      '/browse/..%5capi/v1/files/x',
+      '/browse/a%5c..%5c..%5capi',
+      '/browse/a/%2e%2e%2f%2e%2e%2fapi',
+      '/browse/%c0%ae%c0%ae/api', // overlong UTF-8 '.'
+      '/browse/%ff',
+      '/browse/%zz',
+      '/browse/a%',
+      '/browse/a%00b',
+      '/browse/a%0d%0aSet-Cookie:%20x',
+      '/browse/a\u0085b',
+      '/browse/\t/',
+      '//evil.example/browse/',
+      '///evil.example/browse/',
+      '/\\evil.example/browse/',
+      'http:/browse/',
+      ' /browse/',
+      `/browse/${'a'.repeat(9000)}`,
+    ]) {
+      expect(safeNext(bad), JSON.stringify(bad)).toBe('/browse/')
+    }
+  })
+
+  it('returns a normalised ASCII path: segments re-encoded, query kept, fragment dropped', () => {
+    expect(safeNext('/browse/')).toBe('/browse/')
+    expect(safeNext('/browse/a/../b/')).toBe('/browse/b/')
+    expect(safeNext('/browse/a/./b')).toBe('/browse/a/b')
+    expect(safeNext('/browse/a/..')).toBe('/browse/')
+    expect(safeNext('/browse/a//b/')).toBe('/browse/a/b/')
+    expect(safeNext('/browse/Ā/')).toBe('/browse/%C4%80/')
+    expect(safeNext('/browse/%C4%80/')).toBe('/browse/%C4%80/')
+    expect(safeNext('/browse/a b/')).toBe('/browse/a%20b/')
+    expect(safeNext('/browse/100%25/')).toBe('/browse/100%25/')
+    expect(safeNext('/browse/%3F/?sort=size&order=desc')).toBe('/browse/%3F/?sort=size&order=desc')
+    expect(safeNext('/browse/x/?sort=Ā')).toBe('/browse/x/?sort=%C4%80')
+    expect(safeNext('/browse/x/#frag')).toBe('/browse/x/')
+    for (const next of ['/browse/Ā/', '/browse/日本/?q=ü', '/browse/a/../%F0%9F%98%80/']) {
+      expect(safeNext(next), next).toMatch(/^\/browse\/[\x21-\x7e]*$/)
+    }
+  })
 })

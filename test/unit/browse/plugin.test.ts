@@ -135,3 +135,26 @@ describe('browse routes over fakes', () => {
     expect(sessions.revoked).toEqual([GOOD_TOKEN])
   })
 })
+
+describe('sign-in never leaves a session behind', () => {
+  it('revokes the new session when its reply fails after it was created', async () => {
+    const sessions = fakeSessions()
+    // A token Node refuses in Set-Cookie: the reply fails after the session exists.
+    sessions.create = async () => ({ token: 'bad\r\ntoken', expiresAt: new Date(Date.now() + 60_000) })
+    const { app } = await buildTestApp({ sessions })
+    const r = await app.inject(login({ username: 'alice', password: 'secret', next: '/browse/x/' }))
+    expect(r.statusCode).toBe(500)
+    expect(r.headers['set-cookie']).toBeUndefined()
+    await app.close()
+    expect(sessions.revoked).toEqual(['bad\r\ntoken'])
+  })
+
+  it('keeps a session whose redirect went out, even for a non-ASCII return URL', async () => {
+    const sessions = fakeSessions()
+    const { app } = await buildTestApp({ sessions })
+    const r = await app.inject(login({ username: 'alice', password: 'secret', next: '/browse/Ā/' }))
+    expect(r.statusCode).toBe(303)
+    expect(r.headers.location).toBe('/browse/%C4%80/')
+    expect(sessions.revoked).toEqual([])
+  })
+})
