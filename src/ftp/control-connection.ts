@@ -7,6 +7,7 @@ import { FtpError } from './errors.js'
 import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
 import { Reply } from './status.js'
+import { tlsIdentity } from './tls.js'
 
 // Exchanges kept for the report of a reply that never came.
 const TRAIL_LENGTH = 16
@@ -96,18 +97,22 @@ export class ControlConnection {
     return this.#socket instanceof tls.TLSSocket
   }
 
-  /** The latest TLS session of this control connection, for data connections to resume. */
-  get tlsSession(): Buffer | undefined {
-    return this.#tlsSession
-  }
-
-  /** Records a newer TLS session (TLS 1.3 tickets are single-use, so data connections renew them). */
-  set tlsSession(session: Buffer | undefined) {
-    if (session) this.#tlsSession = session
-  }
-
-  get tlsOptions(): tls.ConnectionOptions {
-    return this.#opts.tls
+  /**
+   * Secures a data connection (dialled or accepted, connected or not yet) as this control
+   * connection: same certificate checks against the configured host, and it resumes this
+   * connection's latest TLS session, which servers such as vsftpd (require_ssl_reuse) and ProFTPD
+   * demand. A newer session it receives replaces the one kept (TLS 1.3 tickets are single-use).
+   */
+  secureData(raw: net.Socket): tls.TLSSocket {
+    const secured = tls.connect({
+      ...tlsIdentity(this.#opts.host, this.#opts.tls),
+      socket: raw,
+      session: this.#tlsSession,
+    })
+    secured.on('session', (session: Buffer) => {
+      this.#tlsSession = session
+    })
+    return secured
   }
 
   get encoding(): ControlEncoding {
@@ -350,7 +355,7 @@ function dial(opts: ControlConnectionOptions): Promise<net.Socket> {
     }
     const socket: net.Socket =
       opts.secure === 'implicit'
-        ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: serverName(opts) })
+        ? tls.connect({ ...tlsIdentity(opts.host, opts.tls), port: opts.port })
         : net.connect({ host: opts.host, port: opts.port })
     socket.setTimeout(opts.timeoutMs, () =>
       onError(new FtpError('timeout', `Connect to ${opts.host}:${opts.port} timed out`)),
@@ -366,7 +371,8 @@ function dial(opts: ControlConnectionOptions): Promise<net.Socket> {
 
 function secureSocket(plain: net.Socket, opts: ControlConnectionOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secured = tls.connect({ ...opts.tls, socket: plain, servername: serverName(opts) })
+    // The configured host, not the socket's: an IP address would otherwise be checked as 'localhost'.
+    const secured = tls.connect({ ...tlsIdentity(opts.host, opts.tls), socket: plain })
     const timer = setTimeout(() => {
       secured.destroy()
       reject(new FtpError('timeout', 'TLS handshake timed out'))
@@ -382,12 +388,6 @@ function secureSocket(plain: net.Socket, opts: ControlConnectionOptions): Promis
       resolve(secured)
     })
   })
-}
-
-/** SNI must be a host name; an IP address is verified against the certificate's IP SANs instead. */
-export function serverName(opts: { host: string; tls: tls.ConnectionOptions }): string | undefined {
-  if (opts.tls.servername) return opts.tls.servername
-  return net.isIP(opts.host) ? undefined : opts.host
 }
 
 function tlsFailure(err: Error): boolean {

@@ -1,6 +1,5 @@
 import net from 'node:net'
-import tls from 'node:tls'
-import { type ControlConnection, normalizeAddress, serverName } from './control-connection.js'
+import { type ControlConnection, normalizeAddress } from './control-connection.js'
 import { FtpError } from './errors.js'
 import type { FtpLogger } from './options.js'
 import { formatEprt, formatPort, parseEpsvReply, parsePasvReply } from './passive.js'
@@ -108,18 +107,8 @@ function dialData(
   const { control } = ctx
   let socket: net.Socket
   if (ctx.protectData) {
-    socket = tls.connect({
-      ...control.tlsOptions,
-      host,
-      port,
-      servername: serverName({ host, tls: control.tlsOptions }),
-      // Resume the control connection's own TLS session: servers such as vsftpd (require_ssl_reuse)
-      // and ProFTPD refuse data connections that do not.
-      session: control.tlsSession,
-    })
-    socket.on('session', (s: Buffer) => {
-      control.tlsSession = s
-    })
+    // Dial the pinned address, but speak TLS as the control connection does (its host, its session).
+    socket = control.secureData(net.connect({ host, port }))
   } else if (onChunk) {
     const buffers = new ReadBufferLender(ctx.readBufferBytes, sharing)
     socket = net.connect({
@@ -225,15 +214,7 @@ async function openActive(ctx: DataChannelContext, onChunk?: ChunkHandler): Prom
         resolve(raw)
         return
       }
-      const secured = tls.connect({
-        ...control.tlsOptions,
-        socket: raw,
-        servername: serverName({ host: control.remoteAddress, tls: control.tlsOptions }),
-        session: control.tlsSession,
-      })
-      secured.on('session', (s: Buffer) => {
-        control.tlsSession = s
-      })
+      const secured = control.secureData(raw)
       socketRef = secured
       if (onChunk) attachChunkHandler(secured, onChunk)
       raw.resume()
