@@ -15,6 +15,7 @@ export type FileErrorCode =
   | 'FILE_ERR_DIGEST_MISMATCH' // 400: body did not match Content-MD5 / Repr-Digest
   | 'FILE_ERR_INCOMPLETE_BODY' // 400: body shorter than declared
   | 'FILE_ERR_NOT_EMPTY' // 409: rmdir of a non-empty directory without recursive
+  | 'FILE_ERR_OVERLAP' // 403: move/copy onto itself, into itself or onto an ancestor
   | 'FILE_ERR_STORAGE_FULL' // 507
   | 'FILE_ERR_NOT_SUPPORTED' // 501: the server lacks the operation
   | 'FILE_ERR_UNAVAILABLE' // 503 + Retry-After: 421, pool exhausted, upstream down

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
@@ -7,8 +6,9 @@ import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
 import { decodeCursor, pageOf } from './pages.js'
-import { childOf, isWithin, nameOf, normalizeRelPath, parentOf } from './paths.js'
+import { childOf, normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
+import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
 import { rootStat, toFileStat } from './stat.js'
 import { isStaleSessionError, toFileError } from './translate.js'
 import type {
@@ -194,10 +194,8 @@ export class FtpFileService implements FileService {
     const checkout = await this.#acquire(who)
     const s = checkout.resource
     const target = this.#up.serverPath(s, rel)
-    const temp = this.#up.serverPath(
-      s,
-      childOf(parentOf(rel), `.${nameOf(rel).slice(0, 180)}.ftpgw-${randomBytes(6).toString('hex')}.part`),
-    )
+    const tempRel = hiddenTempPath(rel)
+    const temp = this.#up.serverPath(s, tempRel)
     let uploaded = false
     try {
       const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
@@ -218,7 +216,7 @@ export class FtpFileService implements FileService {
         releaseChunks: options.releaseChunks,
       })
       meter.verify()
-      await this.#replace(s, temp, target, existing !== undefined)
+      await swapIn(this.#swapOps(s), { from: tempRel, to: rel, incoming: 'file', existing: kindOf(existing) })
       uploaded = false
       if (options.mtime)
         await s.setModified(target, options.mtime).catch((err) => this.#ignoreUnsupported(err))
@@ -302,16 +300,20 @@ export class FtpFileService implements FileService {
   ): Promise<{ replaced: boolean }> {
     const from = normalizeRelPath(rawFrom)
     const to = normalizeRelPath(rawTo)
-    if (from === '' || to === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot move the root')
-    if (from === to) throw new FileError('FILE_ERR_FORBIDDEN', 'Source and destination are the same')
-    if (isWithin(to, from)) throw new FileError('FILE_ERR_CONFLICT', 'Cannot move a directory into itself')
+    assertSeparate(from, to)
     return this.#with(
       who,
       async (s) => {
         const source = await this.#statWith(who, s, from, { fresh: true })
-        const target = await this.#prepareTarget(who, s, to, options.overwrite ?? false)
-        await s.rename(this.#up.serverPath(s, from), this.#up.serverPath(s, to))
-        await this.#cache.invalidate([from, to], { subtree: source.type === 'dir' || target?.type === 'dir' })
+        const target = await this.#checkTarget(who, s, to, options.overwrite ?? false)
+        try {
+          await swapIn(this.#swapOps(s), { from, to, incoming: kindOf(source), existing: kindOf(target) })
+        } finally {
+          // Also after a failure: a target that could not be put back has moved.
+          await this.#cache.invalidate([from, to], {
+            subtree: source.type === 'dir' || target?.type === 'dir',
+          })
+        }
         return { replaced: target !== undefined }
       },
       { retry: false },
@@ -326,15 +328,28 @@ export class FtpFileService implements FileService {
   ): Promise<{ replaced: boolean }> {
     const from = normalizeRelPath(rawFrom)
     const to = normalizeRelPath(rawTo)
-    if (to === '' || from === to)
-      throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot copy onto itself or the root')
-    if (isWithin(to, from)) throw new FileError('FILE_ERR_CONFLICT', 'Cannot copy a directory into itself')
+    assertSeparate(from, to)
     const source = await this.stat(who, from)
-    const target = await this.#with(who, (s) => this.#prepareTarget(who, s, to, options.overwrite ?? false), {
+    const target = await this.#with(who, (s) => this.#checkTarget(who, s, to, options.overwrite ?? false), {
       retry: false,
     })
-    await this.#copyTree(who, source, to, options.depth ?? 'infinity')
-    await this.#cache.invalidate([to], { subtree: true })
+    // The copy is built under a hidden name and swapped in whole: a copy that fails midway leaves
+    // the target as it was and no half-copied tree under its name.
+    const temp = hiddenTempPath(to)
+    try {
+      await this.#copyTree(who, source, temp, options.depth ?? 'infinity')
+      await this.#with(
+        who,
+        (s) =>
+          swapIn(this.#swapOps(s), { from: temp, to, incoming: kindOf(source), existing: kindOf(target) }),
+        { retry: false },
+      )
+    } catch (err) {
+      await this.#discard(who, temp, kindOf(source))
+      throw toFileError(err)
+    } finally {
+      await this.#cache.invalidate([temp, to], { subtree: true })
+    }
     return { replaced: target !== undefined }
   }
 
@@ -418,8 +433,12 @@ export class FtpFileService implements FileService {
     })
   }
 
-  /** Makes room for a move/copy target: conflict when it exists and overwrite is off, else removes it. */
-  async #prepareTarget(
+  /**
+   * Checks a move/copy target without touching it: its parent must be a folder, and an existing
+   * target is a conflict unless overwrite is on. The replacement itself is swapIn's (nothing is
+   * deleted before what replaces it is in place).
+   */
+  async #checkTarget(
     who: Identity,
     s: Session,
     to: RelPath,
@@ -431,12 +450,31 @@ export class FtpFileService implements FileService {
       if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Destination parent does not exist')
     }
     const target = await this.#statWith(who, s, to, { fresh: true }).catch(notFoundAsUndefined)
-    if (!target) return undefined
-    if (!overwrite) throw new FileError('FILE_ERR_EXISTS', 'Destination exists')
-    if (target.type === 'dir') await this.#removeTree(s, to, true)
-    else await s.delete(this.#up.serverPath(s, to))
-    await this.#cache.invalidate([to], { subtree: target.type === 'dir' })
+    if (target && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Destination exists')
     return target
+  }
+
+  /** The upstream operations swapIn runs, on one session. */
+  #swapOps(s: Session): SwapOps {
+    return {
+      rename: (a, b) => s.rename(this.#up.serverPath(s, a), this.#up.serverPath(s, b)),
+      remove: (rel, type) =>
+        type === 'dir' ? this.#removeTree(s, rel, true) : s.delete(this.#up.serverPath(s, rel)),
+      warn: (message, detail) => this.#log?.warn?.(detail, message),
+    }
+  }
+
+  /** Removes a copy's unfinished temporary (file or tree); it may not exist at all. */
+  async #discard(who: Identity, temp: RelPath, type: 'file' | 'dir'): Promise<void> {
+    try {
+      await this.#with(
+        who,
+        (s) => (type === 'dir' ? this.#removeTree(s, temp, true) : s.delete(this.#up.serverPath(s, temp))),
+        { retry: false },
+      )
+    } catch (err) {
+      this.#log?.debug?.({ err: (err as Error).message, path: temp }, 'temporary copy not removed')
+    }
   }
 
   async #removeTree(s: Session, rel: RelPath, hasChildren: boolean): Promise<void> {
@@ -463,17 +501,6 @@ export class FtpFileService implements FileService {
     if (depth === 0) return
     const children = await this.#listAll(who, source.path)
     for (const child of children) await this.#copyTree(who, child, childOf(to, child.name), depth)
-  }
-
-  /** Renames the finished temporary file over the target; some servers refuse to rename onto an existing file. */
-  async #replace(s: Session, temp: string, target: string, exists: boolean): Promise<void> {
-    try {
-      await s.rename(temp, target)
-    } catch (err) {
-      if (!exists || !isFtpError(err)) throw err
-      await s.delete(target)
-      await s.rename(temp, target)
-    }
   }
 
   async #removeTemp(who: Identity, s: Session, temp: string): Promise<void> {

@@ -6,8 +6,7 @@ import type { DataChannelContext } from './data-connection.js'
 import { FtpError } from './errors.js'
 import { emptyFeatures, type FtpFeatures, parseFeatures } from './features.js'
 import type { FileInfo } from './file-info.js'
-import { formatMlsxTime, LineSplitter, parseMlsxLine, parseMlsxTime } from './listing/index.js'
-import { parseListingLine } from './listing/line.js'
+import { formatMlsxTime, ListingReader, parseMlsxLine, parseMlsxTime } from './listing/index.js'
 import { login, parseQuotedPath } from './login.js'
 import { type FtpSessionOptions, resolveSessionOptions } from './options.js'
 import { errorFromReply } from './reply-errors.js'
@@ -374,30 +373,30 @@ export class FtpSession implements TransferHost {
     const stream = new RetrievalStream(this, opts)
     await stream.start()
     const decoder = new StringDecoder(this.#opts.encoding)
-    const splitter = new LineSplitter()
-    const entries: FileInfo[] = []
-    const parseOpts = { timeZoneOffsetMinutes: this.#opts.timeZoneOffsetMinutes }
-    const take = (lines: string[]) => {
-      for (const line of lines) {
-        const entry = parseListingLine(line, kind, parseOpts)
-        if (entry) entries.push(entry)
-      }
-    }
+    // Keeps names with line breaks from turning into entries that do not exist (listing/reader.ts).
+    const reader = new ListingReader(kind, { timeZoneOffsetMinutes: this.#opts.timeZoneOffsetMinutes })
+    let entries: FileInfo[]
     try {
       for await (const chunk of stream) {
         if (stream.bytesReceived > this.#opts.maxListingBytes) {
           throw new FtpError('protocol', `Listing exceeds ${this.#opts.maxListingBytes} bytes`)
         }
-        take(splitter.push(decoder.write(chunk as Buffer)))
+        reader.push(decoder.write(chunk as Buffer))
       }
-      take(splitter.push(decoder.end()))
-      take(splitter.end())
+      reader.push(decoder.end())
+      entries = reader.end()
     } catch (err) {
       stream.destroy()
       await stream.settled
       throw err
     }
     await stream.settled
+    const { unsafe, ambiguous } = reader.drops
+    if (unsafe + ambiguous > 0)
+      this.#opts.logger?.warn?.(
+        { verb: opts.verb, unsafe, ambiguous },
+        'listing entries left out: names with control characters or line breaks cannot be addressed',
+      )
     return entries
   }
 

@@ -1,13 +1,17 @@
 /**
- * Audit events: one log line per write (upload, delete, mkdir, rmdir, move, copy), on the request's
- * logger so it carries the request id, marked `audit: true` so log pipelines can route it apart.
- * The REST write routes are audited by one app-level hook (production.ts) recognising them by
- * route pattern; other faces (WebDAV) call `audit()` themselves. Never logs a credential: the user
- * name is the only part of the identity written.
+ * Audit events: one log line per write, through every face (REST, WebDAV, and the browse page,
+ * whose writes are REST calls), on the request's logger so it carries the request id, marked
+ * `audit: true` so log pipelines can route it apart. One app-level hook (production.ts) audits
+ * every write when its response closes, recognising writes by method and route pattern: no route
+ * or DAV handler audits itself. Never logs a credential: `user` is the person authenticated
+ * (Identity.principal), `ftpUser` the FTP account the request ran as.
  */
 import type { FastifyRequest } from 'fastify'
+import type { Identity } from '../files/types.js'
 import { displayPath, pathFromBody, pathFromRawUrl } from './paths.js'
 import { requestIdentity } from './rest/identity.js'
+import { davState } from './webdav/context.js'
+import { destinationOf } from './webdav/copy-move.js'
 
 /** What was written. */
 export type AuditAction =
@@ -24,8 +28,10 @@ export type AuditAction =
 /** One audit event as the caller describes it. */
 export interface AuditEntry {
   action: AuditAction
-  /** The path acted on, as the client sees it ('/a/b.txt'). */
+  /** The path acted on, as the client sees it ('/a/b.txt'); the source of a move or copy. */
   path: string | undefined
+  /** The source of a move or copy (the same as `path`, named for log queries). */
+  from?: string | undefined
   /** The target of a move or copy. */
   to?: string | undefined
   /** Bytes received (uploads). */
@@ -35,19 +41,21 @@ export interface AuditEntry {
   status?: number | undefined
   /** The problem code of a failure. */
   code?: string | undefined
-  /** The user; defaults to the identity the REST authentication hook recorded. */
-  user?: string | undefined
+  /** Who; defaults to the identity the face's authentication recorded for the request. */
+  who?: Identity | undefined
 }
 
 /** Writes the audit line for `entry` on the request's logger (info level). */
 export function audit(request: FastifyRequest, entry: AuditEntry): void {
-  const user = entry.user ?? userOf(request)
+  const who = entry.who ?? identityOf(request)
   request.log.info(
     {
       audit: true,
       action: entry.action,
-      user,
+      user: who?.principal,
+      ftpUser: who?.user,
       path: entry.path,
+      from: entry.from,
       to: entry.to,
       size: entry.size,
       outcome: entry.outcome,
@@ -58,60 +66,101 @@ export function audit(request: FastifyRequest, entry: AuditEntry): void {
   )
 }
 
-function userOf(request: FastifyRequest): string | undefined {
+/** The identity either face's authentication recorded; undefined when it failed or never ran. */
+function identityOf(request: FastifyRequest): Identity | undefined {
   try {
-    return requestIdentity(request).user
+    return requestIdentity(request)
   } catch {
-    // Authentication failed or never ran: the write was refused before anyone was known.
+    // Not a REST route, or authentication refused the request before anyone was known.
+  }
+  try {
+    return davState(request.raw).who
+  } catch {
     return undefined
   }
 }
 
-/** REST write routes by `METHOD route-pattern`, and how to read their paths. */
-const REST_WRITES: Record<string, { action: AuditAction; prefix?: readonly string[] }> = {
-  'PUT /api/v1/files/*': { action: 'upload', prefix: ['api', 'v1', 'files'] },
-  'DELETE /api/v1/files/*': { action: 'delete', prefix: ['api', 'v1', 'files'] },
-  'POST /api/v1/dirs/*': { action: 'mkdir', prefix: ['api', 'v1', 'dirs'] },
-  'DELETE /api/v1/dirs/*': { action: 'rmdir', prefix: ['api', 'v1', 'dirs'] },
-  'POST /api/v1/move': { action: 'move' },
-  'POST /api/v1/copy': { action: 'copy' },
+/** How an audited write names its paths. */
+type PathSource =
+  /** The path after a URL prefix (['api', 'v1', 'files']). */
+  | { url: readonly string[] }
+  /** `from` and `to` in the JSON body (REST move/copy). */
+  | { body: true }
+  /** The path after /dav, and for MOVE/COPY the Destination header. */
+  | { dav: true }
+
+const DAV_ACTIONS: Record<string, AuditAction> = {
+  PUT: 'upload',
+  DELETE: 'delete',
+  MKCOL: 'mkdir',
+  MOVE: 'move',
+  COPY: 'copy',
+  PROPPATCH: 'proppatch',
+  LOCK: 'lock',
+  UNLOCK: 'unlock',
 }
 
-/** True when the route is a REST write (audited by the app-level hook). */
-export function isRestWrite(method: string, route: string | undefined): boolean {
-  return route !== undefined && REST_WRITES[`${method} ${route}`] !== undefined
+/** Every write by `METHOD route-pattern`, and how to read its paths. */
+const WRITES: Record<string, { action: AuditAction; paths: PathSource }> = {
+  'PUT /api/v1/files/*': { action: 'upload', paths: { url: ['api', 'v1', 'files'] } },
+  'DELETE /api/v1/files/*': { action: 'delete', paths: { url: ['api', 'v1', 'files'] } },
+  'POST /api/v1/dirs/*': { action: 'mkdir', paths: { url: ['api', 'v1', 'dirs'] } },
+  'DELETE /api/v1/dirs/*': { action: 'rmdir', paths: { url: ['api', 'v1', 'dirs'] } },
+  'POST /api/v1/move': { action: 'move', paths: { body: true } },
+  'POST /api/v1/copy': { action: 'copy', paths: { body: true } },
+  ...Object.fromEntries(
+    Object.entries(DAV_ACTIONS).flatMap(([method, action]) =>
+      ['/dav', '/dav/*'].map((route) => [`${method} ${route}`, { action, paths: { dav: true } as const }]),
+    ),
+  ),
 }
 
-/**
- * Audits a finished REST write. `finished` is false when the connection closed before the
- * response was complete (the client went away or the transfer broke).
- */
-export function auditRestWrite(
-  request: FastifyRequest,
-  route: string,
-  status: number,
-  finished: boolean,
-  receivedBytes: number,
-): void {
-  const spec = REST_WRITES[`${request.method} ${route}`]
+/** True when the route is a write (audited by the app-level hook). */
+export function isAuditedWrite(method: string, route: string | undefined): boolean {
+  return route !== undefined && WRITES[`${method} ${route}`] !== undefined
+}
+
+/** What the hook knows about a finished write. */
+export interface FinishedWrite {
+  /** The route pattern it matched. */
+  route: string
+  /** The request URL as it arrived (a face may rewrite `request.raw.url` while serving). */
+  rawUrl: string
+  status: number
+  /** False when the connection closed before the response was complete. */
+  finished: boolean
+  /** Bytes the client declared it was sending (uploads). */
+  receivedBytes: number
+}
+
+/** Audits a finished write of any face. */
+export function auditWrite(request: FastifyRequest, write: FinishedWrite): void {
+  const spec = WRITES[`${request.method} ${write.route}`]
   if (spec === undefined) return
   let path: string | undefined
   let to: string | undefined
-  if (spec.prefix) {
-    path = safe(() => displayPath(pathFromRawUrl(request.raw.url ?? '', spec.prefix ?? []).path))
-  } else {
+  const move = spec.action === 'move' || spec.action === 'copy'
+  if ('url' in spec.paths) {
+    const prefix = spec.paths.url
+    path = safe(() => displayPath(pathFromRawUrl(write.rawUrl, prefix).path))
+  } else if ('body' in spec.paths) {
     const body = request.body as { from?: unknown; to?: unknown } | undefined
     if (typeof body?.from === 'string') path = safe(() => displayPath(pathFromBody(body.from as string)))
     if (typeof body?.to === 'string') to = safe(() => displayPath(pathFromBody(body.to as string)))
+  } else {
+    path = safe(() => displayPath(pathFromRawUrl(write.rawUrl, ['dav']).path))
+    const destination = request.headers.destination
+    if (move && typeof destination === 'string') to = safe(() => displayPath(destinationOf(destination)))
   }
-  const outcome = !finished ? 'aborted' : status < 400 ? 'success' : 'failure'
+  const outcome = !write.finished ? 'aborted' : write.status < 400 ? 'success' : 'failure'
   audit(request, {
     action: spec.action,
     path,
+    from: move ? path : undefined,
     to,
-    size: spec.action === 'upload' ? receivedBytes : undefined,
+    size: spec.action === 'upload' ? write.receivedBytes : undefined,
     outcome,
-    status,
+    status: write.status,
   })
 }
 

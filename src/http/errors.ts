@@ -51,6 +51,7 @@ export const PROBLEM_CATALOGUE = {
   FILE_ERR_DIGEST_MISMATCH: { status: 400, title: 'The body does not match its digest' },
   FILE_ERR_INCOMPLETE_BODY: { status: 400, title: 'The body is shorter than declared' },
   FILE_ERR_NOT_EMPTY: { status: 409, title: 'Directory not empty' },
+  FILE_ERR_OVERLAP: { status: 403, title: 'The destination is the source, inside it or above it' },
   FILE_ERR_STORAGE_FULL: { status: 507, title: 'Insufficient storage' },
   FILE_ERR_NOT_SUPPORTED: { status: 501, title: 'The upstream server does not support this operation' },
   FILE_ERR_UNAVAILABLE: { status: 503, title: 'The upstream server is unavailable' },

@@ -1,6 +1,6 @@
 /**
  * The production face: `/metrics`, the per-client rate limit, request metrics, the active-transfers
- * gauge and the audit line of every REST write, all from app-level hooks so no route file changes.
+ * gauge and the audit line of every write (REST and WebDAV), all from app-level hooks so no route file changes.
  *
  * It must be registered BEFORE the routes: Fastify copies a context's hooks into each child context
  * when the child is created, so a hook added to the root after `apiRoutes` was registered would never
@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { GatewayConfig } from '../config.js'
 import type { Store } from '../store/store.js'
 import { storeErrorCount } from '../store-setup.js'
-import { auditRestWrite, isRestWrite } from './audit.js'
+import { auditWrite, isAuditedWrite } from './audit.js'
 import { GatewayMetrics, type GatewayStats, type TransferDirection } from './metrics.js'
 import { installRateLimit } from './rate-limit.js'
 
@@ -67,6 +67,8 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
     const direction = transferDirection(request.method, route)
     const transferEnded = direction ? metrics.transferStarted(direction) : undefined
     const res = reply.raw
+    // As it arrived: the WebDAV face rewrites raw.url while serving.
+    const rawUrl = request.raw.url ?? ''
     // 'close' fires once per response whether it finished or the connection broke mid-transfer,
     // which onResponse does not promise; the request and its socket are captured now.
     res.once('close', () => {
@@ -74,8 +76,15 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       const bytes = socketDelta(request.raw.socket)
       metrics.observeRequest(request.method, route, res.statusCode, seconds, bytes.read, bytes.written)
-      if (isRestWrite(request.method, route)) {
-        auditRestWrite(request, route, res.statusCode, res.writableFinished, declaredLength(request) ?? 0)
+      if (isAuditedWrite(request.method, route)) {
+        const receivedBytes = declaredLength(request) ?? 0
+        auditWrite(request, {
+          route,
+          rawUrl,
+          status: res.statusCode,
+          finished: res.writableFinished,
+          receivedBytes,
+        })
       }
     })
   })

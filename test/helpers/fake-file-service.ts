@@ -5,9 +5,11 @@
  * while streaming, nothing put in place on mismatch or short body). Every call is recorded, and
  * faults can be injected (an error for the next call of a method, a read body that fails midway).
  */
+
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { FileError } from '../../src/files/errors.js'
+import { assertSeparate } from '../../src/files/safe-replace.js'
 import type {
   FileService,
   FileStat,
@@ -280,10 +282,9 @@ export class FakeFileService implements FileService {
     overwrite: boolean,
     keepSource: boolean,
   ): { replaced: boolean } {
+    // The real service's rule: an overlap is refused before anything else is looked at.
+    assertSeparate(from, to)
     this.node(from)
-    if (to === from || to.startsWith(`${from}/`) || from.startsWith(`${to}/`)) {
-      throw new FileError('FILE_ERR_CONFLICT', 'Source and target overlap')
-    }
     const replaced = this.nodes.has(to)
     if (replaced && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Target exists')
     this.parentMustBeDir(to)

@@ -13,6 +13,7 @@ export { parseDosLine } from './dos.js'
 export { LineSplitter, splitLines } from './line-splitter.js'
 export { formatMlsxTime, parseMlsxLine, parseMlsxTime } from './mlsx.js'
 export type { ListParseOptions } from './options.js'
+export { type ListingDrops, ListingReader } from './reader.js'
 export { parseUnixLine } from './unix.js'
 
 /** The formats a listing line can be in. */

@@ -2,6 +2,7 @@ import type { FileInfo } from '../file-info.js'
 import { parseDosLine } from './dos.js'
 import { detectListFormat } from './index.js'
 import { parseMlsxLine } from './mlsx.js'
+import type { ListParseOptions } from './options.js'
 import { parseUnixLine } from './unix.js'
 
 // A listing name is joined to its parent (childOf) and sent back in DELE/RETR/CWD, e.g. by a
@@ -9,13 +10,17 @@ import { parseUnixLine } from './unix.js'
 // would then name a path outside the listed directory, and a control character cannot be sent in a
 // command at all. Such names are not addressable through the gateway (normalizeRelPath refuses
 // them), so they are dropped here like '.' and '..'.
-const UNSAFE_NAME = /[/\\\u0000-\u001f\u007f]/
+export const UNSAFE_NAME = /[/\\\u0000-\u001f\u007f]/
 
-/** One listing line to an entry; '.', '..', unsafe names and unparseable lines give undefined. */
+/**
+ * One listing line to an entry; '.', '..', unparseable lines and (unless `keepUnsafe`, for a
+ * caller that counts them) unsafe names give undefined.
+ */
 export function parseListingLine(
   line: string,
   kind: 'mlsd' | 'list',
-  options: { timeZoneOffsetMinutes: number },
+  options: ListParseOptions,
+  flags: { keepUnsafe?: boolean } = {},
 ): FileInfo | undefined {
   let entry: FileInfo | undefined
   if (kind === 'mlsd') entry = parseMlsxLine(line)
@@ -24,6 +29,7 @@ export function parseListingLine(
     if (format === 'unix') entry = parseUnixLine(line, options)
     else if (format === 'dos') entry = parseDosLine(line, options)
   }
-  if (!entry || entry.name === '.' || entry.name === '..' || UNSAFE_NAME.test(entry.name)) return undefined
+  if (!entry || entry.name === '.' || entry.name === '..') return undefined
+  if (!flags.keepUnsafe && UNSAFE_NAME.test(entry.name)) return undefined
   return entry
 }

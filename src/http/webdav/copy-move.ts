@@ -4,7 +4,7 @@
  * the resources (locks stay behind: a lock belongs to a URL, and the source's vanish with it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isWithin } from '../../files/paths.js'
+import { assertSeparate } from '../../files/safe-replace.js'
 import type { RelPath } from '../../files/types.js'
 import {
   assertUnlocked,
@@ -52,10 +52,10 @@ async function prepare(svc: DavServices, req: IncomingMessage) {
   const depth = depthOf(req.headers.depth as string | undefined)
   if (st.path === '' || to === '')
     throw new DavStatusError(403, 'The root cannot be copied, moved or replaced')
+  // The same rule the file service applies, checked first so an overlap is refused (403, RFC 4918
+  // §9.8.5/§9.9.4) before anything is asked of the server.
+  assertSeparate(st.path, to)
   const source = await svc.files.stat(st.who, st.path)
-  if (to === st.path) throw new DavStatusError(403, 'Source and destination are the same')
-  if (source.type === 'dir' && isWithin(to, st.path))
-    throw new DavStatusError(403, 'Destination is inside the source')
   assertUnlocked(st, to, { subtree: true, membership: true })
   return { st, to, overwrite, depth, source }
 }

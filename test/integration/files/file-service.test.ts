@@ -207,8 +207,13 @@ describe('FtpFileService over vsftpd', () => {
     await files.copy(who, 'many', 'many0', { depth: 0 })
     expect((await files.list(who, 'many0')).entries).toEqual([])
     expect(
-      isFileError(await files.move(who, 'p', 'p/q/inside').catch((e: unknown) => e), 'FILE_ERR_CONFLICT'),
+      isFileError(await files.move(who, 'p', 'p/q/inside').catch((e: unknown) => e), 'FILE_ERR_OVERLAP'),
     ).toBe(true)
+    // Onto an ancestor: refused, and the ancestor (which holds the source) is still there.
+    expect(isFileError(await files.move(who, 'p/q', 'p').catch((e: unknown) => e), 'FILE_ERR_OVERLAP')).toBe(
+      true,
+    )
+    expect((await files.stat(who, 'p/q/r')).type).toBe('dir')
   })
 
   it('deletes files and removes directories (recursive only when asked)', async () => {

@@ -180,13 +180,15 @@ describe('POST /api/v1/move and /api/v1/copy', () => {
     expect(files.content('d/moved.txt')?.toString()).toBe('bb')
   })
 
-  it('copy keeps the source; missing source → 404; into itself → 409', async () => {
+  it('copy keeps the source; missing source → 404; into itself → 403 FILE_ERR_OVERLAP', async () => {
     const { app, files } = await setup()
     expect((await post(app, 'copy', { from: 'd', to: 'e' })).statusCode).toBe(201)
     expect(files.content('e/c.txt')?.toString()).toBe('ccc')
     expect(files.exists('d/c.txt')).toBe(true)
     expect((await post(app, 'copy', { from: 'nope', to: 'x' })).statusCode).toBe(404)
-    expect((await post(app, 'copy', { from: 'd', to: 'd/sub/d' })).statusCode).toBe(409)
+    const into = await post(app, 'copy', { from: 'd', to: 'd/sub/d' })
+    expect(into.statusCode).toBe(403)
+    expect(code(into.body)).toBe('FILE_ERR_OVERLAP')
   })
 
   it.each([
