@@ -8,10 +8,8 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { Identity } from '../files/types.js'
-import { displayPath, pathFromBody, pathFromRawUrl } from './paths.js'
-import { requestIdentity } from './rest/identity.js'
-import { davState } from './webdav/context.js'
-import { destinationOf } from './webdav/copy-move.js'
+import { callerIdentity } from './identity.js'
+import { displayPath, pathFromBody, pathFromRawUrl, pathFromUrl } from './paths.js'
 
 /** What was written. */
 export type AuditAction =
@@ -47,7 +45,7 @@ export interface AuditEntry {
 
 /** Writes the audit line for `entry` on the request's logger (info level). */
 export function audit(request: FastifyRequest, entry: AuditEntry): void {
-  const who = entry.who ?? identityOf(request)
+  const who = entry.who ?? callerIdentity(request.raw)
   request.log.info(
     {
       audit: true,
@@ -64,20 +62,6 @@ export function audit(request: FastifyRequest, entry: AuditEntry): void {
     },
     'audit',
   )
-}
-
-/** The identity either face's authentication recorded; undefined when it failed or never ran. */
-function identityOf(request: FastifyRequest): Identity | undefined {
-  try {
-    return requestIdentity(request)
-  } catch {
-    // Not a REST route, or authentication refused the request before anyone was known.
-  }
-  try {
-    return davState(request.raw).who
-  } catch {
-    return undefined
-  }
 }
 
 /** How an audited write names its paths. */
@@ -150,7 +134,8 @@ export function auditWrite(request: FastifyRequest, write: FinishedWrite): void 
   } else {
     path = safe(() => displayPath(pathFromRawUrl(write.rawUrl, ['dav']).path))
     const destination = request.headers.destination
-    if (move && typeof destination === 'string') to = safe(() => displayPath(destinationOf(destination)))
+    if (move && typeof destination === 'string')
+      to = safe(() => displayPath(pathFromUrl(destination, ['dav'])))
   }
   const outcome = !write.finished ? 'aborted' : write.status < 400 ? 'success' : 'failure'
   audit(request, {

@@ -80,6 +80,20 @@ export function pathFromRawUrl(rawUrl: string, prefix: readonly string[]): Parse
   return { path, trailingSlash: path !== '' && decoded.endsWith('/') }
 }
 
+/**
+ * The file path in a URL given in a header (WebDAV's Destination: absolute, or a path) after a
+ * route prefix; the host is not looked at. Throws like pathFromRawUrl.
+ */
+export function pathFromUrl(url: string, prefix: readonly string[]): RelPath {
+  let pathname: string
+  try {
+    pathname = new URL(url.trim(), 'http://destination.invalid').pathname
+  } catch {
+    throw badPath('Not a URL')
+  }
+  return pathFromRawUrl(pathname, prefix).path
+}
+
 /** A path given in a JSON body (plain text, not percent-encoded); a leading '/' is optional. */
 export function pathFromBody(value: string): RelPath {
   return normalizeRelPath(value)

@@ -18,9 +18,6 @@ import { FileError, isFileError } from '../../files/errors.js'
 import type { FileService, Identity } from '../../files/types.js'
 import { classifyError } from '../errors.js'
 import { pathFromRawUrl } from '../paths.js'
-import { ASSETS } from './assets.js'
-import { downloadHref, parseSort, safeNext } from './format.js'
-import { errorPage, listingPage, loginPage, type Viewer } from './render.js'
 import {
   authorizationFor,
   clearedSessionCookie,
@@ -28,9 +25,12 @@ import {
   SESSION_COOKIE,
   sessionToken,
   setSessionCookie,
-} from './session-cookie.js'
+} from '../session-cookie.js'
+import { ASSETS } from './assets.js'
+import { downloadHref, parseSort, safeNext } from './format.js'
+import { errorPage, listingPage, loginPage, type Viewer } from './render.js'
 
-export { cookieAuthHook } from './session-cookie.js'
+export { cookieAuthHook } from '../session-cookie.js'
 
 /** Options of the browse plugin. */
 export interface BrowseOptions {

@@ -9,8 +9,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { FileError } from '../../files/errors.js'
 import type { FileService, FileStat } from '../../files/types.js'
-import { encodePath, pathFromRawUrl } from '../paths.js'
-import { userContentHeaders } from '../user-content.js'
 import {
   evaluateRead,
   formatEtag,
@@ -18,11 +16,13 @@ import {
   parseRange,
   type RangeRequest,
   resolveRange,
-} from './conditional.js'
-import { requestIdentity } from './identity.js'
+} from '../conditional.js'
+import { requestIdentity } from '../identity.js'
+import { encodePath, pathFromRawUrl } from '../paths.js'
+import { parseContentLength, parseDigest, parseMtime, parseWritePreconditions } from '../upload-headers.js'
+import { userContentHeaders } from '../user-content.js'
 import { BinaryBody, COMMON_PROBLEMS, Flag, flag, problems, SECURITY, StatSchema } from './schemas.js'
 import { toStatJson } from './stat.js'
-import { parseContentLength, parseDigest, parseMtime, parseWritePreconditions } from './upload-headers.js'
 
 /** Route prefix segments of the files routes (for paths.ts). */
 export const FILES_PREFIX = ['api', 'v1', 'files'] as const

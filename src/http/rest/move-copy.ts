@@ -6,8 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { FileError } from '../../files/errors.js'
 import type { FileService } from '../../files/types.js'
+import { requestIdentity } from '../identity.js'
 import { encodePath, pathFromBody } from '../paths.js'
-import { requestIdentity } from './identity.js'
 import { COMMON_PROBLEMS, problems, SECURITY } from './schemas.js'
 
 const TransferBody = Type.Object(

@@ -1,8 +1,8 @@
 /** `GET /api/v1/stat/*`: metadata of a file or directory as JSON. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FileService, FileStat } from '../../files/types.js'
+import { requestIdentity } from '../identity.js'
 import { displayPath, pathFromRawUrl } from '../paths.js'
-import { requestIdentity } from './identity.js'
 import { COMMON_PROBLEMS, problems, SECURITY, StatSchema } from './schemas.js'
 
 /** Route prefix segments of the stat route. */

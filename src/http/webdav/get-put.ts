@@ -14,13 +14,8 @@ import {
   parseRange,
   type RangeRequest,
   resolveRange,
-} from '../rest/conditional.js'
-import {
-  parseContentLength,
-  parseDigest,
-  parseMtime,
-  parseWritePreconditions,
-} from '../rest/upload-headers.js'
+} from '../conditional.js'
+import { parseContentLength, parseDigest, parseMtime, parseWritePreconditions } from '../upload-headers.js'
 import { USER_CONTENT_POLICY, userContentHeaders } from '../user-content.js'
 import { assertUnlocked, type DavServices, DavStatusError, davState, hrefOf, send } from './context.js'
 import { listAll, statForDav } from './propfind.js'

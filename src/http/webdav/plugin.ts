@@ -15,7 +15,8 @@ import type { GatewayConfig } from '../../config.js'
 import type { FileService, RelPath } from '../../files/types.js'
 import { MemoryStore } from '../../store/memory-store.js'
 import type { Store } from '../../store/store.js'
-import { formatEtag } from '../rest/conditional.js'
+import { formatEtag } from '../conditional.js'
+import { setCallerIdentity } from '../identity.js'
 import {
   DAV_PREFIX,
   type DavServices,
@@ -122,6 +123,7 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
       if (raw.headers['transfer-encoding'] !== undefined) return send(res, 415)
     }
     const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
+    setCallerIdentity(raw, who)
     const scope = davScopeOf(upstreamId, who)
     const svc: DavServices = {
       ...shared,

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isFileError } from '../../files/errors.js'
-import { isSettableTime } from '../rest/upload-headers.js'
+import { isSettableTime } from '../upload-headers.js'
 import {
   assertUnlocked,
   type DavServices,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { FileStat } from '../../../src/files/types.js'
 import { ASSET_URLS, ASSETS } from '../../../src/http/browse/assets.js'
 import { iconKind, listingPage, loginPage } from '../../../src/http/browse/render.js'
-import { clearedSessionCookie, readCookie, sessionCookie } from '../../../src/http/browse/session-cookie.js'
+import { clearedSessionCookie, readCookie, sessionCookie } from '../../../src/http/session-cookie.js'
 
 const HOSTILE = `"><img src=x onerror=alert(1)>'`
 

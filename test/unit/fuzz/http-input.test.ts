@@ -19,15 +19,15 @@ import { AuthError } from '../../../src/auth/errors.js'
 import { FileError } from '../../../src/files/errors.js'
 import { MAX_NAME_BYTES, MAX_PATH_BYTES, normalizeRelPath } from '../../../src/files/paths.js'
 import type { FileStat } from '../../../src/files/types.js'
-import { GatewayError } from '../../../src/http/errors.js'
-import { decodePercentStrict, encodePath, pathFromBody, pathFromRawUrl } from '../../../src/http/paths.js'
 import {
   evaluateRead,
   ifRangeMatches,
   parseEtagList,
   parseRange,
   resolveRange,
-} from '../../../src/http/rest/conditional.js'
+} from '../../../src/http/conditional.js'
+import { GatewayError } from '../../../src/http/errors.js'
+import { decodePercentStrict, encodePath, pathFromBody, pathFromRawUrl } from '../../../src/http/paths.js'
 import { DavStatusError, davPath } from '../../../src/http/webdav/context.js'
 import { evaluateIf, IfHeaderError, parseIfHeader } from '../../../src/http/webdav/if-header.js'
 import { anyText, check } from './runs.js'

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { FileError } from '../../../src/files/errors.js'
-import type { GatewayError } from '../../../src/http/errors.js'
-import { contentTypeFor } from '../../../src/http/mime.js'
-import { decodePercentStrict, encodePath, pathFromBody, pathFromRawUrl } from '../../../src/http/paths.js'
 import {
   attachmentDisposition,
   evaluateRead,
   ifRangeMatches,
   parseRange,
   resolveRange,
-} from '../../../src/http/rest/conditional.js'
-import { parseDigest, parseMtime, parseWritePreconditions } from '../../../src/http/rest/upload-headers.js'
+} from '../../../src/http/conditional.js'
+import type { GatewayError } from '../../../src/http/errors.js'
+import { contentTypeFor } from '../../../src/http/mime.js'
+import { decodePercentStrict, encodePath, pathFromBody, pathFromRawUrl } from '../../../src/http/paths.js'
+import { parseDigest, parseMtime, parseWritePreconditions } from '../../../src/http/upload-headers.js'
 
 const P = ['api', 'v1', 'files'] as const
 

@@ -12,7 +12,7 @@
  * hook (../cross-site.ts) checks every unsafe request's `Origin` / `Sec-Fetch-Site` instead.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { FileError } from '../../files/errors.js'
+import { FileError } from '../files/errors.js'
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'ftpgw_session'

@@ -13,10 +13,10 @@
  *   (unix seconds or ISO 8601); the header wins. Times FTP cannot carry (after 9999-12-31) are
  *   refused here, not found out after the upload.
  */
-import { FileError } from '../../files/errors.js'
-import type { WriteOptions } from '../../files/types.js'
-import { GatewayError } from '../errors.js'
+import { FileError } from '../files/errors.js'
+import type { WriteOptions } from '../files/types.js'
 import { parseEtagList } from './conditional.js'
+import { GatewayError } from './errors.js'
 
 type Digest = NonNullable<WriteOptions['digest']>
 

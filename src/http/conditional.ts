@@ -11,9 +11,9 @@
  * - a suffix range (`bytes=-n`) on a file of unknown size is ignored → 200.
  * Range is only honoured on GET (HEAD ignores it, as RFC 9110 §14.2 requires).
  */
-import { FileError } from '../../files/errors.js'
-import type { FileStat } from '../../files/types.js'
-import { GatewayError } from '../errors.js'
+import { FileError } from '../files/errors.js'
+import type { FileStat } from '../files/types.js'
+import { GatewayError } from './errors.js'
 
 /** A parsed Range header. */
 export type RangeRequest =
@@ -166,4 +166,4 @@ export function ifRangeMatches(value: string | undefined, stat: FileStat): boole
 }
 
 // The disposition rule lives with the other rules for user bytes (user-content.ts).
-export { attachmentDisposition } from '../user-content.js'
+export { attachmentDisposition } from './user-content.js'
