@@ -9,6 +9,7 @@ import { parentOf } from '../../files/paths.js'
 import type { FileService, Identity, RelPath } from '../../files/types.js'
 import { classifyError } from '../errors.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
+import { buildProblem, PROBLEM_CONTENT_TYPE } from '../problem.js'
 import { IfHeaderError } from './if-header.js'
 import type { ListingBodies } from './listing-bodies.js'
 import { covers, type DavLock, LockConflictError, type LockManager } from './locks.js'
@@ -110,7 +111,7 @@ export function assertUnlocked(
 export function statusOf(err: unknown): { status: number; headers: Record<string, string>; body?: string } {
   if (err instanceof DavStatusError)
     return { status: err.status, headers: {}, ...(err.body ? { body: err.body } : {}) }
-  if (err instanceof XmlError || err instanceof IfHeaderError) return { status: 400, headers: {} }
+  if (err instanceof IfHeaderError) return { status: 400, headers: {} }
   if (err instanceof LockedError || err instanceof LockConflictError) {
     const body = `<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-submitted><D:href>${hrefOf(err instanceof LockedError ? err.lockRoot : '', false)}</D:href></D:lock-token-submitted></D:error>`
     return { status: 423, headers: {}, ...(err instanceof LockedError ? { body } : {}) }
@@ -148,6 +149,15 @@ export function send(
 
 /** Answers an error; a stream already under way is cut so the client sees a broken transfer. */
 export function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof XmlError) {
+    // A refused body says why with its catalogue code (GW_ERR_BAD_XML, GW_ERR_XML_LIMIT).
+    const p = classifyError(err)
+    const st = res.req ? states.get(res.req) : undefined
+    const instance = st ? hrefOf(st.path, st.trailingSlash) : DAV_PREFIX
+    const problem = buildProblem(p, instance, String(res.getHeader('x-request-id') ?? ''))
+    send(res, p.status, JSON.stringify(problem), { ...p.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+    return
+  }
   const { status, headers, body } = statusOf(err)
   send(res, status, body, headers)
 }

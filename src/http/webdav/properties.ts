@@ -14,7 +14,10 @@ export type PropertyBag = Record<string, string>
 const INDEX = 'dav:propindex'
 const key = (path: RelPath) => `dav:props:${path}`
 
-/** `{ns}name`, the key a property is stored and looked up by. */
+/**
+ * `{ns}name`, the key a property is stored and looked up by. A namespace URI may contain `}`, a
+ * name never does: read keys back with splitExpandedName (xml.ts), which splits at the last `}`.
+ */
 export function propKey(ns: string, name: string): string {
   return `{${ns}}${name}`
 }
