@@ -14,7 +14,7 @@ import { IfHeaderError } from './if-header.js'
 import type { ListingBodies } from './listing-bodies.js'
 import { covers, type DavLock, LockConflictError, type LockManager } from './locks.js'
 import type { PropertyStore } from './properties.js'
-import { XmlError } from './xml.js'
+import { parseXml, XmlError } from './xml.js'
 
 /** The mount point. */
 export const DAV_PREFIX = '/dav'
@@ -37,6 +37,8 @@ export interface DavState {
   submitted: Set<string>
   /** The lock table as it was when the request arrived. */
   locks: DavLock[]
+  /** The XML body, read and checked before webdav-server saw the request (readBody returns it). */
+  body?: Buffer | undefined
 }
 
 const states = new WeakMap<IncomingMessage, DavState>()
@@ -153,7 +155,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     // A refused body says why with its catalogue code (GW_ERR_BAD_XML, GW_ERR_XML_LIMIT).
     const p = classifyError(err)
     const st = res.req ? states.get(res.req) : undefined
-    const instance = st ? hrefOf(st.path, st.trailingSlash) : DAV_PREFIX
+    // Before the plugin hands the request on, the raw URL still carries its /dav prefix.
+    const instance = st ? hrefOf(st.path, st.trailingSlash) : (res.req?.url ?? DAV_PREFIX).split('?')[0]
     const problem = buildProblem(p, instance, String(res.getHeader('x-request-id') ?? ''))
     send(res, p.status, JSON.stringify(problem), { ...p.headers, 'content-type': PROBLEM_CONTENT_TYPE })
     return
@@ -162,8 +165,27 @@ export function sendError(res: ServerResponse, err: unknown): void {
   send(res, status, body, headers)
 }
 
-/** Reads a request body up to `limit` bytes (XML bodies of PROPFIND, PROPPATCH, LOCK). */
+/** Methods whose XML body the plugin reads and checks before webdav-server sees the request. */
+export const XML_BODY_METHODS: ReadonlySet<string> = new Set(['PROPFIND', 'PROPPATCH', 'LOCK'])
+
+/**
+ * Reads an XML body and parses it when it is not blank, so that a malformed or over-limit body is
+ * refused (XmlError, DavStatusError 413) before webdav-server, which stats the resource over FTP
+ * before any method handler runs, is involved.
+ */
+export async function readXmlBody(req: IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req)
+  if (body.toString('utf8').trim() !== '') parseXml(body)
+  return body
+}
+
+/**
+ * Reads a request body up to `limit` bytes (XML bodies of PROPFIND, PROPPATCH, LOCK); the body
+ * the plugin already read (DavState.body) when there is one.
+ */
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
+  const kept = states.get(req)?.body
+  if (kept) return kept
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {

@@ -19,10 +19,12 @@ import {
   type DavServices,
   type DavState,
   davPath,
+  readXmlBody,
   send,
   sendError,
   setDavState,
   statusOf,
+  XML_BODY_METHODS,
 } from './context.js'
 import { copy, move } from './copy-move.js'
 import { GatewayFileSystem } from './filesystem.js'
@@ -95,7 +97,8 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
   const onRequest = (request: FastifyRequest, reply: { hijack(): void; raw: ServerResponse }) => {
     reply.hijack()
     handle(request, reply.raw).catch((err: unknown) => {
-      app.log.error({ err }, 'WebDAV request failed outside its handler')
+      // Refused requests (a bad body, a failed login) are the client's business, not an error here.
+      if (statusOf(err).status >= 500) app.log.error({ err }, 'WebDAV request failed outside its handler')
       sendError(reply.raw, err)
     })
   }
@@ -112,8 +115,10 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
       if (raw.headers['transfer-encoding'] !== undefined) return send(res, 415)
     }
     const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
+    // Checked here: webdav-server stats the resource over FTP before our handler would parse it.
+    const body = XML_BODY_METHODS.has(method) ? await readXmlBody(raw) : undefined
     const locks = await svc.locks.all()
-    const state: DavState = { who, path, trailingSlash, submitted: new Set(), locks }
+    const state: DavState = { who, path, trailingSlash, submitted: new Set(), locks, body }
     const ifHeader = raw.headers.if
     if (typeof ifHeader === 'string') {
       const outcome = await evaluateIf(parseIfHeader(ifHeader), path, {
