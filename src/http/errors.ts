@@ -15,6 +15,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_BAD_HEADER'
   | 'GW_ERR_BAD_RANGE'
   | 'GW_ERR_BAD_REQUEST'
+  | 'GW_ERR_BAD_XML'
+  | 'GW_ERR_XML_LIMIT'
   | 'GW_ERR_NOT_FOUND'
   | 'GW_ERR_METHOD'
   | 'GW_ERR_REQUEST_TIMEOUT'
@@ -68,6 +70,9 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_BAD_HEADER: { status: 400, title: 'A request header is malformed' },
   GW_ERR_BAD_RANGE: { status: 400, title: 'Malformed Range header' },
   GW_ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
+  // WebDAV request bodies (PROPFIND, PROPPATCH, LOCK): src/http/webdav/xml.ts.
+  GW_ERR_BAD_XML: { status: 400, title: 'The XML body is not well-formed or not namespace-valid' },
+  GW_ERR_XML_LIMIT: { status: 400, title: 'The XML body exceeds the element, depth or namespace limits' },
   GW_ERR_NOT_FOUND: { status: 404, title: 'No such route' },
   GW_ERR_METHOD: { status: 405, title: 'Method not allowed' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
@@ -93,7 +98,8 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5
 
 /** An error raised by the HTTP layer itself; extra headers go out with the problem. */
 export class GatewayError extends Error {
-  override readonly name = 'GatewayError'
+  // Widened so that subclasses (XmlError) can name themselves.
+  override readonly name: string = 'GatewayError'
   readonly code: GatewayErrorCode
   readonly headers: Record<string, string>
 

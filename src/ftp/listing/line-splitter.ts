@@ -7,23 +7,50 @@
  * LF, a CR at the end of one chunk needs no special case, and any chunking of a text yields
  * exactly the lines of the whole text. A CR elsewhere stays in the line (names cannot hold CR,
  * so the line parsers reject or keep it as the server sent it).
+ *
+ * Each character is scanned once: the pieces of an unterminated line are kept apart and joined
+ * when its LF arrives, so a long line sent in many small chunks costs its length, not the square
+ * of it (re-splitting the pending text on every chunk made a 1.6 MB line in 100-byte chunks take
+ * ~26 s).
  */
+
+/** Work counter for tests: `ops` grows with every character scanned or joined. */
+export interface SplitStats {
+  ops: number
+}
+
+/** The splitter described above; `stats` (tests) counts its work. */
 export class LineSplitter {
-  private pending = ''
+  #pending: string[] = []
+
+  constructor(private readonly stats: SplitStats = { ops: 0 }) {}
 
   /** Adds a chunk and returns the lines it completed, without their terminators. */
   push(chunk: string): string[] {
-    const text = this.pending + chunk
-    const parts = text.split('\n')
-    // The last part has no LF yet: keep it for the next chunk.
-    this.pending = parts.pop()!
-    return parts.map(stripCr)
+    const lines: string[] = []
+    let start = 0
+    for (;;) {
+      const lf = chunk.indexOf('\n', start)
+      this.stats.ops += (lf === -1 ? chunk.length : lf + 1) - start
+      if (lf === -1) break
+      let line = chunk.slice(start, lf)
+      if (this.#pending.length > 0) {
+        this.#pending.push(line)
+        line = this.#pending.join('')
+        this.stats.ops += line.length
+        this.#pending = []
+      }
+      lines.push(stripCr(line))
+      start = lf + 1
+    }
+    if (start < chunk.length) this.#pending.push(chunk.slice(start))
+    return lines
   }
 
   /** Returns the unterminated last line, if any, and resets the splitter. */
   end(): string[] {
-    const last = stripCr(this.pending)
-    this.pending = ''
+    const last = stripCr(this.#pending.join(''))
+    this.#pending = []
     return last === '' ? [] : [last]
   }
 }

@@ -10,12 +10,13 @@ import { parentOf } from '../../files/paths.js'
 import type { FileService, Identity, RelPath } from '../../files/types.js'
 import { classifyError } from '../errors.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
+import { buildProblem, PROBLEM_CONTENT_TYPE } from '../problem.js'
 import { IfHeaderError } from './if-header.js'
 import type { ListingBodies } from './listing-bodies.js'
 import { covers, type DavLock, LockConflictError, LockLimitError, type LockManager } from './locks.js'
 import type { PropertyStore } from './properties.js'
 import type { DavScope } from './scope.js'
-import { XmlError } from './xml.js'
+import { parseXml, XmlError } from './xml.js'
 
 /** The mount point. */
 export const DAV_PREFIX = '/dav'
@@ -42,6 +43,8 @@ export interface DavState {
   submitted: Set<string>
   /** The scope's lock table as it was when the request arrived. */
   locks: DavLock[]
+  /** The XML body, read and checked before webdav-server saw the request (readBody returns it). */
+  body?: Buffer | undefined
 }
 
 const states = new WeakMap<IncomingMessage, DavState>()
@@ -124,7 +127,7 @@ export const LOCK_LIMIT_BODY =
 export function statusOf(err: unknown): { status: number; headers: Record<string, string>; body?: string } {
   if (err instanceof DavStatusError)
     return { status: err.status, headers: {}, ...(err.body ? { body: err.body } : {}) }
-  if (err instanceof XmlError || err instanceof IfHeaderError) return { status: 400, headers: {} }
+  if (err instanceof IfHeaderError) return { status: 400, headers: {} }
   if (err instanceof LockLimitError) return { status: 507, headers: {}, body: LOCK_LIMIT_BODY }
   if (err instanceof LockedError || err instanceof LockConflictError) {
     const body = `<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-submitted><D:href>${hrefOf(err instanceof LockedError ? err.lockRoot : '', false)}</D:href></D:lock-token-submitted></D:error>`
@@ -163,12 +166,41 @@ export function send(
 
 /** Answers an error; a stream already under way is cut so the client sees a broken transfer. */
 export function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof XmlError) {
+    // A refused body says why with its catalogue code (GW_ERR_BAD_XML, GW_ERR_XML_LIMIT).
+    const p = classifyError(err)
+    const st = res.req ? states.get(res.req) : undefined
+    // Before the plugin hands the request on, the raw URL still carries its /dav prefix.
+    const instance = st ? hrefOf(st.path, st.trailingSlash) : (res.req?.url ?? DAV_PREFIX).split('?')[0]
+    const problem = buildProblem(p, instance, String(res.getHeader('x-request-id') ?? ''))
+    send(res, p.status, JSON.stringify(problem), { ...p.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+    return
+  }
   const { status, headers, body } = statusOf(err)
   send(res, status, body, headers)
 }
 
-/** Reads a request body up to `limit` bytes (XML bodies of PROPFIND, PROPPATCH, LOCK). */
+/** Methods whose XML body the plugin reads and checks before webdav-server sees the request. */
+export const XML_BODY_METHODS: ReadonlySet<string> = new Set(['PROPFIND', 'PROPPATCH', 'LOCK'])
+
+/**
+ * Reads an XML body and parses it when it is not blank, so that a malformed or over-limit body is
+ * refused (XmlError, DavStatusError 413) before webdav-server, which stats the resource over FTP
+ * before any method handler runs, is involved.
+ */
+export async function readXmlBody(req: IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req)
+  if (body.toString('utf8').trim() !== '') parseXml(body)
+  return body
+}
+
+/**
+ * Reads a request body up to `limit` bytes (XML bodies of PROPFIND, PROPPATCH, LOCK); the body
+ * the plugin already read (DavState.body) when there is one.
+ */
 export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
+  const kept = states.get(req)?.body
+  if (kept) return kept
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {

@@ -15,6 +15,13 @@ export interface IfList {
   conditions: IfCondition[]
 }
 
+/**
+ * Most conditions one header may hold. Real clients send one or two lists; each entity-tag
+ * condition on another resource costs a stat of it upstream, so an unbounded header would let
+ * one request send hundreds of FTP commands.
+ */
+export const IF_MAX_CONDITIONS = 64
+
 /** Thrown for a header that does not follow the grammar (answered 400). */
 export class IfHeaderError extends Error {
   override readonly name = 'IfHeaderError'
@@ -26,6 +33,7 @@ export function parseIfHeader(value: string): IfList[] {
   let i = 0
   let tagged: boolean | undefined
   let resource: string | undefined
+  let count = 0
   const skip = () => {
     while (i < value.length && /\s/.test(value[i] as string)) i++
   }
@@ -67,6 +75,7 @@ export function parseIfHeader(value: string): IfList[] {
         i += 3
         skip()
       }
+      if (++count > IF_MAX_CONDITIONS) fail(`more than ${IF_MAX_CONDITIONS} conditions`)
       if (value[i] === '<') conditions.push({ not, token: coded() })
       else if (value[i] === '[') {
         const end = value.indexOf(']', i)

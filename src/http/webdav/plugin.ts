@@ -25,10 +25,12 @@ import {
   davPath,
   davState,
   LockedError,
+  readXmlBody,
   send,
   sendError,
   setDavState,
   statusOf,
+  XML_BODY_METHODS,
 } from './context.js'
 import { copy, move } from './copy-move.js'
 import { GatewayFileSystem } from './filesystem.js'
@@ -106,7 +108,8 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
   const onRequest = (request: FastifyRequest, reply: { hijack(): void; raw: ServerResponse }) => {
     reply.hijack()
     handle(request, reply.raw).catch((err: unknown) => {
-      app.log.error({ err }, 'WebDAV request failed outside its handler')
+      // Refused requests (a bad body, a failed login) are the client's business, not an error here.
+      if (statusOf(err).status >= 500) app.log.error({ err }, 'WebDAV request failed outside its handler')
       sendError(reply.raw, err)
     })
   }
@@ -130,9 +133,11 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
       locks: new LockManager(store, scope.tree),
       props: new PropertyStore(store, scope.tree),
     }
+    // Checked here: webdav-server stats the resource over FTP before our handler would parse it.
+    const body = XML_BODY_METHODS.has(method) ? await readXmlBody(raw) : undefined
     // Only this tree's locks: another user's locks on their own tree never reach this request.
     const locks = await svc.locks.all()
-    const state: DavState = { who, scope, svc, path, trailingSlash, submitted: new Set(), locks }
+    const state: DavState = { who, scope, svc, path, trailingSlash, submitted: new Set(), locks, body }
     const ifHeader = raw.headers.if
     if (typeof ifHeader === 'string') {
       // RFC 4918 §6.4: a lock token is usable only by the principal that created the lock.

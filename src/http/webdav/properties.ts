@@ -13,7 +13,10 @@ import type { Store } from '../../store/store.js'
 /** Property key → standalone XML of the property element. */
 export type PropertyBag = Record<string, string>
 
-/** `{ns}name`, the key a property is stored and looked up by. */
+/**
+ * `{ns}name`, the key a property is stored and looked up by. A namespace URI may contain `}`, a
+ * name never does: read keys back with splitExpandedName (xml.ts), which splits at the last `}`.
+ */
 export function propKey(ns: string, name: string): string {
   return `{${ns}}${name}`
 }

@@ -12,7 +12,7 @@ import { contentTypeFor } from '../mime.js'
 import { type DavServices, DavStatusError, davState, hrefOf, readBody, send, XML_HEAD } from './context.js'
 import { covers, type DavLock } from './locks.js'
 import { type PropertyBag, propKey } from './properties.js'
-import { child, elements, escapeXml, parseXml } from './xml.js'
+import { child, elements, escapeXml, escapeXmlAttr, parseXml, splitExpandedName } from './xml.js'
 
 /** What a PROPFIND asks for: allprop (or no body), propname, or the named properties. */
 export type Want =
@@ -183,13 +183,16 @@ export function responseXml(stat: FileStat, dead: PropertyBag, want: Want, locks
   return `${out}</D:response>`
 }
 
-/** An empty element for a `{ns}name` key, in its own namespace. */
+/**
+ * An empty element for a `{ns}name` key, in its own namespace. The key splits at its last `}` (a
+ * namespace URI may hold one, a name may not); a key whose name is not an XML name cannot be
+ * written and gives '' (PROPPATCH only stores names the parser accepted).
+ */
 export function emptyOf(key: string): string {
-  const close = key.indexOf('}')
-  const ns = key.slice(1, close)
-  const name = key.slice(close + 1)
-  if (ns === DAV) return `<D:${name}/>`
-  return `<${name} xmlns="${escapeXml(ns)}"/>`
+  const parts = splitExpandedName(key)
+  if (!parts) return ''
+  if (parts.ns === DAV) return `<D:${parts.name}/>`
+  return `<${parts.name} xmlns="${escapeXmlAttr(parts.ns)}"/>`
 }
 
 /** Names macOS probes constantly; answered from the parent's listing. */

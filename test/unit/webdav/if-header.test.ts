@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   evaluateIf,
+  IF_MAX_CONDITIONS,
   IfHeaderError,
   type IfResolver,
   parseIfHeader,
@@ -100,5 +101,24 @@ describe('If header evaluation', () => {
   it('submits a token even from a list that failed (the lock check is separate)', async () => {
     const out = await run(`(<${T2}> ["nope"]) (Not <DAV:no-lock>)`)
     expect(out).toEqual({ passed: true, tokens: [T2] })
+  })
+})
+
+describe('If header bounds', () => {
+  it(`refuses more than ${IF_MAX_CONDITIONS} conditions, so one request cannot stat hundreds of resources`, async () => {
+    const lists = (n: number) => Array.from({ length: n }, (_, i) => `</dav/r${i}> (["e${i}"])`).join(' ')
+    expect(() => parseIfHeader(lists(IF_MAX_CONDITIONS + 1))).toThrow(IfHeaderError)
+    let stats = 0
+    const counting: IfResolver = {
+      ...resolver,
+      pathOf: (tag) => tag.slice(5),
+      etagOf: async () => {
+        stats++
+        return undefined
+      },
+    }
+    const outcome = await evaluateIf(parseIfHeader(lists(IF_MAX_CONDITIONS)), 'x', counting)
+    expect(outcome.passed).toBe(false)
+    expect(stats).toBe(IF_MAX_CONDITIONS)
   })
 })

@@ -7,6 +7,7 @@ import type { FileStat, RelPath } from '../../../src/files/types.js'
 import type { DavLock } from '../../../src/http/webdav/locks.js'
 import type { PropertyBag } from '../../../src/http/webdav/properties.js'
 import { LIVE, responseXml, type Want } from '../../../src/http/webdav/propfind.js'
+import { splitExpandedName } from '../../../src/http/webdav/xml.js'
 
 const modified = new Date(Date.UTC(2026, 10, 24, 22, 38, 0))
 
@@ -50,7 +51,7 @@ const dead: PropertyBag = {
 function byName(stat: FileStat, bag: PropertyBag, locks: DavLock[]): string {
   const names = [
     ...LIVE.map((name) => ({ ns: 'DAV:', name })),
-    ...Object.keys(bag).map((k) => ({ ns: k.slice(1, k.indexOf('}')), name: k.slice(k.indexOf('}') + 1) })),
+    ...Object.keys(bag).map((k) => splitExpandedName(k) as { ns: string; name: string }),
   ]
   const xml = responseXml(stat, bag, { kind: 'props', names }, locks)
   // Properties a directory lacks go into a 404 propstat that allprop leaves out.
