@@ -7,12 +7,10 @@ import { FtpError } from './errors.js'
 import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
 import { Reply } from './status.js'
-import { tlsIdentity } from './tls.js'
+import { type TlsMode, tlsIdentity } from './tls.js'
 
 // Exchanges kept for the report of a reply that never came.
 const TRAIL_LENGTH = 16
-/** How the control connection is secured. */
-export type TlsMode = 'none' | 'explicit' | 'implicit'
 
 /** Options for opening a control connection. */
 export interface ControlConnectionOptions {

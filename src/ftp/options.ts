@@ -1,7 +1,7 @@
 import type tls from 'node:tls'
 import type { ControlEncoding } from './command.js'
-import type { TlsMode } from './control-connection.js'
 import { FtpError } from './errors.js'
+import type { TlsMode } from './tls.js'
 
 /** The subset of a pino logger the engine uses; every method optional so a plain object works. */
 export interface FtpLogger {

@@ -1,4 +1,5 @@
-import { ControlConnection, type TlsMode } from './control-connection.js'
+import { ControlConnection } from './control-connection.js'
+import type { TlsMode } from './tls.js'
 
 /** What a readiness probe needs to know to reach the server. */
 export interface ProbeOptions {

@@ -1,6 +1,9 @@
 import net from 'node:net'
 import type tls from 'node:tls'
 
+/** How the control connection is secured. */
+export type TlsMode = 'none' | 'explicit' | 'implicit'
+
 /**
  * TLS client options that speak for the configured upstream `host` whatever socket carries them
  * (the control connection upgraded in place, a data connection dialled to the pinned address or

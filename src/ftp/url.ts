@@ -1,5 +1,5 @@
-import type { TlsMode } from './control-connection.js'
 import { FtpError } from './errors.js'
+import type { TlsMode } from './tls.js'
 
 /** An upstream as FTP_URL names it. */
 export interface FtpUrl {

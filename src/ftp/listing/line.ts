@@ -1,9 +1,22 @@
 import type { FileInfo } from '../file-info.js'
-import { parseDosLine } from './dos.js'
-import { detectListFormat } from './index.js'
+import { looksLikeDosLine, parseDosLine } from './dos.js'
 import { parseMlsxLine } from './mlsx.js'
 import type { ListParseOptions } from './options.js'
-import { parseUnixLine } from './unix.js'
+import { looksLikeUnixLine, parseUnixLine } from './unix.js'
+
+/** The formats a listing line can be in. */
+export type ListFormat = 'mlsd' | 'unix' | 'dos'
+
+/** Facts first (`type=file;`), then one space: what an MLSD line that reached LIST looks like. */
+const MLSD_START = /^[^ =;]+=[^ ]*; /
+
+/** Guesses the format of one LIST line (undefined for "total N" and blank lines). */
+export function detectListFormat(line: string): ListFormat | undefined {
+  if (looksLikeUnixLine(line)) return 'unix'
+  if (looksLikeDosLine(line)) return 'dos'
+  if (MLSD_START.test(line)) return 'mlsd'
+  return undefined
+}
 
 // A listing name is joined to its parent (childOf) and sent back in DELE/RETR/CWD, e.g. by a
 // recursive delete: a hostile server's `../x`, `a/b` or `..\x` (a separator on Windows servers)

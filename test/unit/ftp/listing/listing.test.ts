@@ -32,7 +32,9 @@ describe('detectListFormat', () => {
 })
 
 describe('parseListing', () => {
-  it('parses the Unix sample, skipping total, ".", "..", garbage', () => {
+  // parseListing is the session's reader (ListingReader): an entry followed by a line that is not
+  // an entry may be a name cut at a CR LF inside it (issue 15), so it is left out with that line.
+  it('parses the Unix sample, skipping total, ".", "..", garbage and the entry the garbage follows', () => {
     const entries = parseListing(fixture('unix-mixed.txt'), 'list', { now: utc('2024-01-02T12:00:00Z') })
     expect(entries).toStrictEqual<FileInfo[]>([
       {
@@ -71,7 +73,6 @@ describe('parseListing', () => {
         modified: utc('2019-02-28T00:00:00Z'),
         permissions: '-rw-r--r--',
       },
-      { name: 'null', type: 'unknown', modified: utc('2024-01-01T00:00:00Z'), permissions: 'crw-rw-rw-' },
       {
         name: ' two  spaces  ',
         type: 'file',
@@ -82,16 +83,15 @@ describe('parseListing', () => {
     ])
   })
 
-  it('parses the IIS sample', () => {
+  it('parses the IIS sample (its last entry is followed by garbage, so it is left out)', () => {
     expect(parseListing(fixture('dos-iis.txt'), 'list')).toStrictEqual<FileInfo[]>([
       { name: 'sub dir', type: 'dir', modified: utc('2024-01-02T10:00:00Z') },
       { name: 'hello.txt', type: 'file', size: 5, modified: utc('2023-12-30T08:15:00Z') },
       { name: 'name with spaces.txt', type: 'file', size: 11, modified: utc('2024-01-01T23:59:00Z') },
-      { name: 'old.bin', type: 'file', size: 2147483648, modified: utc('1998-03-15T12:00:00Z') },
     ])
   })
 
-  it('parses the MLSD sample, skipping cdir, pdir and garbage', () => {
+  it('parses the MLSD sample, skipping cdir, pdir, garbage and the entry the garbage follows', () => {
     expect(parseListing(fixture('mlsd-mixed.txt'), 'mlsd')).toStrictEqual<FileInfo[]>([
       {
         name: 'hello.txt',
@@ -116,7 +116,6 @@ describe('parseListing', () => {
         modified: utc('2024-01-02T09:00:00Z'),
       },
       { name: 'sub dir', type: 'dir', size: 4096, modified: utc('2021-03-15T00:00:00Z'), unique: 'fd01g3' },
-      { name: ' two  spaces  ', type: 'file', size: 1, modified: utc('2024-01-01T12:00:00Z') },
     ])
   })
 
