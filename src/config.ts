@@ -5,6 +5,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
@@ -52,7 +53,14 @@ export interface GatewayConfig {
   cacheContentMaxBytes: number
   /** CACHE_CONTENT_MAX_FILE_BYTES: the largest file kept; bigger ones always stream. */
   cacheContentMaxFileBytes: number
-  trustProxy: boolean
+  /**
+   * TRUST_PROXY: which peers' X-Forwarded-For/-Proto/-Host are believed. `false`: none (the socket
+   * address is the client); a number: that many proxy hops in front of the gateway; a list: the
+   * proxies' addresses/CIDRs (or proxy-addr's `loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: TrustProxy
+  /** Set when TRUST_PROXY was a legacy boolean `true` (read as 1 hop): logged once at start. */
+  trustProxyWarning?: string | undefined
   logLevel: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
@@ -76,6 +84,9 @@ export interface GatewayConfig {
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
   httpBodyIdleTimeoutMs?: number
 }
+
+/** Parsed TRUST_PROXY: no proxy, a hop count, or the trusted proxies' addresses/CIDRs. */
+export type TrustProxy = false | number | readonly string[]
 
 /**
  * Every environment variable loadConfig reads. Deployment manifests are checked against it (a
@@ -252,6 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const logLevel = str('LOG_LEVEL') ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
 
+  const trust = parseTrustProxy(str('TRUST_PROXY'))
+  if (trust.problem) problems.push(trust.problem)
+
   const config: GatewayConfig = {
     host: str('HOST') ?? (local ? '127.0.0.1' : '0.0.0.0'),
     port: int('PORT', 8080, 0, 65535),
@@ -271,7 +285,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     cacheTtlMs: int('CACHE_TTL_MS', 5000, 0),
     cacheContentMaxBytes: int('CACHE_CONTENT_MAX_BYTES', 32 * 1024 * 1024, 0),
     cacheContentMaxFileBytes: int('CACHE_CONTENT_MAX_FILE_BYTES', 64 * 1024, 0, 16 * 1024 * 1024),
-    trustProxy: bool('TRUST_PROXY', false),
+    trustProxy: trust.value,
+    trustProxyWarning: trust.warning,
     logLevel,
     htpasswdFile: str('GATEWAY_HTPASSWD'),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
@@ -289,6 +304,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)
+}
+
+/** Names proxy-addr expands to address ranges; accepted in a TRUST_PROXY list. */
+const TRUST_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+const MAX_TRUST_HOPS = 10
+
+/**
+ * Reads TRUST_PROXY. Only configured hops are trusted: X-Forwarded-For is a list anyone can
+ * prepend to, so "trust every hop" (the old boolean `true`) let a client pick its own address.
+ * `true`/`yes` is still accepted, as exactly one hop (what the shipped compose and Kubernetes
+ * setups have: one balancer), with a warning to say so; refusing it would stop existing
+ * deployments from starting after an upgrade, and the one-hop reading is safe for them.
+ */
+export function parseTrustProxy(raw: string | undefined): {
+  value: TrustProxy
+  problem?: string
+  warning?: string
+} {
+  const text = raw?.trim().toLowerCase()
+  if (text === undefined || text === '' || ['false', 'no', '0'].includes(text)) return { value: false }
+  if (['true', 'yes'].includes(text)) {
+    return {
+      value: 1,
+      warning:
+        'TRUST_PROXY=true is read as TRUST_PROXY=1 (trust one proxy hop); set the hop count or the proxies\' addresses/CIDRs explicitly',
+    }
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text)
+    if (hops <= MAX_TRUST_HOPS) return { value: hops }
+  }
+  const items = text.split(',').map((item) => item.trim())
+  if (items.every((item) => TRUST_RANGE_NAMES.has(item) || isAddressOrCidr(item))) return { value: items }
+  return {
+    value: false,
+    problem: `TRUST_PROXY must be false, a hop count from 1 to ${MAX_TRUST_HOPS}, or a comma list of proxy addresses/CIDRs (got ${JSON.stringify(raw)})`,
+  }
+}
+
+function isAddressOrCidr(item: string): boolean {
+  const slash = item.indexOf('/')
+  if (slash < 0) return isIP(item) !== 0
+  const family = isIP(item.slice(0, slash))
+  const bits = item.slice(slash + 1)
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */
