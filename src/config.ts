@@ -328,7 +328,7 @@ export function parseTrustProxy(raw: string | undefined): {
     return {
       value: 1,
       warning:
-        'TRUST_PROXY=true is read as TRUST_PROXY=1 (trust one proxy hop); set the hop count or the proxies\' addresses/CIDRs explicitly',
+        "TRUST_PROXY=true is read as TRUST_PROXY=1 (trust one proxy hop); set the hop count or the proxies' addresses/CIDRs explicitly",
     }
   }
   if (/^\d+$/.test(text)) {

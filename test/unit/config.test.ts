@@ -66,7 +66,9 @@ describe('loadConfig', () => {
       'loopback',
     ])
     for (const bad of ['maybe', '11', '10.0.0.0/33', '10.0.0.1,proxy.example', '1.2.3.4/', '-1']) {
-      expect(problemsOf({ TRUST_PROXY: bad }).join('\n'), bad).toMatch(/TRUST_PROXY must be false, a hop count/)
+      expect(problemsOf({ TRUST_PROXY: bad }).join('\n'), bad).toMatch(
+        /TRUST_PROXY must be false, a hop count/,
+      )
     }
   })
 
