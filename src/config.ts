@@ -69,6 +69,12 @@ export interface GatewayConfig {
   /** Failed logins allowed per client address and user within LOGIN_FAIL_WINDOW_MS. */
   loginFailLimit: number
   loginFailWindowMs: number
+  /** LOGIN_FAIL_LIMIT_PER_ADDRESS: failed logins per client address across all user names (0: off). */
+  loginFailLimitPerAddress?: number
+  /** LOGIN_FAIL_LIMIT_PER_USER: failed logins per user across all addresses (0: off). */
+  loginFailLimitPerUser?: number
+  /** LOGIN_FAIL_LIMIT_GLOBAL: failed logins in the whole cluster (0: off). */
+  loginFailLimitGlobal?: number
   /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
   redisSentinels?: Array<{ host: string; port: number }> | undefined
   redisSentinelName?: string | undefined
@@ -122,6 +128,9 @@ export const CONFIG_NAMES = [
   'SHUTDOWN_GRACE_MS',
   'LOGIN_FAIL_LIMIT',
   'LOGIN_FAIL_WINDOW_MS',
+  'LOGIN_FAIL_LIMIT_PER_ADDRESS',
+  'LOGIN_FAIL_LIMIT_PER_USER',
+  'LOGIN_FAIL_LIMIT_GLOBAL',
   'RATE_LIMIT_MAX',
   'RATE_LIMIT_WINDOW_MS',
   'HTTP_HEADERS_TIMEOUT_MS',
@@ -146,6 +155,8 @@ const MAX_TIMER = 2_147_483_647
 /** Defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_BODY_IDLE_TIMEOUT_MS (also for configs built without loadConfig). */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000
 export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000
+/** Defaults of the failed-login limits beyond LOGIN_FAIL_LIMIT (per address, per user, cluster-wide). */
+export const DEFAULT_LOGIN_FAIL_LIMITS = { perAddress: 50, perUser: 100, global: 1000 } as const
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -292,6 +303,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0),
     loginFailLimit: int('LOGIN_FAIL_LIMIT', 10, 1),
     loginFailWindowMs: int('LOGIN_FAIL_WINDOW_MS', 300_000, 1000),
+    loginFailLimitPerAddress: int('LOGIN_FAIL_LIMIT_PER_ADDRESS', DEFAULT_LOGIN_FAIL_LIMITS.perAddress, 0),
+    loginFailLimitPerUser: int('LOGIN_FAIL_LIMIT_PER_USER', DEFAULT_LOGIN_FAIL_LIMITS.perUser, 0),
+    loginFailLimitGlobal: int('LOGIN_FAIL_LIMIT_GLOBAL', DEFAULT_LOGIN_FAIL_LIMITS.global, 0),
     redisSentinels,
     redisSentinelName,
     redisClusterNodes,
