@@ -252,3 +252,20 @@ describe('createAuth in service-account mode', () => {
     )
   })
 })
+
+describe('createAuth login limits under concurrency', () => {
+  it('60 concurrent wrong passwords: at most LOGIN_FAIL_LIMIT reach the upstream, the rest 429', async () => {
+    const store = new MemoryStore()
+    const files = fakeFiles({ bob: 'bob-pw' })
+    const { authenticator } = createAuth({ config: testConfig({ loginFailLimit: 3 }), store, files })
+    const codes = await Promise.all(
+      Array.from({ length: 60 }, () => codeOf(authenticator.authenticate(basic('bob', 'guess'), IP))),
+    )
+    expect(files.calls).toHaveLength(3)
+    expect(codes.filter((c) => c === 'AUTH_ERR_INVALID')).toHaveLength(3)
+    expect(codes.filter((c) => c === 'AUTH_ERR_RATE_LIMITED')).toHaveLength(57)
+    // bob's right password from another address still works.
+    await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.7')
+    await store.close()
+  })
+})
