@@ -8,6 +8,7 @@
  * Login attempts are reserved against the failed-login limits (per address and user, per address,
  * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { DEFAULT_LOGIN_FAIL_LIMITS, type GatewayConfig } from '../config.js'
 import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
@@ -17,7 +18,7 @@ import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
 import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
-import { SessionTokens } from './tokens.js'
+import { type ResolvedSession, SessionTokens } from './tokens.js'
 import { type Authenticator, identityOf, type SessionApi } from './types.js'
 
 /** The logging the auth layer needs; a pino logger fits. Never given a password. */
@@ -157,6 +158,24 @@ export function createAuth(deps: AuthDeps): Auth {
     return identity
   }
 
+  /**
+   * Service-account tokens are bound to the user's htpasswd entry: a keyed hash of the bcrypt line,
+   * which changes when the user is removed or given a new password (a new salt), so either ends the
+   * user's tokens on the next use. Undefined when the user is not in the file.
+   */
+  const bindingOf = (user: string): string | undefined => {
+    const entry = htpasswd?.entryOf(user)
+    if (entry === undefined) return undefined
+    return createHmac('sha256', config.sessionKey).update(`htpasswd\0${user}\0${entry}`, 'utf8').digest('hex')
+  }
+  const stillBound = (session: ResolvedSession): boolean => {
+    const now = bindingOf(session.username)
+    const was = session.binding ?? ''
+    return (
+      now !== undefined && now.length === was.length && timingSafeEqual(Buffer.from(now), Buffer.from(was))
+    )
+  }
+
   const authenticator: Authenticator = {
     async authenticate(authorization, clientAddress) {
       if (authorization === undefined || authorization.trim() === '') {
@@ -164,7 +183,7 @@ export function createAuth(deps: AuthDeps): Auth {
       }
       const parsed = parseAuthorization(authorization)
       if (parsed.scheme === 'basic') return login(parsed.user, parsed.password, clientAddress, 'basic')
-      const session = await tokens.resolve(parsed.token)
+      const session = await tokens.resolve(parsed.token, mode === 'service' ? stillBound : undefined)
       if (!session) {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
@@ -178,7 +197,7 @@ export function createAuth(deps: AuthDeps): Auth {
     async create(username, password, clientAddress) {
       checkCredentials(username, password)
       await login(username, password, clientAddress, 'session')
-      const created = await tokens.create(username, mode === 'passthrough' ? password : undefined)
+      const created = await tokens.create(username, mode === 'passthrough' ? password : bindingOf(username))
       logger?.info({ user: username.slice(0, MAX_LOGGED_USER), address: clientAddress }, 'session created')
       return created
     },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -214,7 +214,8 @@ describe('createAuth in service-account mode', () => {
     const id = createHash('sha256').update(token).digest('hex')
     const record = JSON.parse((await store.get(`session:${id}`))!)
     expect(record.u).toBe('dave')
-    expect(Buffer.from(record.c, 'base64')).toHaveLength(12 + 16)
+    // The box holds the htpasswd binding (a 64-hex-digit keyed hash), never the password.
+    expect(Buffer.from(record.c, 'base64')).toHaveLength(12 + 16 + 64)
   })
 
   it('rate-limits before bcrypt', async () => {
@@ -242,6 +243,41 @@ describe('createAuth in service-account mode', () => {
     )
     expect(await codeOf(authenticator.authenticate(basic('dave', 'dave:pw'), IP))).toBe('AUTH_ERR_INVALID')
     expect(await codeOf(sessions.create('dave', 'dave:pw', IP))).toBe('AUTH_ERR_INVALID')
+  })
+
+  it.each([
+    [
+      'removed from the file',
+      (bob: string) => `erin:${bcrypt.hashSync('erin-pw', 4)}\n${bob.replace(/^bob:.*$/m, '')}`,
+    ],
+    [
+      'given a new password',
+      (bob: string) => bob.replace(/^bob:.*$/m, `bob:${bcrypt.hashSync('bob-new', 4)}`),
+    ],
+  ])('a user %s loses their tokens on the next use; others keep theirs', async (_, edit) => {
+    const file = join(dir, `htpasswd-${randomUUID()}`)
+    const text = `bob:${bcrypt.hashSync('bob-pw', 4)}\nalice:${bcrypt.hashSync('alice-pw', 4)}\n`
+    writeFileSync(file, text)
+    let clock = Date.UTC(2030, 0, 1)
+    const { authenticator, sessions } = createAuth({
+      config: serviceConfig({ htpasswdFile: file }),
+      store,
+      files,
+      now: () => clock,
+      htpasswd: { checkIntervalMs: 1000 },
+    })
+    const bob = await sessions.create('bob', 'bob-pw', IP)
+    const alice = await sessions.create('alice', 'alice-pw', IP)
+    expect(await authenticator.authenticate(`Bearer ${bob.token}`, IP)).toEqual(service('bob'))
+    writeFileSync(file, edit(text))
+    clock += 120_000 // past the reload check interval and the token refresh interval
+    expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
+    expect(await sessions.describe(bob.token)).toBeUndefined()
+    // Dead for good: putting the old entry back does not revive it.
+    writeFileSync(file, text)
+    clock += 120_000
+    expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
+    expect(await authenticator.authenticate(`Bearer ${alice.token}`, IP)).toEqual(service('alice'))
   })
 
   it('refuses to start with an unusable htpasswd file', () => {
