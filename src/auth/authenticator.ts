@@ -18,6 +18,7 @@ import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
 import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
+import { RecentLogins } from './recent-logins.js'
 import { type ResolvedSession, SessionTokens } from './tokens.js'
 import { type Authenticator, identityOf, type SessionApi } from './types.js'
 
@@ -46,6 +47,8 @@ export interface Auth {
   sessions: SessionApi
 }
 
+// How long a successful login skips the failed-login reservation (recent-logins.ts).
+const RECENT_LOGIN_TTL_MS = 60_000
 // Log fields get at most this much of a user name: it is client input.
 const MAX_LOGGED_USER = 64
 
@@ -63,6 +66,7 @@ export function createAuth(deps: AuthDeps): Auth {
     windowMs: config.loginFailWindowMs,
     now,
   })
+  const recent = new RecentLogins(RECENT_LOGIN_TTL_MS, now)
   const tokens = new SessionTokens({ store, key: config.sessionKey, ttlMs: config.sessionTtlMs, mode, now })
 
   let htpasswd: Htpasswd | undefined
@@ -122,6 +126,21 @@ export function createAuth(deps: AuthDeps): Auth {
 
   /** Checks a user name and password for the mode; returns the identity requests then run as. */
   const login = async (user: string, password: string, address: string, via: string): Promise<Identity> => {
+    const known = recent.keyOf(address, user, password)
+    const check = recent.has(known)
+      ? await limiter.knownMayPass(address, user).catch(() => undefined)
+      : undefined
+    if (check?.pass) {
+      try {
+        const identity = await verify(user, password)
+        if (check.pairFailures > 0) await limiter.clearPair(address, user).catch(ignoreStoreError)
+        return identity
+      } catch (err) {
+        if (!isAuthError(err, 'AUTH_ERR_INVALID')) throw err
+        // No longer the password (changed upstream or in htpasswd): counted the usual way below.
+        recent.forget(known)
+      }
+    }
     const attempt = await reserve(user, address, via)
     let identity: Identity
     try {
@@ -138,6 +157,7 @@ export function createAuth(deps: AuthDeps): Auth {
     }
     // Best effort: a store outage must not turn a good login into a 500.
     if (attempt) await limiter.succeeded(attempt).catch(ignoreStoreError)
+    recent.remember(known)
     return identity
   }
 

@@ -153,6 +153,26 @@ export class LoginRateLimiter {
   }
 
   /**
+   * For a login that succeeded recently from this address (see recent-logins.ts): whether neither
+   * the address-and-user nor the address count of real failures is at its limit, so the login may
+   * skip the reservation, and how many failures the pair has (for `clearPair` after success).
+   * One MGET.
+   */
+  async knownMayPass(address: string, user: string): Promise<{ pass: boolean; pairFailures: number }> {
+    const keys = this.keys(address, user, Math.floor(this.now() / this.windowMs))
+    const [pairFailed, addressFailed] = await this.store.mget([keys.pairFailed, keys.addressFailed])
+    const failures = (raw: string | null | undefined) => Number.parseInt(raw ?? '0', 10) || 0
+    const pairFailures = failures(pairFailed)
+    return { pass: pairFailures < this.limit && failures(addressFailed) < this.perAddress, pairFailures }
+  }
+
+  /** Clears this address's failures for `user` (a success that skipped the reservation). */
+  async clearPair(address: string, user: string): Promise<void> {
+    const keys = this.keys(address, user, Math.floor(this.now() / this.windowMs))
+    await this.store.del(keys.pair, keys.pairFailed)
+  }
+
+  /**
    * A wrong password: the reservations stay (the exempt slot too: a fresh address had its one try),
    * and it is counted as a real failure.
    */

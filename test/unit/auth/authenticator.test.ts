@@ -305,3 +305,33 @@ describe('createAuth login limits under concurrency', () => {
     await store.close()
   })
 })
+
+describe('createAuth: logins that succeeded recently', () => {
+  it('skip the reservation, but never past a limit (no oracle), and are forgotten when wrong', async () => {
+    const store = new MemoryStore()
+    const users: Record<string, string> = { bob: 'bob-pw' }
+    const files = fakeFiles(users)
+    const { authenticator } = createAuth({ config: testConfig({ loginFailLimit: 3 }), store, files })
+    const acquire = vi.spyOn(store, 'acquireLease')
+    await authenticator.authenticate(basic('bob', 'bob-pw'), IP)
+    const perFullLogin = acquire.mock.calls.length
+    expect(perFullLogin).toBe(4)
+    for (let i = 0; i < 5; i++) await authenticator.authenticate(basic('bob', 'bob-pw'), IP)
+    expect(acquire.mock.calls.length).toBe(perFullLogin) // one MGET each, no reservation
+    // Someone at the same address spends the limit: the remembered password is refused as well.
+    for (let i = 0; i < 3; i++) await codeOf(authenticator.authenticate(basic('bob', `guess${i}`), IP))
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), IP))).toBe('AUTH_ERR_RATE_LIMITED')
+    // Elsewhere, a remembered login whose password changed upstream is counted as a failure.
+    await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9')
+    users.bob = 'new-pw'
+    for (let i = 0; i < 3; i++) {
+      expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9'))).toBe(
+        'AUTH_ERR_INVALID',
+      )
+    }
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9'))).toBe(
+      'AUTH_ERR_RATE_LIMITED',
+    )
+    await store.close()
+  })
+})
