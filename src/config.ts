@@ -8,9 +8,11 @@ import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { readSettings } from './config/spec.js'
+import { type TrustProxy, trustProxyWarning } from './config/trust-proxy.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
 export { CONFIG_NAMES } from './config/spec.js'
+export { parseTrustProxy, type TrustProxy } from './config/trust-proxy.js'
 
 /** Upstream FTP settings. */
 export interface UpstreamConfig {
@@ -56,7 +58,10 @@ export interface GatewayConfig {
   cacheContentMaxBytes: number
   /** CACHE_CONTENT_MAX_FILE_BYTES: the largest file kept; bigger ones always stream. */
   cacheContentMaxFileBytes: number
-  trustProxy: boolean
+  /** TRUST_PROXY: no proxy (false), a hop count, or the trusted proxies' addresses/CIDRs. */
+  trustProxy: TrustProxy
+  /** Set when TRUST_PROXY was the legacy `true` (read as 1 hop): logged once at start. */
+  trustProxyWarning: string | undefined
   /** LOG_LEVEL (a pino level). */
   logLevel: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
@@ -66,6 +71,12 @@ export interface GatewayConfig {
   /** Failed logins allowed per client address and user within LOGIN_FAIL_WINDOW_MS. */
   loginFailLimit: number
   loginFailWindowMs: number
+  /** LOGIN_FAIL_LIMIT_PER_ADDRESS: failed logins per client address across all user names (0: off). */
+  loginFailLimitPerAddress: number
+  /** LOGIN_FAIL_LIMIT_PER_USER: failed logins per user across all addresses (0: off). */
+  loginFailLimitPerUser: number
+  /** LOGIN_FAIL_LIMIT_GLOBAL: failed logins in the whole cluster (0: off). */
+  loginFailLimitGlobal: number
   /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
   redisSentinels: Array<{ host: string; port: number }> | undefined
   redisSentinelName: string
@@ -160,11 +171,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     cacheContentMaxBytes: v.cacheContentMaxBytes,
     cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,
     trustProxy: v.trustProxy,
+    trustProxyWarning: trustProxyWarning(env.TRUST_PROXY),
     logLevel: v.logLevel,
     htpasswdFile: v.htpasswdFile,
     shutdownGraceMs: v.shutdownGraceMs,
     loginFailLimit: v.loginFailLimit,
     loginFailWindowMs: v.loginFailWindowMs,
+    loginFailLimitPerAddress: v.loginFailLimitPerAddress,
+    loginFailLimitPerUser: v.loginFailLimitPerUser,
+    loginFailLimitGlobal: v.loginFailLimitGlobal,
     redisSentinels: v.redisSentinels,
     redisSentinelName: v.redisSentinelName,
     redisClusterNodes: v.redisClusterNodes,

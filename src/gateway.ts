@@ -49,6 +49,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   const up = config.upstream
   if (!up) throw new Error('No upstream configured')
   if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
+  if (config.trustProxyWarning) logger.warn(config.trustProxyWarning)
 
   const store = createGatewayStore(config, logger.child({ component: 'store' }))
   const ftpLogger = logger.child({ component: 'ftp' })

@@ -5,18 +5,21 @@
  *   tokens carry the FTP password, encrypted.
  * - service account (FTP_URL with credentials): clients prove themselves against the htpasswd file
  *   and every request runs as the service identity from FTP_URL.
- * Failed logins are rate-limited per address and user, checked before the credentials are tried.
+ * Login attempts are reserved against the failed-login limits (per address and user, per address,
+ * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { GatewayConfig } from '../config.js'
 import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
-import { AuthError } from './errors.js'
+import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
-import { LoginRateLimiter } from './rate-limit.js'
-import { SessionTokens } from './tokens.js'
+import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
+import { RecentLogins } from './recent-logins.js'
+import { type ResolvedSession, SessionTokens } from './tokens.js'
 import { type Authenticator, identityOf, type SessionApi } from './types.js'
 
 /** The logging the auth layer needs; a pino logger fits. Never given a password. */
@@ -44,6 +47,8 @@ export interface Auth {
   sessions: SessionApi
 }
 
+// How long a successful login skips the failed-login reservation (recent-logins.ts).
+const RECENT_LOGIN_TTL_MS = 60_000
 // Log fields get at most this much of a user name: it is client input.
 const MAX_LOGGED_USER = 64
 
@@ -55,9 +60,13 @@ export function createAuth(deps: AuthDeps): Auth {
   const limiter = new LoginRateLimiter({
     store,
     limit: config.loginFailLimit,
+    perAddress: config.loginFailLimitPerAddress,
+    perUser: config.loginFailLimitPerUser,
+    global: config.loginFailLimitGlobal,
     windowMs: config.loginFailWindowMs,
     now,
   })
+  const recent = new RecentLogins(RECENT_LOGIN_TTL_MS, now)
   const tokens = new SessionTokens({ store, key: config.sessionKey, ttlMs: config.sessionTtlMs, mode, now })
 
   let htpasswd: Htpasswd | undefined
@@ -87,48 +96,104 @@ export function createAuth(deps: AuthDeps): Auth {
     return identityOf(url.user, url.password, principal)
   }
 
+  const invalid = () => new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
   const refuse = (user: string, address: string, via: string): AuthError => {
     logger?.warn({ user: user.slice(0, MAX_LOGGED_USER), address, via }, 'login refused')
-    return new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
+    return invalid()
+  }
+
+  /** Reserves an attempt (see rate-limit.ts); undefined when the store is down (failing open). */
+  const reserve = async (user: string, address: string, via: string): Promise<LoginAttempt | undefined> => {
+    let result: Awaited<ReturnType<LoginRateLimiter['reserve']>>
+    try {
+      result = await limiter.reserve(address, user)
+    } catch (err) {
+      if (!isStoreError(err)) throw err
+      // The store is down: nothing can be counted. Failing open keeps Basic auth working (it needs
+      // nothing else from the store, like the pool's budget); the upstream still checks the password.
+      logger?.warn({ address, via, err: err.message }, 'login rate limit not enforced: store unavailable')
+      return undefined
+    }
+    if (!isRefusal(result)) return result
+    logger?.warn(
+      { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope },
+      'login rate-limited',
+    )
+    throw new AuthError('AUTH_ERR_RATE_LIMITED', 'too many failed logins; try again later', {
+      retryAfterSeconds: result.retryAfterSeconds,
+    })
   }
 
   /** Checks a user name and password for the mode; returns the identity requests then run as. */
   const login = async (user: string, password: string, address: string, via: string): Promise<Identity> => {
-    let failures: number
-    try {
-      failures = await limiter.check(address, user)
-    } catch (err) {
-      if (err instanceof AuthError) {
-        logger?.warn({ user: user.slice(0, MAX_LOGGED_USER), address, via }, 'login rate-limited')
-      }
-      if (!isStoreError(err)) throw err
-      // The store is down: the counts cannot be read. Failing open keeps Basic auth working (it needs
-      // nothing else from the store, like the pool's budget); the upstream still checks the password.
-      logger?.warn({ address, via, err: err.message }, 'login rate limit not enforced: store unavailable')
-      failures = 0
-    }
-    // Counting is best effort for the same reason: a store outage must not turn a login into a 500.
-    const countFailure = () => limiter.failed(address, user).catch(ignoreStoreError)
-    let identity: Identity
-    if (mode === 'service') {
-      if (!htpasswd || !(await htpasswd.verify(user, password))) {
-        await countFailure()
-        throw refuse(user, address, via)
-      }
-      identity = serviceIdentity(user)
-    } else {
-      identity = identityOf(user, password)
+    const known = recent.keyOf(address, user, password)
+    const check = recent.has(known)
+      ? await limiter.knownMayPass(address, user).catch(() => undefined)
+      : undefined
+    if (check?.pass) {
       try {
-        await files.verifyLogin(identity)
+        const identity = await verify(user, password)
+        if (check.pairFailures > 0) await limiter.clearPair(address, user).catch(ignoreStoreError)
+        return identity
       } catch (err) {
-        // Only a refused login is the client's fault; an unreachable upstream must stay a 5xx.
-        if (!isFileError(err, 'FILE_ERR_UNAUTHORIZED')) throw err
-        await countFailure()
-        throw refuse(user, address, via)
+        if (!isAuthError(err, 'AUTH_ERR_INVALID')) throw err
+        // No longer the password (changed upstream or in htpasswd): counted the usual way below.
+        recent.forget(known)
       }
     }
-    await limiter.succeeded(address, user, failures).catch(ignoreStoreError)
+    const attempt = await reserve(user, address, via)
+    let identity: Identity
+    try {
+      identity = await verify(user, password)
+    } catch (err) {
+      // A refused login keeps its reservation: that is the counted failure. Anything else (the
+      // upstream down) was not the client's doing, so the attempt is given back.
+      if (isAuthError(err, 'AUTH_ERR_INVALID')) {
+        if (attempt) await limiter.failed(attempt).catch(ignoreStoreError)
+        throw refuse(user, address, via)
+      }
+      if (attempt) await limiter.release(attempt).catch(ignoreStoreError)
+      throw err
+    }
+    // Best effort: a store outage must not turn a good login into a 500.
+    if (attempt) await limiter.succeeded(attempt).catch(ignoreStoreError)
+    recent.remember(known)
     return identity
+  }
+
+  /** The identity for correct credentials; AUTH_ERR_INVALID for wrong ones. */
+  const verify = async (user: string, password: string): Promise<Identity> => {
+    if (mode === 'service') {
+      if (!htpasswd || !(await htpasswd.verify(user, password))) throw invalid()
+      return serviceIdentity(user)
+    }
+    const identity = identityOf(user, password)
+    try {
+      await files.verifyLogin(identity)
+    } catch (err) {
+      // Only a refused login is the client's fault; an unreachable upstream must stay a 5xx.
+      if (isFileError(err, 'FILE_ERR_UNAUTHORIZED')) throw invalid()
+      throw err
+    }
+    return identity
+  }
+
+  /**
+   * Service-account tokens are bound to the user's htpasswd entry: a keyed hash of the bcrypt line,
+   * which changes when the user is removed or given a new password (a new salt), so either ends the
+   * user's tokens on the next use. Undefined when the user is not in the file.
+   */
+  const bindingOf = (user: string): string | undefined => {
+    const entry = htpasswd?.entryOf(user)
+    if (entry === undefined) return undefined
+    return createHmac('sha256', config.sessionKey).update(`htpasswd\0${user}\0${entry}`, 'utf8').digest('hex')
+  }
+  const stillBound = (session: ResolvedSession): boolean => {
+    const now = bindingOf(session.username)
+    const was = session.binding ?? ''
+    return (
+      now !== undefined && now.length === was.length && timingSafeEqual(Buffer.from(now), Buffer.from(was))
+    )
   }
 
   const authenticator: Authenticator = {
@@ -138,7 +203,7 @@ export function createAuth(deps: AuthDeps): Auth {
       }
       const parsed = parseAuthorization(authorization)
       if (parsed.scheme === 'basic') return login(parsed.user, parsed.password, clientAddress, 'basic')
-      const session = await tokens.resolve(parsed.token)
+      const session = await tokens.resolve(parsed.token, mode === 'service' ? stillBound : undefined)
       if (!session) {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
@@ -152,7 +217,7 @@ export function createAuth(deps: AuthDeps): Auth {
     async create(username, password, clientAddress) {
       checkCredentials(username, password)
       await login(username, password, clientAddress, 'session')
-      const created = await tokens.create(username, mode === 'passthrough' ? password : undefined)
+      const created = await tokens.create(username, mode === 'passthrough' ? password : bindingOf(username))
       logger?.info({ user: username.slice(0, MAX_LOGGED_USER), address: clientAddress }, 'session created')
       return created
     },

@@ -86,6 +86,15 @@ export class Htpasswd {
     return this.verifications
   }
 
+  /**
+   * The user's entry (its bcrypt hash) as the file stands now, re-read when it changed; undefined
+   * when the user is not in it. Tokens are bound to it, so removal or a new password ends them.
+   */
+  entryOf(user: string): string | undefined {
+    this.reloadIfChanged()
+    return this.entries.get(user)
+  }
+
   /** Whether `password` is the password of `user`. */
   async verify(user: string, password: string): Promise<boolean> {
     this.reloadIfChanged()

@@ -3,6 +3,12 @@ export { type Auth, type AuthDeps, type AuthLogger, createAuth } from './authent
 export { bearerToken, type Credentials, checkCredentials, parseAuthorization, parseBasic } from './basic.js'
 export { AuthError, type AuthErrorCode, isAuthError } from './errors.js'
 export { Htpasswd, type HtpasswdOptions, parseHtpasswd } from './htpasswd.js'
-export { LoginRateLimiter } from './rate-limit.js'
+export {
+  isRefusal,
+  type LoginAttempt,
+  type LoginLimitScope,
+  LoginRateLimiter,
+  type LoginRefusal,
+} from './rate-limit.js'
 export { type AuthMode, SessionTokens } from './tokens.js'
 export { type Authenticator, identityOf, type SessionApi } from './types.js'

@@ -1,72 +1,272 @@
 /**
- * Failed-login limits per client address and user, counted in the shared Store so every instance
- * behind the load balancer sees the same counts. Windows are fixed and aligned to the clock
- * (`floor(now / window)` is part of the key): the count is one INCR with a TTL, and the time left
- * in the window, which becomes Retry-After, is known without asking the store for a key's TTL.
+ * Failed-login limits, counted in the shared Store so every instance behind the load balancer sees
+ * the same counts. An attempt is reserved BEFORE the credentials are tried, with the store's atomic
+ * lease operation (check and add in one step, a Lua script on Redis), so N concurrent wrong guesses
+ * never get more than the limit past the check, as the old read-then-count scheme let them. A
+ * failure keeps its reservation until the window ends; a success or an attempt that failed for the
+ * gateway's own reasons (upstream down) gives it back.
+ *
+ * Reservations in flight are not failures: a client with more parallel requests than the limit
+ * (rclone runs 12) is made to wait until earlier attempts settle, never refused for it. Refused is
+ * only an attempt whose count of real failures has reached the limit.
+ *
+ * Four counts, in windows aligned to the clock (`floor(now / window)` is part of each key, so the
+ * time left, which becomes Retry-After, is known without asking the store):
+ * - address + user (LOGIN_FAIL_LIMIT): one client guessing one password;
+ * - address (LOGIN_FAIL_LIMIT_PER_ADDRESS): one client spraying many user names;
+ * - user (LOGIN_FAIL_LIMIT_PER_USER): many addresses guessing one password;
+ * - global (LOGIN_FAIL_LIMIT_GLOBAL): the cluster's guessing in total, a ceiling for the FTP server.
+ * The last two must not become a weapon (an attacker spending a user's or everyone's allowance to
+ * lock the real users out), so they stop only addresses with a failure in the window. An address
+ * without one gets one attempt at a time past them; once it logs in as that user it is trusted
+ * for the user for the rest of the window. A distributed attacker thus gets one guess per fresh
+ * address per window once those limits are reached, and the real user's password still works.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { Store } from '../store/store.js'
-import { AuthError } from './errors.js'
 
-/** Options of LoginRateLimiter. */
+/** Options of LoginRateLimiter. Limits of 0 (or absent) are off, except `limit`. */
 export interface LoginRateLimiterOptions {
   store: Store
   /** Failed logins allowed per address and user within one window. */
   limit: number
+  /** Failed logins allowed per address across all user names. */
+  perAddress?: number
+  /** Failed logins allowed per user across all addresses (addresses without failures are exempt). */
+  perUser?: number
+  /** Failed logins allowed in the whole cluster (addresses without failures are exempt). */
+  global?: number
   windowMs: number
   now?: () => number
+  /** Waits between tries while earlier attempts are in flight (tests count instead of waiting). */
+  sleep?: (ms: number) => Promise<void>
+  /** How many times an attempt waits for earlier ones before it is refused (default 30, ~10 s). */
+  maxWaits?: number
 }
 
-/** Counts failed logins and refuses further attempts once the limit is reached. */
+/** Which count refused an attempt (for logs). */
+export type LoginLimitScope = 'address+user' | 'address' | 'user' | 'global'
+
+/** A reserved attempt: hand it to `failed`, `succeeded` or `release`. */
+export interface LoginAttempt {
+  readonly id: string
+  /** Lease keys this attempt holds. */
+  readonly held: readonly string[]
+  readonly keys: Readonly<Keys>
+  /** Let past the per-user or global limit as an address without failures. */
+  readonly exempted: boolean
+  readonly ttlMs: number
+}
+
+/** An attempt refused by a limit. */
+export interface LoginRefusal {
+  scope: LoginLimitScope
+  retryAfterSeconds: number
+}
+
+interface Keys {
+  /** Leases: reservations (in flight and failed) of address + user, of address, of user, of all. */
+  pair: string
+  address: string
+  user: string
+  global: string
+  /** Lease of limit 1: a fresh address tries one attempt at a time past the shared limits. */
+  exemptSlot: string
+  /** Counters of real failures (reservations minus those in flight). */
+  pairFailed: string
+  addressFailed: string
+  /** Set when an exempt address logged in as this user. */
+  good: string
+}
+
+/** Why an attempt may pass the per-user and global limits: no failure yet, or logged in before. */
+type Exemption = 'fresh' | 'good'
+
+// Lease limits are safe integers; "no limit" still records the holder so the count stays true.
+const UNLIMITED = Number.MAX_SAFE_INTEGER
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Reserves login attempts against the four counts and refuses those over a limit. */
 export class LoginRateLimiter {
   private readonly store: Store
   private readonly limit: number
+  private readonly perAddress: number
+  private readonly perUser: number
+  private readonly global: number
   private readonly windowMs: number
   private readonly now: () => number
+  private readonly sleep: (ms: number) => Promise<void>
+  private readonly maxWaits: number
 
   constructor(options: LoginRateLimiterOptions) {
     this.store = options.store
     this.limit = options.limit
+    this.perAddress = options.perAddress || UNLIMITED
+    this.perUser = options.perUser || UNLIMITED
+    this.global = options.global || UNLIMITED
     this.windowMs = options.windowMs
     this.now = options.now ?? Date.now
+    this.sleep = options.sleep ?? sleepFor
+    this.maxWaits = options.maxWaits ?? 30
   }
 
   /**
-   * Throws AUTH_ERR_RATE_LIMITED when `address` has used up its failures for `user`; called before
-   * the credentials are tried, so a locked-out client causes no FTP login or bcrypt work.
-   * Returns the failures counted so far in this window.
+   * Reserves one attempt of `address` as `user`, or says which limit refuses it. Called before the
+   * credentials are tried, so a refused client causes no FTP login or bcrypt work. Store errors
+   * propagate (the caller decides to fail open) with nothing left reserved.
    */
-  async check(address: string, user: string): Promise<number> {
-    const { key, endsAt } = this.slot(address, user)
-    const raw = await this.store.get(key)
-    const failures = raw === null ? 0 : Number.parseInt(raw, 10) || 0
-    if (failures >= this.limit) {
+  async reserve(address: string, user: string): Promise<LoginAttempt | LoginRefusal> {
+    let exempt: Exemption | undefined
+    // The shared limit an exempt attempt is let past; the exempt slot reports refusals as it.
+    let exemptFrom: LoginLimitScope = 'user'
+    for (let waits = 0; ; waits++) {
+      const now = this.now()
+      const window = Math.floor(now / this.windowMs)
+      const endsAt = (window + 1) * this.windowMs
+      const ttlMs = Math.max(1, endsAt - now)
+      const keys = this.keys(address, user, window)
+      const refused = await this.tryReserve(randomUUID(), keys, ttlMs, exempt, exemptFrom)
+      if (!Array.isArray(refused)) return refused
+      // Over a limit: refused outright if real failures fill it, else wait for those in flight.
+      const [pairFailed, addressFailed, good] = await this.store.mget([
+        keys.pairFailed,
+        keys.addressFailed,
+        keys.good,
+      ])
+      const failures = (raw: string | null | undefined) => Number.parseInt(raw ?? '0', 10) || 0
       const retryAfterSeconds = Math.max(1, Math.ceil((endsAt - this.now()) / 1000))
-      throw new AuthError('AUTH_ERR_RATE_LIMITED', 'too many failed logins; try again later', {
-        retryAfterSeconds,
-      })
+      const refuse = (scope: LoginLimitScope): LoginRefusal => ({ scope, retryAfterSeconds })
+      if (refused.includes('address+user') && failures(pairFailed) >= this.limit)
+        return refuse('address+user')
+      if (refused.includes('address') && failures(addressFailed) >= this.perAddress) return refuse('address')
+      const overShared = refused.filter((s) => s === 'user' || s === 'global')
+      if (overShared.length > 0) {
+        // Only addresses with a failure in this window are held to these limits. Decided afresh on
+        // every try: a waiting attempt loses its exemption when its address's first attempt fails.
+        exempt = good != null ? 'good' : failures(addressFailed) === 0 ? 'fresh' : undefined
+        exemptFrom = overShared[0] as LoginLimitScope
+        if (!exempt) return refuse(exemptFrom)
+      }
+      if (waits >= this.maxWaits) return { scope: refused[0] as LoginLimitScope, retryAfterSeconds: 1 }
+      await this.sleep(Math.min(400, 25 * 2 ** waits))
     }
-    return failures
-  }
-
-  /** Counts one failed login; returns the failures in this window. */
-  async failed(address: string, user: string): Promise<number> {
-    const { key, endsAt } = this.slot(address, user)
-    return this.store.incr(key, 1, Math.max(1, endsAt - this.now()))
   }
 
   /**
-   * Clears this address's failures for `user` after a success. `failures` is what `check` returned,
-   * so the common case (no failures) costs no store write. Other addresses keep their counts.
+   * For a login that succeeded recently from this address (see recent-logins.ts): whether neither
+   * the address-and-user nor the address count of real failures is at its limit, so the login may
+   * skip the reservation, and how many failures the pair has (for `clearPair` after success).
+   * One MGET.
    */
-  async succeeded(address: string, user: string, failures: number): Promise<void> {
-    if (failures > 0) await this.store.del(this.slot(address, user).key)
+  async knownMayPass(address: string, user: string): Promise<{ pass: boolean; pairFailures: number }> {
+    const keys = this.keys(address, user, Math.floor(this.now() / this.windowMs))
+    const [pairFailed, addressFailed] = await this.store.mget([keys.pairFailed, keys.addressFailed])
+    const failures = (raw: string | null | undefined) => Number.parseInt(raw ?? '0', 10) || 0
+    const pairFailures = failures(pairFailed)
+    return { pass: pairFailures < this.limit && failures(addressFailed) < this.perAddress, pairFailures }
   }
 
-  private slot(address: string, user: string): { key: string; endsAt: number } {
-    const window = Math.floor(this.now() / this.windowMs)
-    // Hashed so user names (and whatever a client typed as one) never show up as store keys.
-    const who = createHash('sha256').update(`${address}\0${user}`, 'utf8').digest('hex')
-    return { key: `login-fail:${who}:${window}`, endsAt: (window + 1) * this.windowMs }
+  /** Clears this address's failures for `user` (a success that skipped the reservation). */
+  async clearPair(address: string, user: string): Promise<void> {
+    const keys = this.keys(address, user, Math.floor(this.now() / this.windowMs))
+    await this.store.del(keys.pair, keys.pairFailed)
   }
+
+  /**
+   * A wrong password: the reservations stay (the exempt slot too: a fresh address had its one try),
+   * and it is counted as a real failure.
+   */
+  async failed(attempt: LoginAttempt): Promise<void> {
+    const { keys, ttlMs } = attempt
+    await Promise.all([
+      this.store.incr(keys.pairFailed, 1, ttlMs),
+      this.store.incr(keys.addressFailed, 1, ttlMs),
+    ])
+  }
+
+  /**
+   * A correct password: gives the attempt back and clears this address's failures for the user
+   * (other addresses keep theirs, and the address keeps its count across other users, so one valid
+   * account cannot launder a spray). An exempted success marks the address good for this user.
+   */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    const { keys } = attempt
+    await Promise.all([
+      this.store.del(keys.pair, keys.pairFailed),
+      this.giveBack(
+        attempt.id,
+        attempt.held.filter((key) => key !== keys.pair),
+      ),
+      attempt.exempted ? this.store.set(keys.good, '1', { ttlMs: attempt.ttlMs }) : undefined,
+    ])
+  }
+
+  /** Gives an attempt back uncounted: it failed for reasons that were not the client's. */
+  async release(attempt: LoginAttempt): Promise<void> {
+    await this.giveBack(attempt.id, attempt.held)
+  }
+
+  /** One try at every count; the attempt, or the scopes that refused it (nothing then held). */
+  private async tryReserve(
+    id: string,
+    keys: Keys,
+    ttlMs: number,
+    exempt: Exemption | undefined,
+    exemptFrom: LoginLimitScope,
+  ): Promise<LoginAttempt | LoginLimitScope[]> {
+    const held: string[] = []
+    const tries: Array<[LoginLimitScope, string, number]> = [
+      ['address+user', keys.pair, this.limit],
+      ['address', keys.address, this.perAddress],
+      ['user', keys.user, exempt ? UNLIMITED : this.perUser],
+      ['global', keys.global, exempt ? UNLIMITED : this.global],
+    ]
+    // A fresh address tries one attempt at a time past those limits, so it gets one guess.
+    if (exempt === 'fresh') tries.push([exemptFrom, keys.exemptSlot, 1])
+    // One pipelined round trip. Settled, not Promise.all: a store error must not leave a lease behind.
+    const settled = await Promise.allSettled(
+      tries.map(async ([, key, limit]) => {
+        const ok = await this.store.acquireLease(key, id, limit, ttlMs)
+        if (ok) held.push(key)
+        return ok
+      }),
+    )
+    const failed = settled.find((r) => r.status === 'rejected')
+    const refused = tries.filter((_, i) => {
+      const r = settled[i]
+      return r?.status === 'fulfilled' && !r.value
+    })
+    if (failed || refused.length > 0) {
+      await this.giveBack(id, held).catch(() => undefined)
+      if (failed) throw failed.reason
+      return refused.map(([scope]) => scope)
+    }
+    return { id, held, keys, exempted: exempt !== undefined, ttlMs }
+  }
+
+  private async giveBack(id: string, keys: readonly string[]): Promise<void> {
+    await Promise.all([...new Set(keys)].map((key) => this.store.releaseLease(key, id)))
+  }
+
+  private keys(address: string, user: string, window: number): Keys {
+    // Hashed so user names (and whatever a client typed as one) never show up as store keys.
+    const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+    const pair = hash(`${address}\0${user}`)
+    const addr = hash(address)
+    return {
+      pair: `login-fail:${pair}:${window}`,
+      address: `login-fail-addr:${addr}:${window}`,
+      user: `login-fail-user:${hash(user)}:${window}`,
+      global: `login-fail-all:${window}`,
+      exemptSlot: `login-exempt:${addr}:${window}`,
+      pairFailed: `login-failed:${pair}:${window}`,
+      addressFailed: `login-failed-addr:${addr}:${window}`,
+      good: `login-ok:${pair}:${window}`,
+    }
+  }
+}
+
+/** True when `reserve` refused the attempt. */
+export function isRefusal(result: LoginAttempt | LoginRefusal): result is LoginRefusal {
+  return 'scope' in result
 }

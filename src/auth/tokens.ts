@@ -3,8 +3,9 @@
  * `session:<sha256(token)>`, so a leaked store dump cannot be replayed as bearer tokens. The record
  * holds the user name and an AES-256-GCM box of the FTP password, bound (as associated data) to its
  * key, mode, user and creation time, so records cannot be edited, swapped between tokens, or read
- * with another SESSION_SECRET. In service-account mode no password is stored: the box is empty and
- * serves only as a tag proving the record was written with this key.
+ * with another SESSION_SECRET. In service-account mode no password is stored: the box holds the
+ * binding the caller gives (a fingerprint of the user's htpasswd entry), so a token can be checked
+ * against the user as they are now, not only as they were when it was issued.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import type { Store } from '../store/store.js'
@@ -20,10 +21,12 @@ interface TokenRecord {
   expiresAt: number
 }
 
-/** A valid token, decrypted. `password` is undefined in service-account mode. */
+/** A valid token, decrypted. `password` is undefined in service-account mode, `binding` in passthrough. */
 export interface ResolvedSession {
   username: string
   password: string | undefined
+  /** Service-account mode: what `create` was given to bind the token to (see the module comment). */
+  binding: string | undefined
   createdAt: Date
   expiresAt: Date
 }
@@ -71,13 +74,19 @@ export class SessionTokens {
     this.now = options.now ?? Date.now
   }
 
-  /** Stores a new session for `username` (with its FTP password in passthrough mode). */
-  async create(username: string, password: string | undefined): Promise<{ token: string; expiresAt: Date }> {
+  /**
+   * Stores a new session for `username`: with its FTP password (passthrough mode) or with the
+   * binding it must still match when used (service-account mode), sealed either way.
+   */
+  async create(
+    username: string,
+    secretValue: string | undefined,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url')
     const id = hashToken(token)
     const createdAt = this.now()
     const expiresAt = createdAt + this.ttlMs
-    const secret = this.mode === 'passthrough' ? (password ?? '') : ''
+    const secret = secretValue ?? ''
     const record: TokenRecord = {
       u: username,
       c: this.seal(id, username, createdAt, secret),
@@ -90,12 +99,28 @@ export class SessionTokens {
 
   /**
    * The session of a token, decrypted, or undefined when it is unknown, expired, revoked or fails
-   * authentication. A successful use pushes the expiry forward (at most once per refresh interval).
+   * authentication. `accept` sees the session first: when it says no (the user is gone), the token
+   * is revoked for good and not slid. A successful use pushes the expiry forward (at most once per
+   * refresh interval).
    */
-  async resolve(token: string): Promise<ResolvedSession | undefined> {
+  async resolve(
+    token: string,
+    accept?: (session: ResolvedSession) => boolean,
+  ): Promise<ResolvedSession | undefined> {
     const found = await this.load(token)
     if (!found) return undefined
     const { id, record, secret } = found
+    const session: ResolvedSession = {
+      username: record.u,
+      password: this.mode === 'passthrough' ? secret : undefined,
+      binding: this.mode === 'service' ? secret : undefined,
+      createdAt: new Date(record.createdAt),
+      expiresAt: new Date(record.expiresAt),
+    }
+    if (accept && !accept(session)) {
+      await this.revokeId(id)
+      return undefined
+    }
     let expiresAt = record.expiresAt
     const now = this.now()
     if (now - (record.expiresAt - this.ttlMs) >= this.refreshIntervalMs) {
@@ -103,12 +128,7 @@ export class SessionTokens {
       const updated: TokenRecord = { ...record, expiresAt }
       await this.store.set(recordKey(id), JSON.stringify(updated), { ttlMs: this.ttlMs })
     }
-    return {
-      username: record.u,
-      password: this.mode === 'passthrough' ? secret : undefined,
-      createdAt: new Date(record.createdAt),
-      expiresAt: new Date(expiresAt),
-    }
+    return { ...session, expiresAt: new Date(expiresAt) }
   }
 
   /** Token metadata (no credentials, no expiry push); undefined as for `resolve`. */
@@ -126,7 +146,10 @@ export class SessionTokens {
   /** Deletes a token for every instance; returns whether it existed. */
   async revoke(token: string): Promise<boolean> {
     if (!TOKEN_PATTERN.test(token)) return false
-    const id = hashToken(token)
+    return this.revokeId(hashToken(token))
+  }
+
+  private async revokeId(id: string): Promise<boolean> {
     const existed = (await this.store.del(recordKey(id))) > 0
     if (existed) await this.store.set(revokedKey(id), '1', { ttlMs: this.ttlMs + REVOKE_MARGIN_MS })
     return existed

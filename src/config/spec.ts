@@ -104,6 +104,8 @@ export function hostPortsSetting(raw: unknown, name: string): Parsed<Array<{ hos
   return ok(nodes as Array<{ host: string; port: number }>)
 }
 
+import { type TrustProxy, trustProxySetting } from './trust-proxy.js'
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Declares a setting; `fallback` undefined means "unset" (the type then includes undefined). */
@@ -331,14 +333,14 @@ export const SETTINGS = {
     fallback: 64 * 1024,
     parse: intSetting(0, 16 * 1024 * 1024),
   }),
-  trustProxy: setting<boolean>({
+  trustProxy: setting<TrustProxy>({
     env: 'TRUST_PROXY',
     key: 'trustProxy',
     scope: 'gateway',
-    doc: 'honour `X-Forwarded-*` from the load balancer',
+    doc: "which peers' `X-Forwarded-For/-Proto/-Host` are believed: `false`, a hop count (`1` for one load balancer; then only the proxy may reach the gateway), or a comma list of the proxies' addresses/CIDRs (`loopback`, `linklocal`, `uniquelocal` allowed). `true` reads as `1`, with a warning",
     defaultDoc: '`false`',
     fallback: false,
-    parse: boolSetting,
+    parse: trustProxySetting,
   }),
   logLevel: setting<(typeof LOG_LEVELS)[number]>({
     env: 'LOG_LEVEL',
@@ -378,6 +380,33 @@ export const SETTINGS = {
     defaultDoc: '300000',
     fallback: 300_000,
     parse: intSetting(1000),
+  }),
+  loginFailLimitPerAddress: setting<number>({
+    env: 'LOGIN_FAIL_LIMIT_PER_ADDRESS',
+    key: 'login.failLimitPerAddress',
+    scope: 'gateway',
+    doc: 'failed logins per client address across all user names per window (0 disables)',
+    defaultDoc: '50',
+    fallback: 50,
+    parse: intSetting(0),
+  }),
+  loginFailLimitPerUser: setting<number>({
+    env: 'LOGIN_FAIL_LIMIT_PER_USER',
+    key: 'login.failLimitPerUser',
+    scope: 'gateway',
+    doc: 'failed logins per user across all addresses per window; addresses with no failures still get through (0 disables)',
+    defaultDoc: '100',
+    fallback: 100,
+    parse: intSetting(0),
+  }),
+  loginFailLimitGlobal: setting<number>({
+    env: 'LOGIN_FAIL_LIMIT_GLOBAL',
+    key: 'login.failLimitGlobal',
+    scope: 'gateway',
+    doc: 'failed logins in the whole cluster per window; addresses with no failures still get through (0 disables)',
+    defaultDoc: '1000',
+    fallback: 1000,
+    parse: intSetting(0),
   }),
   shutdownGraceMs: setting<number>({
     env: 'SHUTDOWN_GRACE_MS',

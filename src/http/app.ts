@@ -14,7 +14,7 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import type { GatewayConfig } from '../config.js'
+import type { GatewayConfig, TrustProxy } from '../config.js'
 import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
@@ -116,6 +116,18 @@ function isLoggerInstance(logger: unknown): logger is Logger {
   return typeof logger === 'object' && logger !== null && typeof (logger as Logger).child === 'function'
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count becomes a function: Fastify 5 reads a plain number
+ * as "trust nobody" (it cannot check the peer), while a hop count means the nearest `hops`
+ * addresses (the socket peer first) are proxies; the deployment must then let only its proxy
+ * reach the gateway. request.ip, request.protocol and request.host all follow this one setting.
+ */
+function fastifyTrustProxy(trust: TrustProxy): FastifyServerOptions['trustProxy'] {
+  if (trust === false) return false
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust
+  return [...trust]
+}
+
 /** Options of createServer. */
 export interface ServerOptions {
   /** Fastify logger options (redaction is added), or a ready pino logger (build it with LOG_REDACT_PATHS). */
@@ -133,7 +145,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
   }
   const base: FastifyServerOptions = {
-    trustProxy: deps.config.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     requestIdHeader: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },

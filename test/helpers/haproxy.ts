@@ -22,6 +22,8 @@ export interface HaproxyOptions {
   retries?: number
   /** `option redispatch`: a retry may go to another server. */
   redispatch?: boolean
+  /** `option forwardfor`: append the client address HAProxy sees to X-Forwarded-For (as deploy/ does). */
+  forwardFor?: boolean
 }
 
 /** Starts HAProxy on 127.0.0.1 balancing `balance roundrobin` over the given local backend ports. */
@@ -40,6 +42,7 @@ export async function startHaproxy(
     check?.timeoutMs !== undefined ? `  timeout check ${check.timeoutMs}ms` : '',
     options.retries !== undefined ? `  retries ${options.retries}` : '',
     options.redispatch ? '  option redispatch' : '',
+    options.forwardFor ? '  option forwardfor' : '',
   ].filter((l) => l !== '')
   const backend = check
     ? [

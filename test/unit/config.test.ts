@@ -49,7 +49,27 @@ describe('loadConfig', () => {
       poolMaxTotal: 9,
       timeoutMs: 5000,
     })
-    expect(c.trustProxy).toBe(true)
+    // The legacy boolean is one hop, with a warning for the start-up log.
+    expect(c.trustProxy).toBe(1)
+    expect(c.trustProxyWarning).toMatch(/TRUST_PROXY=1/)
+  })
+
+  it('TRUST_PROXY trusts only configured hops: false, a hop count, or proxy addresses/CIDRs', () => {
+    expect(loadConfig({}).trustProxy).toBe(false)
+    for (const off of ['false', '0', 'no']) expect(loadConfig({ TRUST_PROXY: off }).trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: '2' })).toMatchObject({ trustProxy: 2, trustProxyWarning: undefined })
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1,fd00::/8,loopback' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ])
+    for (const bad of ['maybe', '11', '10.0.0.0/33', '10.0.0.1,proxy.example', '1.2.3.4/', '-1']) {
+      expect(problemsOf({ TRUST_PROXY: bad }).join('\n'), bad).toMatch(
+        /TRUST_PROXY must be false, a hop count/,
+      )
+    }
   })
 
   it('derives the same session key from the same secret', () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -214,7 +214,8 @@ describe('createAuth in service-account mode', () => {
     const id = createHash('sha256').update(token).digest('hex')
     const record = JSON.parse((await store.get(`session:${id}`))!)
     expect(record.u).toBe('dave')
-    expect(Buffer.from(record.c, 'base64')).toHaveLength(12 + 16)
+    // The box holds the htpasswd binding (a 64-hex-digit keyed hash), never the password.
+    expect(Buffer.from(record.c, 'base64')).toHaveLength(12 + 16 + 64)
   })
 
   it('rate-limits before bcrypt', async () => {
@@ -244,11 +245,93 @@ describe('createAuth in service-account mode', () => {
     expect(await codeOf(sessions.create('dave', 'dave:pw', IP))).toBe('AUTH_ERR_INVALID')
   })
 
+  it.each([
+    [
+      'removed from the file',
+      (bob: string) => `erin:${bcrypt.hashSync('erin-pw', 4)}\n${bob.replace(/^bob:.*$/m, '')}`,
+    ],
+    [
+      'given a new password',
+      (bob: string) => bob.replace(/^bob:.*$/m, `bob:${bcrypt.hashSync('bob-new', 4)}`),
+    ],
+  ])('a user %s loses their tokens on the next use; others keep theirs', async (_, edit) => {
+    const file = join(dir, `htpasswd-${randomUUID()}`)
+    const text = `bob:${bcrypt.hashSync('bob-pw', 4)}\nalice:${bcrypt.hashSync('alice-pw', 4)}\n`
+    writeFileSync(file, text)
+    let clock = Date.UTC(2030, 0, 1)
+    const { authenticator, sessions } = createAuth({
+      config: serviceConfig({ htpasswdFile: file }),
+      store,
+      files,
+      now: () => clock,
+      htpasswd: { checkIntervalMs: 1000 },
+    })
+    const bob = await sessions.create('bob', 'bob-pw', IP)
+    const alice = await sessions.create('alice', 'alice-pw', IP)
+    expect(await authenticator.authenticate(`Bearer ${bob.token}`, IP)).toEqual(service('bob'))
+    writeFileSync(file, edit(text))
+    clock += 120_000 // past the reload check interval and the token refresh interval
+    expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
+    expect(await sessions.describe(bob.token)).toBeUndefined()
+    // Dead for good: putting the old entry back does not revive it.
+    writeFileSync(file, text)
+    clock += 120_000
+    expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
+    expect(await authenticator.authenticate(`Bearer ${alice.token}`, IP)).toEqual(service('alice'))
+  })
+
   it('refuses to start with an unusable htpasswd file', () => {
     const bad = join(dir, 'bad')
     writeFileSync(bad, 'frank:$apr1$salt$hash\n')
     expect(() => createAuth({ config: serviceConfig({ htpasswdFile: bad }), store, files })).toThrow(
       /line 1: unsupported hash type/,
     )
+  })
+})
+
+describe('createAuth login limits under concurrency', () => {
+  it('60 concurrent wrong passwords: at most LOGIN_FAIL_LIMIT reach the upstream, the rest 429', async () => {
+    const store = new MemoryStore()
+    const files = fakeFiles({ bob: 'bob-pw' })
+    const { authenticator } = createAuth({ config: testConfig({ loginFailLimit: 3 }), store, files })
+    const codes = await Promise.all(
+      Array.from({ length: 60 }, () => codeOf(authenticator.authenticate(basic('bob', 'guess'), IP))),
+    )
+    expect(files.calls).toHaveLength(3)
+    expect(codes.filter((c) => c === 'AUTH_ERR_INVALID')).toHaveLength(3)
+    expect(codes.filter((c) => c === 'AUTH_ERR_RATE_LIMITED')).toHaveLength(57)
+    // bob's right password from another address still works.
+    await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.7')
+    await store.close()
+  })
+})
+
+describe('createAuth: logins that succeeded recently', () => {
+  it('skip the reservation, but never past a limit (no oracle), and are forgotten when wrong', async () => {
+    const store = new MemoryStore()
+    const users: Record<string, string> = { bob: 'bob-pw' }
+    const files = fakeFiles(users)
+    const { authenticator } = createAuth({ config: testConfig({ loginFailLimit: 3 }), store, files })
+    const acquire = vi.spyOn(store, 'acquireLease')
+    await authenticator.authenticate(basic('bob', 'bob-pw'), IP)
+    const perFullLogin = acquire.mock.calls.length
+    expect(perFullLogin).toBe(4)
+    for (let i = 0; i < 5; i++) await authenticator.authenticate(basic('bob', 'bob-pw'), IP)
+    expect(acquire.mock.calls.length).toBe(perFullLogin) // one MGET each, no reservation
+    // Someone at the same address spends the limit: the remembered password is refused as well.
+    for (let i = 0; i < 3; i++) await codeOf(authenticator.authenticate(basic('bob', `guess${i}`), IP))
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), IP))).toBe('AUTH_ERR_RATE_LIMITED')
+    // Elsewhere, a remembered login whose password changed upstream is counted as a failure.
+    await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9')
+    users.bob = 'new-pw'
+    for (let i = 0; i < 3; i++) {
+      expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9'))).toBe(
+        'AUTH_ERR_INVALID',
+      )
+    }
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9'))).toBe(
+      'AUTH_ERR_RATE_LIMITED',
+    )
+    await store.close()
   })
 })

@@ -183,12 +183,27 @@ describe('SessionTokens', () => {
     expect(await make({ mode: 'passthrough' }).resolve(service.token)).toBeUndefined()
   })
 
-  it('stores no password in service-account mode', async () => {
+  it('stores no password in service-account mode, only the sealed binding', async () => {
     const tokens = make({ mode: 'service' })
-    const { token } = await tokens.create('carol', 'carol-password')
+    const { token } = await tokens.create('carol', 'f'.repeat(64))
     const { raw } = await storedRecord(token)
-    expect(Buffer.from(JSON.parse(raw).c, 'base64')).toHaveLength(12 + 16)
-    expect(await tokens.resolve(token)).toMatchObject({ username: 'carol', password: undefined })
+    expect(Buffer.from(JSON.parse(raw).c, 'base64')).toHaveLength(12 + 16 + 64)
+    expect(await tokens.resolve(token)).toMatchObject({
+      username: 'carol',
+      password: undefined,
+      binding: 'f'.repeat(64),
+    })
+  })
+
+  it('a session `accept` refuses is revoked for good and not slid', async () => {
+    const tokens = make({ mode: 'service' })
+    const { token } = await tokens.create('carol', 'old-binding')
+    const set = vi.spyOn(store, 'set')
+    expect(await tokens.resolve(token, (s) => s.binding === 'new-binding')).toBeUndefined()
+    // The only write is the revocation marker: no expiry push.
+    expect(set.mock.calls.map((c) => c[0])).toEqual([expect.stringMatching(/^session-revoked:/)])
+    expect(await tokens.resolve(token)).toBeUndefined()
+    expect(await tokens.describe(token)).toBeUndefined()
   })
 
   it('wants a 32-byte key', () => {

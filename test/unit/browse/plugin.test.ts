@@ -41,7 +41,7 @@ const login = (body: Record<string, string>, headers: Record<string, string> = {
 
 describe('browse routes over fakes', () => {
   it('marks the cookie Secure when the request came over TLS through a trusted proxy', async () => {
-    const { app } = await buildTestApp({ config: testConfig({ trustProxy: true }), sessions: fakeSessions() })
+    const { app } = await buildTestApp({ config: testConfig({ trustProxy: 1 }), sessions: fakeSessions() })
     const tls = await app.inject(
       login({ username: 'alice', password: 'secret' }, { 'x-forwarded-proto': 'https' }),
     )

@@ -90,7 +90,7 @@ describe('cross-site refusal', () => {
     const plain = await buildTestApp()
     const spoofed = await plain.app.inject(mkdir({ ...forwarded, origin: 'https://public.example' }))
     expect(spoofed.statusCode).toBe(403)
-    const proxied = await buildTestApp({ config: testConfig({ trustProxy: true }) })
+    const proxied = await buildTestApp({ config: testConfig({ trustProxy: 1 }) })
     const ok = await proxied.app.inject(mkdir({ ...forwarded, origin: 'https://public.example' }))
     expect(ok.statusCode).toBe(201)
   })

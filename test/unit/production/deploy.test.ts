@@ -89,6 +89,21 @@ describe('deploy/', () => {
     expect(() => loadConfig({ ...composeEnv, SESSION_SECRET: 'x'.repeat(32) })).not.toThrow()
   })
 
+  it('the manifests trust exactly one proxy hop, not every X-Forwarded-For entry', () => {
+    const configMap = k8s('ConfigMap').data as Record<string, string>
+    const composeEnv = docs(path.join(DEPLOY, 'docker-compose.yml'))[0]['x-gateway'].environment
+    for (const env of [configMap, composeEnv]) {
+      const config = loadConfig({ ...env, SESSION_SECRET: 'x'.repeat(32) })
+      expect(config.trustProxy).toBe(1)
+      expect(config.trustProxyWarning).toBeUndefined()
+    }
+    // HAProxy appends the client it saw, and sets the protocol itself rather than passing the client's on.
+    const haproxy = readFileSync(path.join(DEPLOY, 'haproxy/haproxy.cfg'), 'utf8')
+    expect(haproxy).toMatch(/^\s*option forwardfor\b/m)
+    expect(haproxy).toMatch(/^\s*http-request set-header X-Forwarded-Proto /m)
+    expect(haproxy).toMatch(/^\s*http-request del-header X-Forwarded-Host/m)
+  })
+
   it('only the config module reads the environment, and only names the spec declares', () => {
     const known = new Set<string>(CONFIG_NAMES)
     const files = readdirSync(path.join(REPO, 'src'), { recursive: true, encoding: 'utf8' })
