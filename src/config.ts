@@ -20,6 +20,10 @@ export interface UpstreamConfig {
   tlsInsecure: boolean
   poolMax: number
   poolMaxTotal: number
+  /** FTP_POOL_MAX_UNVERIFIED: logins at once, cluster-wide, with credentials not yet known to work. */
+  poolMaxUnverified?: number | undefined
+  /** FTP_REVERIFY_MS: pooled sessions are reused only this long after their key's last login. */
+  reverifyMs?: number | undefined
   idleTimeoutMs: number
   timeoutMs: number
 }
@@ -75,6 +79,12 @@ export interface GatewayConfig {
   httpHeadersTimeoutMs?: number
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
   httpBodyIdleTimeoutMs?: number
+  /** HTTP_KEEPALIVE_TIMEOUT_MS: how long a connection may wait, idle, for its next request. */
+  httpKeepAliveTimeoutMs?: number
+  /** HTTP_MAX_CONNECTIONS_PER_ADDRESS: open connections per client socket address (0: no cap). */
+  httpMaxConnectionsPerAddress?: number
+  /** GATEWAY_ADMINS: principals allowed the admin API, as `user:NAME` entries (names only here). */
+  gatewayAdmins?: readonly string[]
 }
 
 /**
@@ -92,6 +102,8 @@ export const CONFIG_NAMES = [
   'FTP_TLS_INSECURE',
   'FTP_POOL_MAX',
   'FTP_POOL_MAX_TOTAL',
+  'FTP_POOL_MAX_UNVERIFIED',
+  'FTP_REVERIFY_MS',
   'FTP_IDLE_TIMEOUT_MS',
   'FTP_TIMEOUT_MS',
   'REDIS_URL',
@@ -115,6 +127,9 @@ export const CONFIG_NAMES = [
   'RATE_LIMIT_WINDOW_MS',
   'HTTP_HEADERS_TIMEOUT_MS',
   'HTTP_BODY_IDLE_TIMEOUT_MS',
+  'HTTP_KEEPALIVE_TIMEOUT_MS',
+  'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+  'GATEWAY_ADMINS',
   'DATA_DIR',
   'LOCAL_USER',
   'LOCAL_PASSWORD',
@@ -135,6 +150,10 @@ const MAX_TIMER = 2_147_483_647
 /** Defaults of HTTP_HEADERS_TIMEOUT_MS and HTTP_BODY_IDLE_TIMEOUT_MS (also for configs built without loadConfig). */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000
 export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000
+/** Longer than the 60 s idle timeout of common load balancers, so they close first (no race). */
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 72_000
+/** Room for a NAT'd office: ~40 browsers at 6 connections each, plus WebDAV and sync clients. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -192,6 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const poolMax = int('FTP_POOL_MAX', 4, 2, 1000)
   const poolMaxTotal = int('FTP_POOL_MAX_TOTAL', 32, 1, 100_000)
   if (poolMaxTotal < poolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
+  // 4: a refused login holds its slot ~1-3 s (the server's delay), so 4 still answer a few new
+  // users a second (an accepted login takes milliseconds), and guesses keep 28 of 32 for the rest.
+  const poolMaxUnverified = int('FTP_POOL_MAX_UNVERIFIED', 4, 1, 100_000)
+  if (poolMaxUnverified > poolMaxTotal)
+    problems.push('FTP_POOL_MAX_UNVERIFIED must be at most FTP_POOL_MAX_TOTAL')
   const upstreamRest = {
     dataMode,
     activeAddress: str('FTP_ACTIVE_ADDRESS'),
@@ -200,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     tlsInsecure: bool('FTP_TLS_INSECURE', false),
     poolMax,
     poolMaxTotal,
+    poolMaxUnverified,
+    reverifyMs: int('FTP_REVERIFY_MS', 300_000, 100, MAX_TIMER),
     idleTimeoutMs: int('FTP_IDLE_TIMEOUT_MS', 60_000, 1000),
     timeoutMs: int('FTP_TIMEOUT_MS', 30_000, 100),
   }
@@ -286,9 +312,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     // Timers: at most what setTimeout can hold (about 24.8 days).
     httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HEADERS_TIMEOUT_MS, 100, MAX_TIMER),
     httpBodyIdleTimeoutMs: int('HTTP_BODY_IDLE_TIMEOUT_MS', DEFAULT_BODY_IDLE_TIMEOUT_MS, 100, MAX_TIMER),
+    httpKeepAliveTimeoutMs: int('HTTP_KEEPALIVE_TIMEOUT_MS', DEFAULT_KEEPALIVE_TIMEOUT_MS, 100, MAX_TIMER),
+    httpMaxConnectionsPerAddress: int(
+      'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+      DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      0,
+      1_000_000,
+    ),
+    gatewayAdmins: parseAdmins(str('GATEWAY_ADMINS'), problems),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)
+}
+
+/** GATEWAY_ADMINS: `user:alice,user:bob` -> the names; a malformed entry is a problem. */
+function parseAdmins(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return []
+  const names: string[] = []
+  for (const item of raw.split(',')) {
+    const m = /^\s*user:(\S+?)\s*$/.exec(item)
+    if (m) names.push(m[1] as string)
+    else problems.push(`GATEWAY_ADMINS entries must look like user:NAME (got ${JSON.stringify(item.trim())})`)
+  }
+  return names
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */

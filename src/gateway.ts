@@ -105,6 +105,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       files,
       auth: auth.authenticator,
       sessions: auth.sessions,
+      admin: files,
       store,
       stats: () => ({
         pool: upstream.pool.stats(),
