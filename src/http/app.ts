@@ -24,6 +24,7 @@ import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { productionFace } from './production.js'
 import { runInRequest } from './request-context.js'
+import type { AdminApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { webdavPlugin } from './webdav/plugin.js'
@@ -39,6 +40,8 @@ export interface AppDeps {
   readiness?: Readiness | undefined
   /** Shared state (WebDAV locks and dead properties, rate limits); MemoryStore when omitted. */
   store?: Store | undefined
+  /** What the admin API acts on; without it `/api/v1/admin` is not mounted. */
+  admin?: AdminApi | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
 }
@@ -107,6 +110,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     files: deps.files,
     auth: deps.auth,
     sessions: deps.sessions,
+    admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins ?? [] } },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {

@@ -17,6 +17,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_BAD_REQUEST'
   | 'GW_ERR_NOT_FOUND'
   | 'GW_ERR_METHOD'
+  | 'GW_ERR_NOT_ADMIN'
   | 'GW_ERR_REQUEST_TIMEOUT'
   | 'GW_ERR_BODY_TOO_LARGE'
   | 'GW_ERR_MEDIA_TYPE'
@@ -68,6 +69,7 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_BAD_REQUEST: { status: 400, title: 'Bad request' },
   GW_ERR_NOT_FOUND: { status: 404, title: 'No such route' },
   GW_ERR_METHOD: { status: 405, title: 'Method not allowed' },
+  GW_ERR_NOT_ADMIN: { status: 403, title: 'Only administrators may do this' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   GW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
   GW_ERR_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },

@@ -8,6 +8,7 @@ import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
 import { createServer } from './app.js'
+import type { AdminApi } from './rest/admin.js'
 
 function inert<T extends object>(what: string): T {
   return new Proxy({} as T, {
@@ -23,6 +24,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     files: inert<FileService>('files'),
     auth: inert<Authenticator>('auth'),
     sessions: inert<SessionApi>('sessions'),
+    admin: inert<AdminApi>('admin'),
   })
   try {
     await app.ready()
