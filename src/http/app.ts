@@ -14,11 +14,18 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import { DEFAULT_BODY_IDLE_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, type GatewayConfig } from '../config.js'
+import {
+  DEFAULT_BODY_IDLE_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  type GatewayConfig,
+} from '../config.js'
 import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
+import { guardConnections } from './connections.js'
 import { healthRoutes, type Readiness } from './health.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
@@ -154,6 +161,8 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Transfers last as long as they last; a body that stops arriving is body-timeout.ts's business.
     requestTimeout: 0,
+    // Idle time allowed between keep-alive requests (the first request: connections.ts).
+    keepAliveTimeout: deps.config.httpKeepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
     bodyLimit: JSON_BODY_LIMIT,
     clientErrorHandler,
     // Errors before routing (an undecodable URL) get problem+json like everything else.
@@ -180,6 +189,18 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
           }
     app = fastify({ ...base, http, logger: loggerOptions }) as unknown as FastifyInstance
   }
+  let lastRefusalLog = 0
+  guardConnections(app.server, {
+    firstRequestTimeoutMs: headersTimeout,
+    maxPerAddress: deps.config.httpMaxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    // One line per 10 s at most: the refused client could otherwise fill the log.
+    onRefused: (address) => {
+      const now = Date.now()
+      if (now - lastRefusalLog < 10_000) return
+      lastRefusalLog = now
+      app.log.warn({ address }, 'connection refused: too many open connections from this address')
+    },
+  })
   app.register(gatewayApp, deps)
   return app
 }
