@@ -278,6 +278,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const logLevel = str('LOG_LEVEL') ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
 
+  const perAddressDefault = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+  const maxPerAddress = int('HTTP_MAX_CONNECTIONS_PER_ADDRESS', perAddressDefault, 0, 1_000_000)
+
   const config: GatewayConfig = {
     host: str('HOST') ?? (local ? '127.0.0.1' : '0.0.0.0'),
     port: int('PORT', 8080, 0, 65535),
@@ -313,12 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HEADERS_TIMEOUT_MS, 100, MAX_TIMER),
     httpBodyIdleTimeoutMs: int('HTTP_BODY_IDLE_TIMEOUT_MS', DEFAULT_BODY_IDLE_TIMEOUT_MS, 100, MAX_TIMER),
     httpKeepAliveTimeoutMs: int('HTTP_KEEPALIVE_TIMEOUT_MS', DEFAULT_KEEPALIVE_TIMEOUT_MS, 100, MAX_TIMER),
-    httpMaxConnectionsPerAddress: int(
-      'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
-      DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-      0,
-      1_000_000,
-    ),
+    httpMaxConnectionsPerAddress: maxPerAddress,
     gatewayAdmins: parseAdmins(str('GATEWAY_ADMINS'), problems),
   }
   if (problems.length > 0) throw new ConfigError(problems)
