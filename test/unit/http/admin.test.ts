@@ -1,9 +1,13 @@
 /** The admin API (issue 15 item 10): who may drop a user's sessions, and the settings behind it. */
+import { Writable } from 'node:stream'
+import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
 import { loadConfig } from '../../../src/config.js'
+import { createServer, LOG_REDACT_PATHS } from '../../../src/http/app.js'
 import { isAdmin } from '../../../src/http/rest/admin.js'
-import { buildTestApp, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
+import { FakeFileService } from '../../helpers/fake-file-service.js'
+import { buildTestApp, FakeAdmin, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
 describe('DELETE /api/v1/admin/users/{user}/sessions', () => {
   it('drops the sessions for an admin (204)', async () => {
@@ -47,6 +51,41 @@ describe('DELETE /api/v1/admin/users/{user}/sessions', () => {
     const r = await app.inject({ method: 'GET', url: '/api/v1/admin/users/bob/sessions' })
     expect(r.statusCode).toBe(405)
     expect(r.headers.allow).toBe('DELETE')
+  })
+})
+
+describe('audit of the admin API', () => {
+  it('writes one audit line per drop, naming the caller and the target, refused or not', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)
+        done()
+      },
+    })
+    const logger = pino({ level: 'info', redact: LOG_REDACT_PATHS }, sink)
+    for (const admins of [['alice'], ['carol']]) {
+      const app = createServer(
+        {
+          config: testConfig({ gatewayAdmins: admins }),
+          files: new FakeFileService(),
+          auth: new FakeAuthenticator(),
+          admin: new FakeAdmin(),
+        },
+        { logger },
+      )
+      await app.inject({
+        method: 'DELETE',
+        url: '/api/v1/admin/users/bob/sessions',
+        headers: { authorization: GOOD_AUTH },
+      })
+      await app.close()
+    }
+    const audits = lines.filter((l) => l.audit === true)
+    expect(audits.map((l) => [l.action, l.user, l.to, l.outcome])).toEqual([
+      ['drop-sessions', 'alice', 'bob', 'success'],
+      ['drop-sessions', 'alice', 'bob', 'failure'],
+    ])
   })
 })
 
