@@ -76,10 +76,10 @@ export class Upstream {
 
   /**
    * Drops every pooled session of the FTP user `user` (whatever password it logged in with) on
-   * every instance sharing the store; the next request of that user logs in afresh.
+   * every instance sharing the store; the next request of that user logs in afresh. Credentials
+   * stay registered: a request of that user may be waiting for a session right now.
    */
   async dropUser(user: string): Promise<void> {
-    for (const [key, c] of this.#credentials) if (c.user === user) this.#credentials.delete(key)
     await this.pool.evictGroup(user)
   }
 

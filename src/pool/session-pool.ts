@@ -406,7 +406,10 @@ export class SessionPool<R extends PooledResource> {
     const generation = ks.generation
     let leased = await this.budget.acquire(serial)
     if (!leased && !this.closed) {
-      const victim = leastRecentIdle(this.keys, key)
+      // Being re-verified, the key's own idle sessions cannot serve anyone until the login is done:
+      // the oldest may make room for it when no other key has one to give.
+      const ownIdle = loggedIn(ks) > 0 && !this.logins.fresh(key) ? ks.idle[0] : undefined
+      const victim = leastRecentIdle(this.keys, key) ?? ownIdle
       if (victim) {
         await this.retire(victim, 'close', false)
         leased = await this.budget.acquire(serial)

@@ -200,6 +200,27 @@ describe('SessionPool: re-verification of pooled credentials', () => {
   })
 })
 
+describe('SessionPool: re-verification within a full budget', () => {
+  it("gives back one of the key's own idle sessions when the cluster budget has no room for the login", async () => {
+    const c = clock()
+    const { upstream, pool } = setup({
+      now: c.now,
+      reverifyMs: 1000,
+      maxPerKey: 4,
+      maxTotal: 2,
+      acquireTimeoutMs: 2000,
+    })
+    const [x, y] = await Promise.all([pool.acquire('a'), pool.acquire('a')])
+    x.release()
+    y.release()
+    c.t += 1000
+    const fresh = await pool.acquire('a')
+    expect(upstream.creates).toBe(3)
+    expect(upstream.maxAlive).toBe(2)
+    fresh.release()
+  })
+})
+
 describe('SessionPool: evictGroup', () => {
   it("drops a group's sessions on every instance sharing the store, and only those", async () => {
     const store = new MemoryStore()
