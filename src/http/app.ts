@@ -161,7 +161,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Transfers last as long as they last; a body that stops arriving is body-timeout.ts's business.
     requestTimeout: 0,
-    // Idle time allowed between keep-alive requests (the first request: connections.ts).
+    // Idle time allowed between keep-alive requests (before the first one: headersTimeout).
     keepAliveTimeout: deps.config.httpKeepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
     bodyLimit: JSON_BODY_LIMIT,
     clientErrorHandler,
@@ -191,7 +191,6 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
   }
   let lastRefusalLog = 0
   guardConnections(app.server, {
-    firstRequestTimeoutMs: headersTimeout,
     maxPerAddress: deps.config.httpMaxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     // One line per 10 s at most: the refused client could otherwise fill the log.
     onRefused: (address) => {
