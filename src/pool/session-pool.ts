@@ -13,6 +13,7 @@
  * checked, or being closed (lease released once closed).
  */
 import { ClusterBudget, unverifiedBudgetKey } from './budget.js'
+import { BudgetWaits } from './budget-waits.js'
 import { PoolChannels } from './channels.js'
 import { PoolAbortedError, PoolClosedError, PoolExhaustedError } from './errors.js'
 import {
@@ -49,14 +50,12 @@ export class SessionPool<R extends PooledResource> {
   /** Serials whose lease was lost while still being created. */
   private readonly lostWhileCreating = new Set<number>()
   /** Keys whose waiters wait for cluster budget (only a timer can tell when another instance frees some). */
-  private readonly budgetBlocked = new Set<string>()
+  private readonly waits: BudgetWaits
   /** Creates and closes under way; drain waits for them. */
   private readonly inflight = new Set<Promise<void>>()
   private readonly createAbort = new AbortController()
   private readonly sweepTimer: NodeJS.Timeout
-  private budgetRetryTimer: NodeJS.Timeout | undefined
   private readonly channels: PoolChannels
-  private lastWantedAt = 0
   private serial = 0
   private waiting = 0
   private created = 0
@@ -112,6 +111,15 @@ export class SessionPool<R extends PooledResource> {
     this.sweepTimer.unref()
     // Budget held by idle sessions on another instance is invisible here: instances that wait for
     // budget say so, and the others give back their least recently used idle session.
+    this.waits = new BudgetWaits({
+      probe: (key) => this.dispatch(key, 1),
+      closed: () => this.closed,
+      // Only when the budget is full: during a lost budget's grace period every instance is refused,
+      // and each closing idle sessions for the others would empty every pool for nothing.
+      announce: async () => {
+        if (await this.budget.full()) await this.channels.publishWanted(this.opts.instanceId)
+      },
+    })
     this.channels = new PoolChannels(options.store, options.upstreamId, {
       wanted: (from) => this.budgetWanted(from),
       evict: (group) => this.evictGroupHere(group),
@@ -125,19 +133,6 @@ export class SessionPool<R extends PooledResource> {
     const victim = leastRecentIdle(this.keys, '')
     if (!victim) return
     void this.retire(victim, 'close')
-  }
-
-  /** Tells the other instances this one waits for budget, at most every 250 ms. */
-  private announceWanted(): void {
-    const now = Date.now()
-    if (now - this.lastWantedAt < 250) return
-    this.lastWantedAt = now
-    // Only when the budget is full: during a lost budget's grace period every instance is refused,
-    // and each closing idle sessions for the others would empty every pool for nothing.
-    void this.budget
-      .full()
-      .then((full) => (full ? this.channels.publishWanted(this.opts.instanceId) : undefined))
-      .catch(() => undefined)
   }
 
   /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */
@@ -245,8 +240,7 @@ export class SessionPool<R extends PooledResource> {
   private async doDrain(graceMs: number): Promise<void> {
     this.closed = true
     clearInterval(this.sweepTimer)
-    clearTimeout(this.budgetRetryTimer)
-    this.budgetBlocked.clear()
+    this.waits.clear()
     this.createAbort.abort(new PoolClosedError())
     for (const ks of this.keys.values()) {
       for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(new PoolClosedError())
@@ -402,7 +396,7 @@ export class SessionPool<R extends PooledResource> {
   /** Takes a lease (stealing an idle resource of another key if needed), then creates. */
   private async createLeased(key: string, ks: KeyState<R>, serial: number): Promise<void> {
     ks.creating++
-    this.budgetBlocked.delete(key)
+    this.waits.unblock(key)
     const generation = ks.generation
     let leased = await this.budget.acquire(serial)
     if (!leased && !this.closed) {
@@ -419,14 +413,12 @@ export class SessionPool<R extends PooledResource> {
       if (leased) await this.budget.release(serial)
       ks.creating--
       if (!this.closed && ks.waiters.length > 0) {
-        this.budgetBlocked.add(key)
-        this.armBudgetRetry()
-        this.announceWanted()
+        this.waits.block(key)
       }
       return
     }
     // There was room: maybe more; let the next blocked key try (a chain, one probe at a time).
-    this.wakeBudgetBlocked(1)
+    this.waits.wake(1)
     let resource: R
     try {
       resource = await this.opts.create(key, this.createAbort.signal)
@@ -473,7 +465,7 @@ export class SessionPool<R extends PooledResource> {
       if (w && this.removeWaiter(w)) w.reject(err)
     }
     this.dispatch(key)
-    this.wakeBudgetBlocked(1)
+    this.waits.wake(1)
   }
 
   /** Takes an entry out of the pool, closes it, then releases its slot and lease and wakes waiters. */
@@ -497,7 +489,7 @@ export class SessionPool<R extends PooledResource> {
         ks.closing--
         if (wake) {
           this.dispatch(entry.key)
-          this.wakeBudgetBlocked(1)
+          this.waits.wake(1)
         }
         this.checkQuiet()
       })(),
@@ -512,28 +504,6 @@ export class SessionPool<R extends PooledResource> {
     }
     entry.leaseLost = true
     if (this.keys.get(entry.key)?.idle.includes(entry)) void this.retire(entry, 'close')
-  }
-
-  /** Budget freed elsewhere in the cluster cannot be observed: retry after 100–250 ms. */
-  private armBudgetRetry(): void {
-    if (this.budgetRetryTimer || this.closed) return
-    this.budgetRetryTimer = setTimeout(
-      () => {
-        this.budgetRetryTimer = undefined
-        this.wakeBudgetBlocked(4)
-      },
-      100 + Math.random() * 150,
-    )
-    this.budgetRetryTimer.unref()
-  }
-
-  /** Lets up to `keys` budget-blocked keys probe for a lease, oldest first (a failed probe goes to the back). */
-  private wakeBudgetBlocked(keys: number): void {
-    for (const key of [...this.budgetBlocked].slice(0, keys)) {
-      this.budgetBlocked.delete(key)
-      this.dispatch(key, 1)
-    }
-    if (this.budgetBlocked.size > 0) this.armBudgetRetry()
   }
 
   private sweep(): void {
