@@ -144,6 +144,8 @@ async function main(): Promise<void> {
         FTP_POOL_MAX_TOTAL: String(settings.poolMaxTotal),
         // The per-address rate limit (6,000 a minute by default) would cap wrk at 100 req/s.
         RATE_LIMIT_MAX: '0',
+        // wrk's 256 connections come from one address, like a load balancer's: no per-address cap.
+        HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
       },
       path.join(work, 'gateway.log'),
     )

@@ -26,6 +26,10 @@ export interface UpstreamConfig {
   tlsInsecure: boolean
   poolMax: number
   poolMaxTotal: number
+  /** FTP_POOL_MAX_UNVERIFIED: logins at once, cluster-wide, with credentials not yet known to work. */
+  poolMaxUnverified: number
+  /** FTP_REVERIFY_MS: pooled sessions are reused only this long after their key's last login. */
+  reverifyMs: number
   idleTimeoutMs: number
   timeoutMs: number
 }
@@ -91,6 +95,12 @@ export interface GatewayConfig {
   httpHeadersTimeoutMs: number
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
   httpBodyIdleTimeoutMs: number
+  /** HTTP_KEEPALIVE_TIMEOUT_MS: how long a connection may wait, idle, for its next request. */
+  httpKeepAliveTimeoutMs: number
+  /** HTTP_MAX_CONNECTIONS_PER_ADDRESS: open connections per client socket address (0: no cap). */
+  httpMaxConnectionsPerAddress: number
+  /** GATEWAY_ADMINS: principals allowed the admin API, as `user:NAME` entries (names only here). */
+  gatewayAdmins: readonly string[]
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -120,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     }
   }
   if (v.ftpPoolMaxTotal < v.ftpPoolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
+  if (v.ftpPoolMaxUnverified > v.ftpPoolMaxTotal)
+    problems.push('FTP_POOL_MAX_UNVERIFIED must be at most FTP_POOL_MAX_TOTAL')
   let upstream: UpstreamConfig | undefined
   let serviceAccount = false
   if (v.ftpUrl !== undefined) {
@@ -136,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         tlsInsecure: v.ftpTlsInsecure,
         poolMax: v.ftpPoolMax,
         poolMaxTotal: v.ftpPoolMaxTotal,
+        poolMaxUnverified: v.ftpPoolMaxUnverified,
+        reverifyMs: v.ftpReverifyMs,
         idleTimeoutMs: v.ftpIdleTimeoutMs,
         timeoutMs: v.ftpTimeoutMs,
       }
@@ -188,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     rateLimitWindowMs: v.rateLimitWindowMs,
     httpHeadersTimeoutMs: v.httpHeadersTimeoutMs,
     httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
+    httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,
+    httpMaxConnectionsPerAddress: v.httpMaxConnectionsPerAddress,
+    gatewayAdmins: v.gatewayAdmins,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)

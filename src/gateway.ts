@@ -106,6 +106,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       files,
       auth: auth.authenticator,
       sessions: auth.sessions,
+      admin: files,
       store,
       upstreamId: upstream.id,
       stats: () => ({

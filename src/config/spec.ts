@@ -106,6 +106,18 @@ export function hostPortsSetting(raw: unknown, name: string): Parsed<Array<{ hos
 
 import { type TrustProxy, trustProxySetting } from './trust-proxy.js'
 
+/** `user:alice,user:bob` (or a list from a config file) -> the names. */
+export function adminsSetting(raw: unknown, name: string): Parsed<readonly string[]> {
+  const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw.map(String) : []
+  const names: string[] = []
+  for (const item of items) {
+    const m = /^\s*user:(\S+?)\s*$/.exec(item)
+    if (!m) return bad(`${name} entries must look like user:NAME (got ${shown(item.trim())})`)
+    names.push(m[1] as string)
+  }
+  return ok(names)
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Declares a setting; `fallback` undefined means "unset" (the type then includes undefined). */
@@ -209,6 +221,24 @@ export const SETTINGS = {
     defaultDoc: '32',
     fallback: 32,
     parse: intSetting(1, 100_000),
+  }),
+  ftpPoolMaxUnverified: setting<number>({
+    env: 'FTP_POOL_MAX_UNVERIFIED',
+    key: 'pool.unverified',
+    scope: 'upstream',
+    doc: "FTP logins in progress at once, cluster-wide, for credentials not yet known to work (no live session, no success in the last hour); beyond it 503 with `Retry-After`, so guesses never take the verified users' room. At most `FTP_POOL_MAX_TOTAL`",
+    defaultDoc: '4',
+    fallback: 4,
+    parse: intSetting(1, 100_000),
+  }),
+  ftpReverifyMs: setting<number>({
+    env: 'FTP_REVERIFY_MS',
+    key: 'reverifyMs',
+    scope: 'upstream',
+    doc: 'pooled sessions of one credential are reused only this long after its last successful login; then the next request logs in afresh, and if that is refused every session of the credential is dropped (a password changed on the FTP server stops working within this time)',
+    defaultDoc: '300000',
+    fallback: 300_000,
+    parse: intSetting(100, MAX_TIMER_MS),
   }),
   ftpIdleTimeoutMs: setting<number>({
     env: 'FTP_IDLE_TIMEOUT_MS',
@@ -434,6 +464,33 @@ export const SETTINGS = {
     defaultDoc: '60000',
     fallback: 60_000,
     parse: intSetting(100, MAX_TIMER_MS),
+  }),
+  httpKeepAliveTimeoutMs: setting<number>({
+    env: 'HTTP_KEEPALIVE_TIMEOUT_MS',
+    key: 'http.keepAliveTimeoutMs',
+    scope: 'gateway',
+    doc: 'how long an idle keep-alive connection waits for its next request (longer than the 60 s idle timeout of common load balancers, so they close first)',
+    defaultDoc: '72000',
+    fallback: 72_000,
+    parse: intSetting(100, MAX_TIMER_MS),
+  }),
+  httpMaxConnectionsPerAddress: setting<number>({
+    env: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    key: 'http.maxConnectionsPerAddress',
+    scope: 'gateway',
+    doc: 'open connections per client socket address (the TCP peer, never `X-Forwarded-For`); behind a load balancer every connection comes from its address, so set 0 or a high value there. 0 disables',
+    defaultDoc: '256',
+    fallback: 256,
+    parse: intSetting(0, 1_000_000),
+  }),
+  gatewayAdmins: setting<readonly string[]>({
+    env: 'GATEWAY_ADMINS',
+    key: 'admins',
+    scope: 'gateway',
+    doc: 'principals allowed the admin API (`/api/v1/admin/…`), as a comma list of `user:NAME`',
+    defaultDoc: 'none',
+    fallback: [],
+    parse: adminsSetting,
   }),
   rateLimitMax: setting<number>({
     env: 'RATE_LIMIT_MAX',

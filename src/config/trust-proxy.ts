@@ -4,7 +4,6 @@
  * `true`) let a client pick its own address and spend unlimited login guesses.
  */
 import { isIP } from 'node:net'
-import type { Parsed } from './spec.js'
 
 /** Parsed TRUST_PROXY: no proxy, a hop count, or the trusted proxies' addresses/CIDRs. */
 export type TrustProxy = false | number | readonly string[]
@@ -55,7 +54,10 @@ function isAddressOrCidr(item: string): boolean {
 }
 
 /** The spec's parser for TRUST_PROXY (the legacy `true` reads as one hop; see trustProxyWarning). */
-export function trustProxySetting(raw: unknown, name: string): Parsed<TrustProxy> {
+export function trustProxySetting(
+  raw: unknown,
+  name: string,
+): { ok: true; value: TrustProxy } | { ok: false; problem: string } {
   if (typeof raw === 'boolean') return { ok: true, value: raw ? 1 : false }
   if (typeof raw === 'number') raw = String(raw)
   const parsed = parseTrustProxy(typeof raw === 'string' ? raw : undefined)

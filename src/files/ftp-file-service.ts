@@ -24,9 +24,6 @@ import type {
 } from './types.js'
 import type { Upstream } from './upstream.js'
 
-/** How long a verified login is trusted without asking the server again. */
-const VERIFIED_LOGIN_MS = 60_000
-
 /** Dependencies of the FTP-backed file service. */
 export interface FtpFileServiceOptions {
   upstream: Upstream
@@ -53,7 +50,6 @@ export class FtpFileService implements FileService {
   readonly #up: Upstream
   readonly #cache: MetadataCache
   readonly #log: FtpLogger | undefined
-  readonly #verified = new Map<string, number>()
   readonly #freshReads: boolean
   readonly #content: ContentCache | undefined
 
@@ -66,11 +62,16 @@ export class FtpFileService implements FileService {
   }
 
   async verifyLogin(who: Identity): Promise<void> {
-    const until = this.#verified.get(who.key)
-    if (until !== undefined && until > Date.now()) return
+    // The pool is the one record of which credentials the server accepted and when (it re-verifies
+    // them after FTP_REVERIFY_MS): trusted logins cost no session, so verifying never waits behind
+    // the user's own busy transfers.
+    if (this.#up.verified(who)) return
     await this.#with(who, async () => undefined)
-    if (this.#verified.size > 10_000) this.#verified.clear()
-    this.#verified.set(who.key, Date.now() + VERIFIED_LOGIN_MS)
+  }
+
+  /** Drops every pooled session of FTP user `user`, on every instance sharing the store. */
+  dropUserSessions(user: string): Promise<void> {
+    return this.#up.dropUser(user)
   }
 
   async stat(who: Identity, raw: RelPath): Promise<FileStat> {

@@ -21,6 +21,10 @@ export interface UpstreamOptions {
   tlsInsecure?: boolean | undefined
   poolMax: number
   poolMaxTotal: number
+  /** Logins at once, cluster-wide, for credentials not yet known to work (default: no separate budget). */
+  poolMaxUnverified?: number | undefined
+  /** Sessions are reused only this long after their key's last login (the pool's default when unset). */
+  reverifyMs?: number | undefined
   idleTimeoutMs: number
   timeoutMs: number
   store: Store
@@ -47,6 +51,10 @@ export class Upstream {
       upstreamId: this.id,
       maxPerKey: options.poolMax,
       maxTotal: options.poolMaxTotal,
+      maxUnverified: options.poolMaxUnverified,
+      reverifyMs: options.reverifyMs,
+      // An admin's drop names a user: every key (password) of that user.
+      groupOf: userOfKey,
       idleTimeoutMs: options.idleTimeoutMs,
       // A refused login is replayed briefly so a wrong password does not hammer the server.
       isCachedFailure: (err) => isFtpError(err, 'auth'),
@@ -59,6 +67,20 @@ export class Upstream {
     this.#credentials.set(who.key, { user: who.user, password: who.password, lastUsed: Date.now() })
     this.#prune()
     return this.pool.acquire(who.key, signal ? { signal } : undefined)
+  }
+
+  /** Whether `who` logged in within the re-verification interval and was not refused since. */
+  verified(who: Identity): boolean {
+    return this.pool.verified(who.key)
+  }
+
+  /**
+   * Drops every pooled session of the FTP user `user` (whatever password it logged in with) on
+   * every instance sharing the store; the next request of that user logs in afresh. Credentials
+   * stay registered: a request of that user may be waiting for a session right now.
+   */
+  async dropUser(user: string): Promise<void> {
+    await this.pool.evictGroup(user)
   }
 
   /** The absolute server path of a relative path, for a session of this upstream. */
@@ -118,4 +140,10 @@ export class Upstream {
       if (c.lastUsed < cutoff && (!s || s.idle + s.busy + s.waiting === 0)) this.#credentials.delete(key)
     }
   }
+}
+
+/** The user part of a pool key (`user:HMAC`, made by identityOf): the HMAC is hex, without colons. */
+function userOfKey(key: string): string {
+  const i = key.lastIndexOf(':')
+  return i < 0 ? key : key.slice(0, i)
 }

@@ -19,6 +19,7 @@ import type { FileService } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
+import { guardConnections } from './connections.js'
 import { crossSiteHook } from './cross-site.js'
 import { healthRoutes, type Readiness } from './health.js'
 import type { GatewayStats } from './metrics.js'
@@ -26,6 +27,7 @@ import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { productionFace } from './production.js'
 import { runInRequest } from './request-context.js'
+import type { AdminApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { webdavPlugin } from './webdav/plugin.js'
@@ -41,6 +43,8 @@ export interface AppDeps {
   readiness?: Readiness | undefined
   /** Shared state (WebDAV locks and dead properties, rate limits); MemoryStore when omitted. */
   store?: Store | undefined
+  /** What the admin API acts on; without it `/api/v1/admin` is not mounted. */
+  admin?: AdminApi | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
   /** The upstream `files` serves, which scopes WebDAV locks and properties ('default' when omitted). */
@@ -95,6 +99,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     files: deps.files,
     auth: deps.auth,
     sessions: deps.sessions,
+    admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins } },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {
@@ -151,6 +156,8 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Transfers last as long as they last; a body that stops arriving is body-timeout.ts's business.
     requestTimeout: 0,
+    // Idle time allowed between keep-alive requests (before the first one: headersTimeout).
+    keepAliveTimeout: deps.config.httpKeepAliveTimeoutMs,
     bodyLimit: JSON_BODY_LIMIT,
     clientErrorHandler,
     // Errors before routing (an undecodable URL) get problem+json like everything else.
@@ -177,6 +184,17 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
           }
     app = fastify({ ...base, http, logger: loggerOptions }) as unknown as FastifyInstance
   }
+  let lastRefusalLog = 0
+  guardConnections(app.server, {
+    maxPerAddress: deps.config.httpMaxConnectionsPerAddress,
+    // One line per 10 s at most: the refused client could otherwise fill the log.
+    onRefused: (address) => {
+      const now = Date.now()
+      if (now - lastRefusalLog < 10_000) return
+      lastRefusalLog = now
+      app.log.warn({ address }, 'connection refused: too many open connections from this address')
+    },
+  })
   app.register(gatewayApp, deps)
   return app
 }

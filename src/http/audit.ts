@@ -22,6 +22,7 @@ export type AuditAction =
   | 'lock'
   | 'unlock'
   | 'proppatch'
+  | 'drop-sessions'
 
 /** One audit event as the caller describes it. */
 export interface AuditEntry {

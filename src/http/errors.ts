@@ -19,6 +19,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_XML_LIMIT'
   | 'GW_ERR_NOT_FOUND'
   | 'GW_ERR_METHOD'
+  | 'GW_ERR_NOT_ADMIN'
   | 'GW_ERR_REQUEST_TIMEOUT'
   | 'GW_ERR_BODY_TOO_LARGE'
   | 'GW_ERR_MEDIA_TYPE'
@@ -75,6 +76,7 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_XML_LIMIT: { status: 400, title: 'The XML body exceeds the element, depth or namespace limits' },
   GW_ERR_NOT_FOUND: { status: 404, title: 'No such route' },
   GW_ERR_METHOD: { status: 405, title: 'Method not allowed' },
+  GW_ERR_NOT_ADMIN: { status: 403, title: 'Only administrators may do this' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },
   GW_ERR_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
   GW_ERR_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },

@@ -7,7 +7,7 @@ import { stringify } from 'yaml'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import { loadConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
-import { createServer } from './app.js'
+import { type AppDeps, createServer } from './app.js'
 
 function inert<T extends object>(what: string): T {
   return new Proxy({} as T, {
@@ -24,6 +24,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     files: inert<FileService>('files'),
     auth: inert<Authenticator>('auth'),
     sessions: inert<SessionApi>('sessions'),
+    admin: inert<NonNullable<AppDeps['admin']>>('admin'),
   })
   try {
     await app.ready()

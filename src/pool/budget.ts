@@ -19,6 +19,11 @@ export function budgetKey(upstreamId: string): string {
   return `pool:budget:${upstreamId}`
 }
 
+/** The store key of an upstream's budget for logins of unverified keys (FTP_POOL_MAX_UNVERIFIED). */
+export function unverifiedBudgetKey(upstreamId: string): string {
+  return `pool:unverified:${upstreamId}`
+}
+
 /** The lease holder id of one resource. */
 export function holderId(instanceId: string, serial: number): string {
   return `${instanceId}:${serial}`
@@ -28,6 +33,8 @@ export function holderId(instanceId: string, serial: number): string {
 export interface ClusterBudgetOptions {
   store: Store
   upstreamId: string
+  /** The store key of the leases; default budgetKey(upstreamId). */
+  key?: string
   instanceId: string
   maxTotal: number
   leaseTtlMs: number
@@ -57,7 +64,7 @@ export class ClusterBudget {
 
   constructor(options: ClusterBudgetOptions) {
     this.opts = options
-    this.key = budgetKey(options.upstreamId)
+    this.key = options.key ?? budgetKey(options.upstreamId)
     this.renewEveryMs = Math.max(10, Math.min(Math.floor(options.leaseTtlMs / 3), 1000))
     this.graceMs = 2 * this.renewEveryMs + options.storeTimeoutMs
   }

@@ -16,19 +16,22 @@ export class PoolError extends Error {
 }
 
 /** Why an acquire found no room. */
-export type ExhaustedReason = 'timeout' | 'queue-full'
+export type ExhaustedReason = 'timeout' | 'queue-full' | 'unverified'
 
-/** No resource within the wait deadline, or the wait queue was full. */
+const EXHAUSTED_MESSAGES: Record<ExhaustedReason, string> = {
+  timeout: 'no upstream session became free in time',
+  'queue-full': 'too many requests waiting',
+  unverified: 'too many logins with credentials not yet verified are in progress; retry later',
+}
+
+/** No resource within the wait deadline, the wait queue was full, or the unverified-login budget was. */
 export class PoolExhaustedError extends PoolError {
   override readonly name = 'PoolExhaustedError'
   readonly retryAfterSeconds: number
   readonly reason: ExhaustedReason
 
   constructor(reason: ExhaustedReason, retryAfterSeconds: number) {
-    super(
-      'POOL_ERR_EXHAUSTED',
-      reason === 'timeout' ? 'no upstream session became free in time' : 'too many requests waiting',
-    )
+    super('POOL_ERR_EXHAUSTED', EXHAUSTED_MESSAGES[reason])
     this.reason = reason
     this.retryAfterSeconds = retryAfterSeconds
   }

@@ -1,5 +1,5 @@
 /** The session pool: keyed, limited per key and cluster-wide, health-checked, drained on shutdown. */
-export { budgetKey, ClusterBudget, holderId } from './budget.js'
+export { budgetKey, ClusterBudget, holderId, unverifiedBudgetKey } from './budget.js'
 export {
   type ExhaustedReason,
   isPoolError,

@@ -58,6 +58,11 @@ export function newKeyState<R>(): KeyState<R> {
   }
 }
 
+/** Sessions that logged in and are not yet closing: the key's credentials worked. */
+export function loggedIn<R>(ks: KeyState<R>): number {
+  return ks.idle.length + ks.busy.size + ks.checking.size
+}
+
 /** Resources counted against the key's slots (closing ones too: their connection still exists). */
 export function liveCount<R>(ks: KeyState<R>): number {
   return ks.idle.length + ks.busy.size + ks.checking.size + ks.creating + ks.closing
@@ -84,7 +89,7 @@ export function leastRecentIdle<R>(keys: Map<string, KeyState<R>>, except: strin
 /** Per-key and total counts. */
 export function collectStats<R>(
   keys: Map<string, KeyState<R>>,
-  totals: Pick<PoolStats, 'created' | 'evicted' | 'failedCreates'>,
+  totals: Pick<PoolStats, 'created' | 'evicted' | 'failedCreates' | 'unverified' | 'unverifiedRefused'>,
 ): PoolStats {
   const s: PoolStats = { size: 0, idle: 0, busy: 0, pending: 0, waiting: 0, ...totals, perKey: {} }
   for (const [key, ks] of keys) {
@@ -101,8 +106,9 @@ export function collectStats<R>(
 
 /** Options with every default filled in. */
 export type ResolvedOptions<R extends PooledResource> = Required<
-  Omit<SessionPoolOptions<R>, 'isCachedFailure' | 'onWarning'>
+  Omit<SessionPoolOptions<R>, 'isCachedFailure' | 'onWarning' | 'maxUnverified'>
 > & {
+  maxUnverified: number | undefined
   isCachedFailure: (err: unknown) => boolean
   onWarning: (message: string, err: unknown) => void
 }
@@ -123,6 +129,9 @@ export function resolveOptions<R extends PooledResource>(o: SessionPoolOptions<R
     leaseTtlMs: o.leaseTtlMs ?? 30_000,
     failureCacheMs: o.failureCacheMs ?? 5_000,
     isCachedFailure: o.isCachedFailure ?? (() => false),
+    maxUnverified: o.maxUnverified,
+    reverifyMs: o.reverifyMs ?? 5 * 60_000,
+    groupOf: o.groupOf ?? ((key) => key),
     onStoreError: o.onStoreError ?? 'open',
     storeTimeoutMs: o.storeTimeoutMs ?? 2_000,
     closeTimeoutMs: o.closeTimeoutMs ?? 5_000,
@@ -131,8 +140,10 @@ export function resolveOptions<R extends PooledResource>(o: SessionPoolOptions<R
     now: o.now ?? Date.now,
     onWarning: o.onWarning ?? (() => {}),
   }
-  for (const name of ['maxPerKey', 'maxTotal'] as const) {
-    if (!Number.isInteger(r[name]) || r[name] < 1) throw new RangeError(`${name} must be a positive integer`)
+  for (const name of ['maxPerKey', 'maxTotal', 'maxUnverified'] as const) {
+    const v = r[name]
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new RangeError(`${name} must be a positive integer`)
   }
   return r
 }

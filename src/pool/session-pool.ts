@@ -5,10 +5,16 @@
  *
  * Every resource holds a per-key slot and a cluster lease (ClusterBudget) from before `create` is
  * called until after it has closed; that is what keeps the upstream within FTP_POOL_MAX_TOTAL.
+ * A create for a key whose credentials are not known to work (logins.ts) also holds an
+ * unverified lease until its login is answered, so guesses take at most FTP_POOL_MAX_UNVERIFIED
+ * of the budget. A key's sessions are reused only while its last login is younger than
+ * reverifyMs; a refused login drops all of them.
  * Every resource is always in exactly one place: being created, idle, busy (checked out), being
  * checked, or being closed (lease released once closed).
  */
-import { ClusterBudget } from './budget.js'
+import { ClusterBudget, unverifiedBudgetKey } from './budget.js'
+import { BudgetWaits } from './budget-waits.js'
+import { PoolChannels } from './channels.js'
 import { PoolAbortedError, PoolClosedError, PoolExhaustedError } from './errors.js'
 import {
   closePolitely,
@@ -19,11 +25,13 @@ import {
   type KeyState,
   leastRecentIdle,
   liveCount,
+  loggedIn,
   newKeyState,
   type ResolvedOptions,
   resolveOptions,
   type Waiter,
 } from './internal.js'
+import { LoginRecord } from './logins.js'
 import type { Checkout, PooledResource, PoolStats, SessionPoolOptions } from './types.js'
 
 type Outcome = { error?: unknown; discard?: boolean }
@@ -33,26 +41,27 @@ export class SessionPool<R extends PooledResource> {
   private readonly opts: ResolvedOptions<R>
   private readonly warn: (message: string, err: unknown) => void
   private readonly budget: ClusterBudget
+  /** Leases of creates for unverified keys; undefined without maxUnverified. */
+  private readonly unverifiedBudget: ClusterBudget | undefined
+  private readonly logins: LoginRecord
   private readonly keys = new Map<string, KeyState<R>>()
   /** Live entries by serial, for lease-loss reports. */
   private readonly entries = new Map<number, Entry<R>>()
   /** Serials whose lease was lost while still being created. */
   private readonly lostWhileCreating = new Set<number>()
   /** Keys whose waiters wait for cluster budget (only a timer can tell when another instance frees some). */
-  private readonly budgetBlocked = new Set<string>()
+  private readonly waits: BudgetWaits
   /** Creates and closes under way; drain waits for them. */
   private readonly inflight = new Set<Promise<void>>()
   private readonly createAbort = new AbortController()
   private readonly sweepTimer: NodeJS.Timeout
-  private budgetRetryTimer: NodeJS.Timeout | undefined
-  private readonly wantedChannel: string
-  private unsubscribeWanted: (() => Promise<void>) | undefined
-  private lastWantedAt = 0
+  private readonly channels: PoolChannels
   private serial = 0
   private waiting = 0
   private created = 0
   private evicted = 0
   private failedCreates = 0
+  private unverifiedRefused = 0
   private closed = false
   private drainPromise: Promise<void> | undefined
   private onQuiet: (() => void) | undefined
@@ -60,16 +69,38 @@ export class SessionPool<R extends PooledResource> {
   constructor(options: SessionPoolOptions<R>) {
     this.opts = resolveOptions(options)
     this.warn = this.opts.onWarning
-    this.budget = new ClusterBudget({
+    const budgetOptions = {
       store: options.store,
       upstreamId: options.upstreamId,
       instanceId: this.opts.instanceId,
-      maxTotal: this.opts.maxTotal,
       leaseTtlMs: this.opts.leaseTtlMs,
       storeTimeoutMs: this.opts.storeTimeoutMs,
       onStoreError: this.opts.onStoreError,
-      onLost: (serial) => this.leaseLost(serial),
       onWarning: this.warn,
+    }
+    this.budget = new ClusterBudget({
+      ...budgetOptions,
+      maxTotal: this.opts.maxTotal,
+      onLost: (serial) => this.leaseLost(serial),
+    })
+    const maxUnverified = this.opts.maxUnverified
+    this.unverifiedBudget =
+      maxUnverified === undefined
+        ? undefined
+        : new ClusterBudget({
+            ...budgetOptions,
+            key: unverifiedBudgetKey(options.upstreamId),
+            maxTotal: maxUnverified,
+            // A login takes seconds at most: one that outlives its lease just ends.
+            onLost: () => undefined,
+          })
+    // Remembered an hour, far longer than re-verification: the budget only needs to tell real
+    // users (whose key once worked) from guesses, and a key cannot be made without the password.
+    this.logins = new LoginRecord({
+      reverifyMs: this.opts.reverifyMs,
+      rememberMs: Math.max(this.opts.reverifyMs, 60 * 60_000),
+      maxKeys: 100_000,
+      now: this.opts.now,
     })
     // Sweep often enough that idle and lifetime limits overshoot by at most a quarter.
     const every = Math.min(
@@ -80,16 +111,20 @@ export class SessionPool<R extends PooledResource> {
     this.sweepTimer.unref()
     // Budget held by idle sessions on another instance is invisible here: instances that wait for
     // budget say so, and the others give back their least recently used idle session.
-    this.wantedChannel = `pool:wanted:${options.upstreamId}`
-    options.store
-      .subscribe(this.wantedChannel, (from) => this.budgetWanted(from))
-      .then(
-        (unsubscribe) => {
-          if (this.closed) void unsubscribe().catch(() => undefined)
-          else this.unsubscribeWanted = unsubscribe
-        },
-        (err: unknown) => this.warn('pool: budget-wanted subscription failed', err),
-      )
+    this.waits = new BudgetWaits({
+      probe: (key) => this.dispatch(key, 1),
+      closed: () => this.closed,
+      // Only when the budget is full: during a lost budget's grace period every instance is refused,
+      // and each closing idle sessions for the others would empty every pool for nothing.
+      announce: async () => {
+        if (await this.budget.full()) await this.channels.publishWanted(this.opts.instanceId)
+      },
+    })
+    this.channels = new PoolChannels(options.store, options.upstreamId, {
+      wanted: (from) => this.budgetWanted(from),
+      evict: (group) => this.evictGroupHere(group),
+      onWarning: this.warn,
+    })
   }
 
   /** Another instance waits for cluster budget: close one idle session here, if there is one. */
@@ -98,19 +133,6 @@ export class SessionPool<R extends PooledResource> {
     const victim = leastRecentIdle(this.keys, '')
     if (!victim) return
     void this.retire(victim, 'close')
-  }
-
-  /** Tells the other instances this one waits for budget, at most every 250 ms. */
-  private announceWanted(): void {
-    const now = Date.now()
-    if (now - this.lastWantedAt < 250) return
-    this.lastWantedAt = now
-    // Only when the budget is full: during a lost budget's grace period every instance is refused,
-    // and each closing idle sessions for the others would empty every pool for nothing.
-    void this.budget
-      .full()
-      .then((full) => (full ? this.opts.store.publish(this.wantedChannel, this.opts.instanceId) : undefined))
-      .catch(() => undefined)
   }
 
   /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */
@@ -161,8 +183,39 @@ export class SessionPool<R extends PooledResource> {
 
   /** Current counts, for metrics. */
   stats(): PoolStats {
-    const { created, evicted, failedCreates } = this
-    return collectStats(this.keys, { created, evicted, failedCreates })
+    const { created, evicted, failedCreates, unverifiedRefused } = this
+    const unverified = this.unverifiedBudget?.size ?? 0
+    return collectStats(this.keys, { created, evicted, failedCreates, unverified, unverifiedRefused })
+  }
+
+  /**
+   * Whether `key` logged in successfully within reverifyMs and was not refused since: its
+   * credentials need no new login now (verifyLogin then costs no session).
+   */
+  verified(key: string): boolean {
+    const failure = this.keys.get(key)?.failure
+    return this.logins.fresh(key) && !(failure && failure.until > this.opts.now())
+  }
+
+  /**
+   * Drops every session of `group` (groupOf) on every instance: idle ones close now, busy ones when
+   * released, and the next acquire logs in afresh. Resolves once the other instances were told.
+   */
+  async evictGroup(group: string): Promise<void> {
+    this.evictGroupHere(group)
+    await this.channels.publishEvict(group)
+  }
+
+  private evictGroupHere(group: string): void {
+    const inGroup = (key: string) => this.opts.groupOf(key) === group
+    this.logins.forget(inGroup)
+    for (const [key, ks] of this.keys) if (inGroup(key)) this.dropKey(ks)
+  }
+
+  /** Sessions of the key are not reused: idle ones close now, busy ones when released. */
+  private dropKey(ks: KeyState<R>): void {
+    ks.generation++
+    for (const e of [...ks.idle]) void this.retire(e, 'close')
   }
 
   /**
@@ -187,8 +240,7 @@ export class SessionPool<R extends PooledResource> {
   private async doDrain(graceMs: number): Promise<void> {
     this.closed = true
     clearInterval(this.sweepTimer)
-    clearTimeout(this.budgetRetryTimer)
-    this.budgetBlocked.clear()
+    this.waits.clear()
     this.createAbort.abort(new PoolClosedError())
     for (const ks of this.keys.values()) {
       for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(new PoolClosedError())
@@ -209,7 +261,8 @@ export class SessionPool<R extends PooledResource> {
     // Creates finishing now are closed at once; loop until nothing new was started.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
     this.budget.stop()
-    await this.unsubscribeWanted?.().catch(() => undefined)
+    this.unverifiedBudget?.stop()
+    await this.channels.close()
   }
 
   /**
@@ -219,7 +272,10 @@ export class SessionPool<R extends PooledResource> {
   private dispatch(key: string, maxCreates = Number.POSITIVE_INFINITY): void {
     const ks = this.keys.get(key)
     if (!ks || this.closed) return
-    while (ks.waiters.length > 0) {
+    // Its last login is too old: nothing is handed out until a fresh login with the same
+    // credentials succeeds (one create, below).
+    const reverify = loggedIn(ks) > 0 && !this.logins.fresh(key)
+    while (ks.waiters.length > 0 && !reverify) {
       const entry = ks.idle.pop()
       if (!entry) break
       // Broken, too old or lease lost: close it and look at the next one.
@@ -229,9 +285,22 @@ export class SessionPool<R extends PooledResource> {
         this.startCheck(entry, ks)
       else this.handOut(entry, ks)
     }
+    // Credentials to be verified (re-verification, or a key that never logged in): one login at
+    // a time, so a burst of requests with a wrong password costs one refused login, not maxPerKey.
+    const oneAtATime = reverify || loggedIn(ks) === 0
+    if (oneAtATime && ks.creating > 0) return
+    if (reverify && ks.waiters.length > 0 && liveCount(ks) >= this.opts.maxPerKey) {
+      // No slot for the login: give one back (the least recently used idle session; its close
+      // dispatches again). With every session busy, the next release comes back here.
+      const oldest = ks.idle[0]
+      if (oldest && ks.closing === 0) void this.retire(oldest, 'close')
+      return
+    }
     // Resources being created or checked will serve the head of the queue; start more only for the rest.
-    for (let n = 0; n < maxCreates; n++) {
-      if (ks.waiters.length <= ks.creating + ks.checking.size || liveCount(ks) >= this.opts.maxPerKey) break
+    const creates = oneAtATime ? Math.min(1, maxCreates) : maxCreates
+    for (let n = 0; n < creates; n++) {
+      const pending = reverify ? ks.creating : ks.creating + ks.checking.size
+      if (ks.waiters.length <= pending || liveCount(ks) >= this.opts.maxPerKey) break
       this.track(this.createOne(key, ks))
     }
   }
@@ -298,15 +367,43 @@ export class SessionPool<R extends PooledResource> {
       )
   }
 
-  /** Takes a lease (stealing an idle resource of another key if needed), then creates. */
+  /**
+   * Takes an unverified lease when the key's credentials are not known to work, then creates;
+   * the unverified lease is given back once the login is answered.
+   */
   private async createOne(key: string, ks: KeyState<R>): Promise<void> {
-    ks.creating++
-    this.budgetBlocked.delete(key)
     const serial = ++this.serial
+    const unverified = this.unverifiedBudget !== undefined && loggedIn(ks) === 0 && !this.logins.known(key)
+    if (!unverified) return this.createLeased(key, ks, serial)
+    ks.creating++
+    const admitted = await this.unverifiedBudget.acquire(serial)
+    ks.creating--
+    if (!admitted) {
+      // Refused at once rather than queued: waiting would hold the client's request (and its
+      // connection) for nothing while guesses keep the budget full.
+      this.unverifiedRefused++
+      const err = new PoolExhaustedError('unverified', this.opts.retryAfterSeconds)
+      for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(err)
+      return
+    }
+    try {
+      await this.createLeased(key, ks, serial)
+    } finally {
+      await this.unverifiedBudget.release(serial)
+    }
+  }
+
+  /** Takes a lease (stealing an idle resource of another key if needed), then creates. */
+  private async createLeased(key: string, ks: KeyState<R>, serial: number): Promise<void> {
+    ks.creating++
+    this.waits.unblock(key)
     const generation = ks.generation
     let leased = await this.budget.acquire(serial)
     if (!leased && !this.closed) {
-      const victim = leastRecentIdle(this.keys, key)
+      // Being re-verified, the key's own idle sessions cannot serve anyone until the login is done:
+      // the oldest may make room for it when no other key has one to give.
+      const ownIdle = loggedIn(ks) > 0 && !this.logins.fresh(key) ? ks.idle[0] : undefined
+      const victim = leastRecentIdle(this.keys, key) ?? ownIdle
       if (victim) {
         await this.retire(victim, 'close', false)
         leased = await this.budget.acquire(serial)
@@ -316,14 +413,12 @@ export class SessionPool<R extends PooledResource> {
       if (leased) await this.budget.release(serial)
       ks.creating--
       if (!this.closed && ks.waiters.length > 0) {
-        this.budgetBlocked.add(key)
-        this.armBudgetRetry()
-        this.announceWanted()
+        this.waits.block(key)
       }
       return
     }
     // There was room: maybe more; let the next blocked key try (a chain, one probe at a time).
-    this.wakeBudgetBlocked(1)
+    this.waits.wake(1)
     let resource: R
     try {
       resource = await this.opts.create(key, this.createAbort.signal)
@@ -348,6 +443,7 @@ export class SessionPool<R extends PooledResource> {
       gone: false,
     }
     this.created++
+    this.logins.succeeded(key)
     this.entries.set(serial, entry)
     ks.creating--
     ks.idle.push(entry)
@@ -360,13 +456,16 @@ export class SessionPool<R extends PooledResource> {
       // A wrong password: every waiter would get the same answer, and new ones get it at once.
       ks.failure = { error: err, until: this.opts.now() + this.opts.failureCacheMs }
       for (const w of [...ks.waiters]) if (this.removeWaiter(w)) w.reject(err)
+      // The credentials no longer work (a changed password): sessions logged in with them go too.
+      this.logins.forget((k) => k === key)
+      this.dropKey(ks)
     } else {
       // The head of the queue gets the error (an upstream outage surfaces fast); the next one gets a new try.
       const w = ks.waiters[0]
       if (w && this.removeWaiter(w)) w.reject(err)
     }
     this.dispatch(key)
-    this.wakeBudgetBlocked(1)
+    this.waits.wake(1)
   }
 
   /** Takes an entry out of the pool, closes it, then releases its slot and lease and wakes waiters. */
@@ -390,7 +489,7 @@ export class SessionPool<R extends PooledResource> {
         ks.closing--
         if (wake) {
           this.dispatch(entry.key)
-          this.wakeBudgetBlocked(1)
+          this.waits.wake(1)
         }
         this.checkQuiet()
       })(),
@@ -407,30 +506,9 @@ export class SessionPool<R extends PooledResource> {
     if (this.keys.get(entry.key)?.idle.includes(entry)) void this.retire(entry, 'close')
   }
 
-  /** Budget freed elsewhere in the cluster cannot be observed: retry after 100–250 ms. */
-  private armBudgetRetry(): void {
-    if (this.budgetRetryTimer || this.closed) return
-    this.budgetRetryTimer = setTimeout(
-      () => {
-        this.budgetRetryTimer = undefined
-        this.wakeBudgetBlocked(4)
-      },
-      100 + Math.random() * 150,
-    )
-    this.budgetRetryTimer.unref()
-  }
-
-  /** Lets up to `keys` budget-blocked keys probe for a lease, oldest first (a failed probe goes to the back). */
-  private wakeBudgetBlocked(keys: number): void {
-    for (const key of [...this.budgetBlocked].slice(0, keys)) {
-      this.budgetBlocked.delete(key)
-      this.dispatch(key, 1)
-    }
-    if (this.budgetBlocked.size > 0) this.armBudgetRetry()
-  }
-
   private sweep(): void {
     const now = this.opts.now()
+    this.logins.prune()
     for (const [key, ks] of this.keys) {
       if (ks.failure && ks.failure.until <= now) ks.failure = undefined
       for (const e of [...ks.idle]) {

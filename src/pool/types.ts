@@ -44,8 +44,28 @@ export interface SessionPoolOptions<R extends PooledResource> {
   leaseTtlMs?: number
   /** How long a cached create failure is replayed to new acquires of that key; default 5000. */
   failureCacheMs?: number
-  /** Which create errors are cached (auth failures); default none. */
+  /**
+   * Which create errors are cached (auth failures); default none. Such an error also means the
+   * credentials behind the key are refused now: every session of the key is dropped.
+   */
   isCachedFailure?: (err: unknown) => boolean
+  /**
+   * Creates at once, cluster-wide, for keys with no live session and no login remembered (a new or
+   * wrong password: FTP_POOL_MAX_UNVERIFIED). Such a key gets one create at a time, and an acquire
+   * finding this budget full fails at once with PoolExhaustedError('unverified'). Default: no
+   * separate budget.
+   */
+  maxUnverified?: number
+  /**
+   * A key's sessions are handed out only while its last successful login is younger than this
+   * (FTP_REVERIFY_MS); after it the next acquire logs in afresh, and a refused login drops every
+   * session of the key. Default 5 minutes.
+   */
+  reverifyMs?: number
+  /**
+   * The group of a key (for FTP: the user name), for evictGroup; default the key itself.
+   */
+  groupOf?: (key: string) => string
   /**
    * When the store fails while taking a lease: 'open' (default) proceeds within a local cap of
    * maxTotal, 'closed' treats the budget as full (acquires then wait and end in PoolExhaustedError).
@@ -100,5 +120,9 @@ export interface PoolStats {
   created: number
   evicted: number
   failedCreates: number
+  /** Creates under way for unverified keys (each holding an unverified lease). */
+  unverified: number
+  /** Acquires refused because the unverified budget was full (total since start). */
+  unverifiedRefused: number
   perKey: Record<string, KeyStats>
 }

@@ -36,21 +36,32 @@ import { testConfig } from './config.js'
 
 export { testConfig }
 
+/** The admin API over nothing: records the users whose sessions were dropped. */
+export class FakeAdmin {
+  readonly dropped: string[] = []
+
+  async dropUserSessions(user: string): Promise<void> {
+    this.dropped.push(user)
+  }
+}
+
 /** A built app with its fakes. */
 export interface TestApp {
   app: FastifyInstance
   files: FakeFileService
   auth: FakeAuthenticator
+  admin: FakeAdmin
 }
 
 /** Builds (and readies) an app; closed after the current test. */
 export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp> {
   const files = deps.files instanceof FakeFileService ? deps.files : new FakeFileService()
   const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
-  const app = createServer({ config: testConfig(), ...deps, files, auth })
+  const admin = deps.admin instanceof FakeAdmin ? deps.admin : new FakeAdmin()
+  const app = createServer({ config: testConfig(), ...deps, files, auth, admin })
   onTestFinished(async () => {
     await app.close()
   })
   await app.ready()
-  return { app, files, auth }
+  return { app, files, auth, admin }
 }

@@ -11,6 +11,7 @@ import { simpleBodyHook } from '../cross-site.js'
 import { GatewayError } from '../errors.js'
 import { authenticateHook } from '../identity.js'
 import { cookieAuthHook } from '../session-cookie.js'
+import { type AdminApi, type AdminPolicy, adminRoutes } from './admin.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
 import { moveCopyRoutes } from './move-copy.js'
@@ -22,6 +23,8 @@ export interface ApiOptions {
   files: FileService
   auth: Authenticator
   sessions?: SessionApi | undefined
+  /** The admin API (`/admin/...`); not mounted without it. */
+  admin?: { api: AdminApi; policy: AdminPolicy } | undefined
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -34,6 +37,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   '/stat/*': ['GET', 'HEAD'],
   '/move': ['POST'],
   '/copy': ['POST'],
+}
+const ADMIN_ALLOWED: Record<string, readonly string[]> = {
+  '/admin/users/:user/sessions': ['DELETE'],
 }
 const SESSION_ALLOWED: Record<string, readonly string[]> = {
   '/sessions': ['POST'],
@@ -61,7 +67,7 @@ function methodNotAllowed(app: FastifyInstance, table: Record<string, readonly s
 }
 
 /** The `/api/v1` plugin (register with that prefix). */
-export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, auth, sessions }) => {
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, auth, sessions, admin }) => {
   // TypeBox's compiler converts query and params but never coerces a JSON body ("1" is not true).
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   await app.register(async (authed) => {
@@ -74,9 +80,14 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, au
     await authed.register(dirRoutes, { files })
     await authed.register(statRoutes, { files })
     await authed.register(moveCopyRoutes, { files })
+    if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
   })
   if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
   await app.register(async (refused) =>
-    methodNotAllowed(refused, sessions === undefined ? ALLOWED : { ...ALLOWED, ...SESSION_ALLOWED }),
+    methodNotAllowed(refused, {
+      ...ALLOWED,
+      ...(sessions === undefined ? {} : SESSION_ALLOWED),
+      ...(admin === undefined ? {} : ADMIN_ALLOWED),
+    }),
   )
 }

@@ -28,7 +28,12 @@ let gw: GatewayHandle
 
 beforeAll(async () => {
   server = await startVsftpd({ config: { max_clients: '50', max_per_ip: '50' } })
-  gw = await startGateway(server, { FTP_POOL_MAX: String(POOL), FTP_POOL_MAX_TOTAL: String(POOL) })
+  gw = await startGateway(server, {
+    FTP_POOL_MAX: String(POOL),
+    FTP_POOL_MAX_TOTAL: String(POOL),
+    // 500 sockets from one address, as from a load balancer: no per-address cap (it is not under test).
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
+  })
 })
 
 afterAll(async () => {

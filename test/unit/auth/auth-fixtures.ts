@@ -17,6 +17,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
       tlsInsecure: false,
       poolMax: 4,
       poolMaxTotal: 32,
+      poolMaxUnverified: 4,
+      reverifyMs: 300_000,
       idleTimeoutMs: 60_000,
       timeoutMs: 30_000,
     },

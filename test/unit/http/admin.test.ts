@@ -1,0 +1,114 @@
+/** The admin API (issue 15 item 10): who may drop a user's sessions, and the settings behind it. */
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { describe, expect, it } from 'vitest'
+import { identityOf } from '../../../src/auth/types.js'
+import { loadConfig } from '../../../src/config.js'
+import { createServer, LOG_REDACT_PATHS } from '../../../src/http/app.js'
+import { isAdmin } from '../../../src/http/rest/admin.js'
+import { FakeFileService } from '../../helpers/fake-file-service.js'
+import { buildTestApp, FakeAdmin, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
+
+describe('DELETE /api/v1/admin/users/{user}/sessions', () => {
+  it('drops the sessions for an admin (204)', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['alice'] }) })
+    const r = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/admin/users/bob/sessions',
+      headers: { authorization: GOOD_AUTH },
+    })
+    expect(r.statusCode).toBe(204)
+    expect(admin.dropped).toEqual(['bob'])
+  })
+
+  it('refuses a principal not listed in GATEWAY_ADMINS (403) and drops nothing', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['carol'] }) })
+    const r = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/admin/users/bob/sessions',
+      headers: { authorization: GOOD_AUTH },
+    })
+    expect(r.statusCode).toBe(403)
+    expect(r.json().code).toBe('GW_ERR_NOT_ADMIN')
+    expect(admin.dropped).toEqual([])
+  })
+
+  it('needs authentication (401) and a printable user name (400)', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['alice'] }) })
+    const anonymous = await app.inject({ method: 'DELETE', url: '/api/v1/admin/users/bob/sessions' })
+    expect(anonymous.statusCode).toBe(401)
+    const control = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/admin/users/b%0aob/sessions',
+      headers: { authorization: GOOD_AUTH },
+    })
+    expect(control.statusCode).toBe(400)
+    expect(admin.dropped).toEqual([])
+  })
+
+  it('answers 405 with Allow for other methods', async () => {
+    const { app } = await buildTestApp()
+    const r = await app.inject({ method: 'GET', url: '/api/v1/admin/users/bob/sessions' })
+    expect(r.statusCode).toBe(405)
+    expect(r.headers.allow).toBe('DELETE')
+  })
+})
+
+describe('audit of the admin API', () => {
+  it('writes one audit line per drop, naming the caller and the target, refused or not', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)
+        done()
+      },
+    })
+    const logger = pino({ level: 'info', redact: LOG_REDACT_PATHS }, sink)
+    for (const admins of [['alice'], ['carol']]) {
+      const app = createServer(
+        {
+          config: testConfig({ gatewayAdmins: admins }),
+          files: new FakeFileService(),
+          auth: new FakeAuthenticator(),
+          admin: new FakeAdmin(),
+        },
+        { logger },
+      )
+      await app.inject({
+        method: 'DELETE',
+        url: '/api/v1/admin/users/bob/sessions',
+        headers: { authorization: GOOD_AUTH },
+      })
+      await app.close()
+    }
+    const audits = lines.filter((l) => l.audit === true)
+    expect(audits.map((l) => [l.action, l.user, l.to, l.outcome])).toEqual([
+      ['drop-sessions', 'alice', 'bob', 'success'],
+      ['drop-sessions', 'alice', 'bob', 'failure'],
+    ])
+  })
+})
+
+describe('isAdmin and GATEWAY_ADMINS', () => {
+  it('judges the principal, not the FTP account', () => {
+    const serviceIdentity = identityOf('ftp-service', 'pw', 'alice')
+    expect(isAdmin(serviceIdentity, { users: ['alice'] })).toBe(true)
+    expect(isAdmin(serviceIdentity, { users: ['ftp-service'] })).toBe(false)
+  })
+
+  it('parses user:NAME entries and rejects anything else', () => {
+    expect(loadConfig({ GATEWAY_ADMINS: 'user:alice, user:bob' }).gatewayAdmins).toEqual(['alice', 'bob'])
+    expect(loadConfig({}).gatewayAdmins).toEqual([])
+    expect(() => loadConfig({ GATEWAY_ADMINS: 'alice' })).toThrow(/GATEWAY_ADMINS/)
+    expect(() => loadConfig({ GATEWAY_ADMINS: 'group:staff' })).toThrow(/GATEWAY_ADMINS/)
+  })
+
+  it('checks the pool settings of issue 15', () => {
+    const c = loadConfig({ FTP_URL: 'ftp://h' })
+    expect(c.upstream).toMatchObject({ poolMaxUnverified: 4, reverifyMs: 300_000 })
+    expect(c.httpMaxConnectionsPerAddress).toBe(256)
+    expect(() => loadConfig({ FTP_URL: 'ftp://h', FTP_POOL_MAX_UNVERIFIED: '33' })).toThrow(
+      /FTP_POOL_MAX_UNVERIFIED/,
+    )
+  })
+})
