@@ -15,7 +15,7 @@ step "type check"
 npx tsc --noEmit
 
 step "lint"
-npx biome check src test bench scripts
+npm run lint   # Biome, then the layer rules (dependency-cruiser: no upward import, no face-to-face import, no cycle)
 
 step "tests (unit + integration, with coverage)"
 echo "Node $(node --version) at $(command -v node)"
