@@ -1,7 +1,7 @@
 /**
  * The gateway's configuration: every setting declared once in src/config/spec.ts, read from the
  * environment once at start, validated, typed, fully filled in and frozen (callers never re-default).
- * Names are a contract (DESIGN.md). `loadConfig` collects every problem and throws one ConfigError
+ * Names are a contract (README, docs/architecture.md). `loadConfig` collects every problem and throws one ConfigError
  * listing them all, so a misconfigured deployment is fixed in one go.
  */
 import { hkdfSync, randomBytes } from 'node:crypto'

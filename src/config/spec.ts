@@ -14,7 +14,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
 
 /** One setting. */
 export interface Setting<T> {
-  /** Environment variable (a contract: DESIGN.md and the issues name it). */
+  /** Environment variable (a contract: README and docs/architecture.md name it). */
   readonly env: string
   /**
    * Dotted key in a config file (GATEWAY_CONFIG). Upstream-scoped settings are keys within one

@@ -11,7 +11,7 @@ import pino from 'pino'
 import { loadConfig } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 
-/** The Redis every integration test shares (DESIGN: a server already listens on 6379 in CI). */
+/** The Redis every integration test shares (a server already listens on 6379 on the development and CI machines; scripts/install-test-deps.sh starts one otherwise). */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** What a gateway needs to know about its upstream. */

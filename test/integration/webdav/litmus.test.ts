@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { type RunningGateway, runLitmus, startGateway } from './harness.js'
 
-/** litmus 0.13's test count over basic, copymove, props, locks and http (see DESIGN.md). */
+/** litmus 0.13's test count over basic, copymove, props, locks and http (the Debian package: basic 16, copymove 13, props 30, locks 41, http 4). */
 const LITMUS_TOTAL = 104
 
 describe('litmus on one instance', () => {

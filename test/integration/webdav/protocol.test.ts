@@ -66,7 +66,7 @@ describe('WebDAV protocol over vsftpd', () => {
     await again.text()
     const warm = performance.now() - t1
     expect((await listings()) - before).toBe(1)
-    // Beside rclone serve webdav's 188 ms cold / 32 ms cached (DESIGN.md); printed, not asserted.
+    // Compared with rclone in the bench (docs/performance.md); printed here, not asserted.
     console.info(
       `PROPFIND Depth 1 of ${ENTRIES} entries: ${cold.toFixed(0)} ms cold, ${warm.toFixed(0)} ms cached`,
     )
