@@ -201,7 +201,8 @@ export class FtpFileService implements FileService {
     try {
       const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
       checkPreconditions(existing, options)
-      if (existing?.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name')
+      if (existing?.type === 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
       const parent = parentOf(rel)
       if (parent !== '') {
         const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
