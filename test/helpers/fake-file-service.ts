@@ -218,7 +218,8 @@ export class FakeFileService implements FileService {
   ): Promise<WriteResult> {
     this.record('write', path, options)
     const existing = this.nodes.get(path)
-    if (existing?.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way')
+    if (existing?.type === 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way', { reason: 'is-directory' })
     this.parentMustBeDir(path)
     if (options.ifNoneMatch === '*' && existing !== undefined)
       throw new FileError('FILE_ERR_EXISTS', 'Exists')
