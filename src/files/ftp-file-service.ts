@@ -253,7 +253,17 @@ export class FtpFileService implements FileService {
             if (parent?.type !== 'dir')
               throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
           }
-          await s.mkdir(this.#up.serverPath(s, dir))
+          try {
+            await s.mkdir(this.#up.serverPath(s, dir))
+          } catch (err) {
+            // Refused by the server: when the directory appeared since the check (another client
+            // made it), it exists; the reply's text is not read (servers word it differently).
+            if (!isFtpError(err, 'not-found') && !isFtpError(err, 'permission')) throw err
+            const now = await this.#statWith(who, s, dir, { fresh: true }).catch(() => undefined)
+            if (now?.type !== 'dir') throw err
+            if (i === dirs.length - 1)
+              throw new FileError('FILE_ERR_EXISTS', 'Directory exists', { cause: err })
+          }
           await this.#cache.invalidate([dir])
         }
         return this.#statWith(who, s, rel, { fresh: true })
