@@ -3,6 +3,8 @@
  * service: PUT onto a collection (a conflict's reason, not its message), 304 and ranges, and
  * MKCOL/DELETE failures answered with the catalogue's statuses.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { FileError } from '../../../src/files/errors.js'
 import { buildTestApp, GOOD_AUTH } from '../../helpers/http-app.js'
@@ -46,6 +48,35 @@ describe('WebDAV GET/HEAD/PUT', () => {
     expect(part.statusCode).toBe(206)
     expect(part.headers['content-range']).toBe('bytes 7-9/10')
     expect(part.body).toBe('789')
+  })
+})
+
+describe('WebDAV downloads over a real socket', () => {
+  it('streams the file, and a client that leaves gets its transfer destroyed', async () => {
+    const t = await setup()
+    t.files.putFile('big.bin', Buffer.alloc(200_000, 'x'))
+    t.files.chunkSize = 1000
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = t.app.server.address() as AddressInfo
+    const get = (path: string, leave: boolean) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.get({ port, host: '127.0.0.1', path, headers: auth }, (res) => {
+          let body = ''
+          res.setEncoding('latin1')
+          res.on('data', (d: string) => {
+            body += d
+            if (leave) {
+              req.destroy()
+              resolve({ status: res.statusCode ?? 0, body })
+            }
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', (err) => (leave ? undefined : reject(err)))
+      })
+    expect(await get('/dav/docs/a.txt', false)).toEqual({ status: 200, body: '0123456789' })
+    expect((await get('/dav/big.bin', true)).status).toBe(200)
+    await expect.poll(() => t.files.destroyedBodies.length, { timeout: 2000 }).toBe(1)
   })
 })
 
