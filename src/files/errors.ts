@@ -8,7 +8,7 @@ export type FileErrorCode =
   | 'FILE_ERR_UNAUTHORIZED' // 401: login refused
   | 'FILE_ERR_FORBIDDEN' // 403: the server refused on an existing path
   | 'FILE_ERR_NOT_FOUND' // 404
-  | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed)
+  | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed); see ConflictReason
   | 'FILE_ERR_EXISTS' // 412 for overwrite=false / If-None-Match: *
   | 'FILE_ERR_PRECONDITION' // 412: If-Match failed
   | 'FILE_ERR_RANGE' // 416
@@ -30,9 +30,7 @@ export type FileErrorCode =
  */
 export type ConflictReason =
   | 'is-directory' // a file was expected and a directory has that name
-  | 'not-directory' // a directory was expected and a file has that name (or is in the way)
   | 'parent-missing' // the parent directory does not exist
-  | 'root' // the operation cannot apply to the root
 
 /** Options for a FileError. */
 export interface FileErrorOptions {

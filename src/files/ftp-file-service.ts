@@ -206,7 +206,10 @@ export class FtpFileService implements FileService {
       const parent = parentOf(rel)
       if (parent !== '') {
         const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
-        if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+        if (p?.type !== 'dir')
+          throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+            reason: 'parent-missing',
+          })
       }
       const meter = new BodyMeter(options)
       // The upload reports body errors (it also checks a body that failed before it started
@@ -251,7 +254,9 @@ export class FtpFileService implements FileService {
           if (i === 0 && !options.parents && parentOf(dir) !== '') {
             const parent = await this.#statWith(who, s, parentOf(dir)).catch(notFoundAsUndefined)
             if (parent?.type !== 'dir')
-              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+                reason: 'parent-missing',
+              })
           }
           try {
             await s.mkdir(this.#up.serverPath(s, dir))

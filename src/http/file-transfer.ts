@@ -40,13 +40,13 @@ export interface TransferSink {
 }
 
 /** One header as a single string (repeated headers joined, as HTTP allows for lists). */
-export function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name]
   return Array.isArray(v) ? v.join(', ') : v
 }
 
 /** Sets the validators of a file (ETag, and Last-Modified when the server gave a time). */
-export function setValidators(sink: Pick<TransferSink, 'header'>, stat: FileStat): void {
+function setValidators(sink: Pick<TransferSink, 'header'>, stat: FileStat): void {
   sink.header('etag', formatEtag(stat.etag))
   if (stat.modified !== undefined) sink.header('last-modified', stat.modified.toUTCString())
 }

@@ -130,7 +130,8 @@ export class FakeFileService implements FileService {
 
   private parentMustBeDir(path: RelPath): void {
     const parent = this.nodes.get(parentOf(path))
-    if (parent?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory missing')
+    if (parent?.type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'Parent directory missing', { reason: 'parent-missing' })
   }
 
   async stat(_who: Identity, path: RelPath): Promise<FileStat> {
