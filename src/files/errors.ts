@@ -8,7 +8,7 @@ export type FileErrorCode =
   | 'FILE_ERR_UNAUTHORIZED' // 401: login refused
   | 'FILE_ERR_FORBIDDEN' // 403: the server refused on an existing path
   | 'FILE_ERR_NOT_FOUND' // 404
-  | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed)
+  | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed); see ConflictReason
   | 'FILE_ERR_EXISTS' // 412 for overwrite=false / If-None-Match: *
   | 'FILE_ERR_PRECONDITION' // 412: If-Match failed
   | 'FILE_ERR_RANGE' // 416
@@ -23,9 +23,20 @@ export type FileErrorCode =
   | 'FILE_ERR_TIMEOUT' // 504
   | 'FILE_ERR_ABORTED' // 499-ish: the client went away
 
+/**
+ * Which conflict a FILE_ERR_CONFLICT is, for callers that answer the cases differently (WebDAV's
+ * PUT onto a collection is 405, a missing parent 409): set where the error is raised, so nothing
+ * reads the message to tell them apart.
+ */
+export type ConflictReason =
+  | 'is-directory' // a file was expected and a directory has that name
+  | 'parent-missing' // the parent directory does not exist
+
 /** Options for a FileError. */
 export interface FileErrorOptions {
   cause?: unknown
+  /** For FILE_ERR_CONFLICT: which conflict. */
+  reason?: ConflictReason | undefined
   /** Seconds a client should wait before retrying (503). */
   retryAfterSeconds?: number
   /** For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`. */
@@ -38,13 +49,20 @@ export class FileError extends Error {
   readonly code: FileErrorCode
   readonly retryAfterSeconds: number | undefined
   readonly size: number | undefined
+  readonly reason: ConflictReason | undefined
 
   constructor(code: FileErrorCode, message: string, options: FileErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.retryAfterSeconds = options.retryAfterSeconds
     this.size = options.size
+    this.reason = options.reason
   }
+}
+
+/** True for a FILE_ERR_CONFLICT of one reason. */
+export function isConflict(err: unknown, reason: ConflictReason): err is FileError {
+  return isFileError(err, 'FILE_ERR_CONFLICT') && err.reason === reason
 }
 
 /** True for a FileError, optionally of one code. */

@@ -201,11 +201,15 @@ export class FtpFileService implements FileService {
     try {
       const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
       checkPreconditions(existing, options)
-      if (existing?.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name')
+      if (existing?.type === 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
       const parent = parentOf(rel)
       if (parent !== '') {
         const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
-        if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+        if (p?.type !== 'dir')
+          throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+            reason: 'parent-missing',
+          })
       }
       const meter = new BodyMeter(options)
       // The upload reports body errors (it also checks a body that failed before it started
@@ -250,9 +254,21 @@ export class FtpFileService implements FileService {
           if (i === 0 && !options.parents && parentOf(dir) !== '') {
             const parent = await this.#statWith(who, s, parentOf(dir)).catch(notFoundAsUndefined)
             if (parent?.type !== 'dir')
-              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist')
+              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+                reason: 'parent-missing',
+              })
           }
-          await s.mkdir(this.#up.serverPath(s, dir))
+          try {
+            await s.mkdir(this.#up.serverPath(s, dir))
+          } catch (err) {
+            // Refused by the server: when the directory appeared since the check (another client
+            // made it), it exists; the reply's text is not read (servers word it differently).
+            if (!isFtpError(err, 'not-found') && !isFtpError(err, 'permission')) throw err
+            const now = await this.#statWith(who, s, dir, { fresh: true }).catch(() => undefined)
+            if (now?.type !== 'dir') throw err
+            if (i === dirs.length - 1)
+              throw new FileError('FILE_ERR_EXISTS', 'Directory exists', { cause: err })
+          }
           await this.#cache.invalidate([dir])
         }
         return this.#statWith(who, s, rel, { fresh: true })

@@ -56,6 +56,18 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: u
   const p = classifyError(err)
   if (p.status >= 500) request.log.error({ err, code: p.code }, 'request failed')
   else request.log.info({ code: p.code, status: p.status, detail: p.detail }, 'request refused')
+  return writeProblem(request, reply, p)
+}
+
+/**
+ * Writes a problem out without logging it: for refusals counted elsewhere and too frequent to
+ * log one by one (the per-client rate limit: rate-limit.ts).
+ */
+export function writeProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  p: ProblemDescription,
+): FastifyReply {
   reply.code(p.status).headers(p.headers).type(PROBLEM_CONTENT_TYPE)
   // A refused upload may still be arriving: close rather than read the rest of it just to discard it.
   if (request.raw.complete === false) reply.header('connection', 'close')

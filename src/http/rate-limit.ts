@@ -10,13 +10,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
 import { buildClient, type Client } from '../store/redis-connection.js'
 import { redisOptionsFor } from '../store-setup.js'
-import { problemType } from './problem.js'
+import { classifyError, GatewayError, type GatewayErrorCode } from './errors.js'
+import { writeProblem } from './problem.js'
 
 /** Routes the limit never applies to: probes and scrapes come often and from few addresses. */
 const EXEMPT_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
 
 /** Problem code of a 429 from this limit (failed logins answer AUTH_ERR_RATE_LIMITED instead). */
-export const RATE_LIMITED_CODE = 'GW_ERR_RATE_LIMITED'
+export const RATE_LIMITED_CODE: GatewayErrorCode = 'GW_ERR_RATE_LIMITED'
 
 /**
  * Installs the limit on `app` (call before the routes are registered so every context inherits
@@ -55,22 +56,13 @@ export async function installRateLimit(
     if (result.isAllowed || !result.isExceeded) return
     onLimited()
     const retryAfter = Math.max(1, result.ttlInSeconds)
-    const q = (request.raw.url ?? '').indexOf('?')
-    reply
-      .code(429)
-      .header('retry-after', String(retryAfter))
-      .type('application/problem+json')
-      .send(
-        JSON.stringify({
-          type: problemType(RATE_LIMITED_CODE as never),
-          title: 'Too many requests',
-          status: 429,
-          detail: `More than ${result.max} requests in ${Math.round(result.timeWindow / 1000)} s from this client; retry in ${retryAfter} s`,
-          code: RATE_LIMITED_CODE,
-          instance: q === -1 ? request.raw.url : request.raw.url?.slice(0, q),
-          requestId: request.id,
-        }),
-      )
+    const detail = `More than ${result.max} requests in ${Math.round(result.timeWindow / 1000)} s from this client; retry in ${retryAfter} s`
+    // Through the catalogue like every problem; counted by onLimited, not logged one by one.
+    writeProblem(
+      request,
+      reply,
+      classifyError(new GatewayError(RATE_LIMITED_CODE, detail, { 'retry-after': String(retryAfter) })),
+    )
     return reply
   })
 }

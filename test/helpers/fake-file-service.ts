@@ -130,7 +130,8 @@ export class FakeFileService implements FileService {
 
   private parentMustBeDir(path: RelPath): void {
     const parent = this.nodes.get(parentOf(path))
-    if (parent?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Parent directory missing')
+    if (parent?.type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'Parent directory missing', { reason: 'parent-missing' })
   }
 
   async stat(_who: Identity, path: RelPath): Promise<FileStat> {
@@ -218,7 +219,8 @@ export class FakeFileService implements FileService {
   ): Promise<WriteResult> {
     this.record('write', path, options)
     const existing = this.nodes.get(path)
-    if (existing?.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way')
+    if (existing?.type === 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way', { reason: 'is-directory' })
     this.parentMustBeDir(path)
     if (options.ifNoneMatch === '*' && existing !== undefined)
       throw new FileError('FILE_ERR_EXISTS', 'Exists')

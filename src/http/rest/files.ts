@@ -8,19 +8,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { FileError } from '../../files/errors.js'
-import type { FileService, FileStat } from '../../files/types.js'
-import {
-  evaluateRead,
-  formatEtag,
-  ifRangeMatches,
-  parseRange,
-  type RangeRequest,
-  resolveRange,
-} from '../conditional.js'
+import type { FileService } from '../../files/types.js'
+import { download as transferDownload, upload } from '../file-transfer.js'
+import { replySink } from '../file-transfer-sinks.js'
 import { requestIdentity } from '../identity.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
-import { parseContentLength, parseDigest, parseMtime, parseWritePreconditions } from '../upload-headers.js'
-import { userContentHeaders } from '../user-content.js'
 import { BinaryBody, COMMON_PROBLEMS, Flag, flag, problems, SECURITY, StatSchema } from './schemas.js'
 import { toStatJson } from './stat.js'
 
@@ -34,16 +26,6 @@ const UploadQuery = Type.Object({
 
 const TAGS = ['files']
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name]
-  return Array.isArray(v) ? v.join(', ') : v
-}
-
-function setValidators(reply: FastifyReply, stat: FileStat): void {
-  reply.header('etag', formatEtag(stat.etag))
-  if (stat.modified !== undefined) reply.header('last-modified', stat.modified.toUTCString())
-}
-
 /** The files routes; `files` is the file service they run on. */
 export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = async (app, { files }) => {
   // Uploads must stay streams: drop the JSON/text parsers of this context and pass every body through.
@@ -56,48 +38,24 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
   ) => {
     const who = requestIdentity(request)
     const { path } = pathFromRawUrl(request.raw.url ?? '', FILES_PREFIX)
-    const isGet = request.method === 'GET'
-    // Malformed ranges are refused before any file operation (RFC 9110 lets HEAD ignore Range).
-    const range: RangeRequest = isGet ? parseRange(header(request, 'range')) : { kind: 'none' }
-    const stat = await files.stat(who, path)
-    if (stat.type === 'dir')
-      throw new FileError('FILE_ERR_CONFLICT', 'This is a directory: list it under /api/v1/dirs/')
-    setValidators(reply, stat)
-    if (evaluateRead(request.headers, stat) === 'not-modified') return reply.code(304).send()
-    const wanted = ifRangeMatches(header(request, 'if-range'), stat)
-      ? resolveRange(range, stat.size)
-      : undefined
-    // Sandboxed, nosniff, attachment for active types (user-content.ts): a file never scripts this origin.
-    reply
-      .header('accept-ranges', 'bytes')
-      .headers(userContentHeaders(stat.name, { download: flag(request.query.download) }))
-    if (!isGet) {
-      // HEAD never opens a transfer: the stat has everything the headers need.
-      if (stat.size !== undefined) reply.header('content-length', stat.size)
-      return reply.code(200).send()
-    }
-    const result = await files.read(who, path, wanted === undefined ? {} : { range: wanted })
-    if (request.raw.destroyed || reply.raw.destroyed) {
-      // The client left while the transfer was being opened.
-      result.body.destroy()
-      return reply
-    }
-    setValidators(reply, result.stat)
-    const size = result.stat.size
-    if (result.range !== undefined) {
-      const { start, end } = result.range
-      reply
-        .code(206)
-        .header('content-range', `bytes ${start}-${end}/${size ?? '*'}`)
-        .header('content-length', end - start + 1)
-    } else {
-      reply.code(200)
-      if (size !== undefined) reply.header('content-length', size)
-    }
-    // Fastify destroys the body when the client goes away, and destroys the response when the
-    // body errors after the headers went out: the client then sees a broken transfer, never a clean end.
-    // A small file already in memory goes out as one write; anything else streams.
-    return reply.send(result.bytes ?? result.body)
+    await transferDownload(
+      files,
+      {
+        who,
+        path,
+        method: request.method,
+        headers: request.headers,
+        attachment: flag(request.query.download),
+        stat: () => files.stat(who, path),
+        directory: async () => {
+          throw new FileError('FILE_ERR_CONFLICT', 'This is a directory: list it under /api/v1/dirs/', {
+            reason: 'is-directory',
+          })
+        },
+      },
+      replySink(request, reply),
+    )
+    return reply
   }
 
   const downloadSchema = {
@@ -146,20 +104,20 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
           'PUT needs a file path (no trailing slash); create directories with POST /api/v1/dirs/',
         )
       }
-      const mtime = parseMtime(header(request, 'x-oc-mtime'), request.query.mtime)
-      const options = {
-        ...parseWritePreconditions(header(request, 'if-match'), header(request, 'if-none-match')),
-        digest: parseDigest(header(request, 'repr-digest'), header(request, 'content-md5')),
-        mtime,
-        expectedLength: parseContentLength(header(request, 'content-length')),
-        releaseChunks: true,
-      }
       // No body at all (Content-Length: 0 or none) is an empty file.
       const body = request.body instanceof Readable ? request.body : Readable.from([])
-      const result = await files.write(who, parsed.path, body, options)
-      reply.header('etag', formatEtag(result.stat.etag))
-      if (mtime !== undefined && request.headers['x-oc-mtime'] !== undefined)
-        reply.header('x-oc-mtime', 'accepted')
+      const result = await upload(
+        files,
+        {
+          who,
+          path: parsed.path,
+          headers: request.headers,
+          body,
+          mtimeQuery: request.query.mtime,
+          releaseChunks: true,
+        },
+        replySink(request, reply),
+      )
       if (!result.created) return reply.code(204).send(null)
       reply.header('location', `/api/v1/files/${encodePath(parsed.path)}`)
       return reply.code(201).send(toStatJson({ ...result.stat, path: parsed.path }))

@@ -6,14 +6,16 @@
  */
 import { Readable } from 'node:stream'
 import { v2 } from 'webdav-server'
-import { FileError, type FileErrorCode, isFileError } from '../../files/errors.js'
+import { type FileErrorCode, isFileError } from '../../files/errors.js'
 import type { RelPath } from '../../files/types.js'
-import { assertUnlocked, type DavServices, type DavState, davState } from './context.js'
+import { assertUnlocked, type DavServices, type DavState, davState, sendError } from './context.js'
 import { statForDav } from './propfind.js'
 
 type Callback<T> = (error?: Error, value?: T) => void
 
-// webdav-server maps errors to statuses by identity, so file errors become its singletons.
+// webdav-server maps errors to statuses by identity, and its MKCOL and DELETE read some of them
+// with WebDAV meanings (an existing resource is 405 for MKCOL, a missing parent 409): these file
+// errors become its singletons.
 const ERRORS: Partial<Record<FileErrorCode, Error>> = {
   FILE_ERR_NOT_FOUND: v2.Errors.ResourceNotFound,
   FILE_ERR_EXISTS: v2.Errors.ResourceAlreadyExists,
@@ -23,8 +25,22 @@ const ERRORS: Partial<Record<FileErrorCode, Error>> = {
   FILE_ERR_STORAGE_FULL: v2.Errors.InsufficientStorage,
 }
 
-function toDavError(err: unknown): Error {
-  if (isFileError(err)) return ERRORS[err.code] ?? v2.Errors.InvalidOperation
+/** The library's singleton for a file error; InvalidOperation (500) when it has none. */
+function libraryError(err: unknown): Error {
+  return (isFileError(err) ? ERRORS[err.code] : undefined) ?? v2.Errors.InvalidOperation
+}
+
+/**
+ * The error to hand webdav-server for a failed MKCOL or DELETE. One the library has no singleton
+ * for (503 with Retry-After, 504, 502...) is answered here with the catalogue's status, as every
+ * handler of ours answers it (context.ts sendError); the library then finds the response ended.
+ * Not for `_type`: the library also calls it while setting up every request and ignores its errors.
+ */
+function operationError(ctx: v2.RequestContext, err: unknown): Error {
+  const known = isFileError(err) ? ERRORS[err.code] : undefined
+  if (known !== undefined) return known
+  const res = (ctx as v2.HTTPRequestContext).response
+  if (res) sendError(res, err)
   return v2.Errors.InvalidOperation
 }
 
@@ -80,7 +96,7 @@ export class GatewayFileSystem extends v2.FileSystem {
     }
     statForDav(this.svc.files, st.who, rel).then(
       (s) => callback(undefined, s.type === 'dir' ? v2.ResourceType.Directory : v2.ResourceType.File),
-      (err: unknown) => callback(toDavError(err)),
+      (err: unknown) => callback(libraryError(err)),
     )
   }
 
@@ -100,11 +116,8 @@ export class GatewayFileSystem extends v2.FileSystem {
       : this.svc.files.write(st.who, rel, Readable.from([]), { ifNoneMatch: '*' })
     op.then(
       () => callback(),
-      (err: unknown) =>
-        // mkdir over a file or a directory: both "already exists" for MKCOL (405).
-        callback(
-          isFileError(err, 'FILE_ERR_CONFLICT') && !ctx.type.isDirectory ? toDavError(err) : mkdirError(err),
-        ),
+      // An existing directory is FILE_ERR_EXISTS ("already exists": 405 for MKCOL).
+      (err: unknown) => callback(operationError(ctx.context, err)),
     )
   }
 
@@ -129,13 +142,7 @@ export class GatewayFileSystem extends v2.FileSystem {
     }
     run().then(
       () => callback(),
-      (err: unknown) => callback(toDavError(err)),
+      (err: unknown) => callback(operationError(ctx.context, err)),
     )
   }
-}
-
-function mkdirError(err: unknown): Error {
-  if (err instanceof FileError && (err.code === 'FILE_ERR_EXISTS' || /exist/i.test(err.message)))
-    return v2.Errors.ResourceAlreadyExists
-  return toDavError(err)
 }
