@@ -4,8 +4,9 @@
  * production.ts; pool, cache and store counters are read from the layers below at scrape time;
  * FTP command latency arrives on the engine's diagnostics channel.
  */
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { onFtpCommand } from '../files/index.js'
+import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
 export interface GatewayStats {
@@ -103,7 +104,9 @@ export class GatewayMetrics {
       buckets: FTP_BUCKETS,
       registers,
     })
-    this.#unsubscribe = onFtpCommand((event) => {
+    // By the channel's name: http/ never imports the engine that publishes on it.
+    this.#unsubscribe = subscribe(FTP_COMMAND_CHANNEL, (message) => {
+      const event = message as FtpCommandEvent
       const replyClass = event.code === 0 ? 'error' : `${Math.floor(event.code / 100)}xx`
       ftpLatency.observe({ command: event.command, reply_class: replyClass }, event.durationMs / 1000)
     })
@@ -141,7 +144,7 @@ export class GatewayMetrics {
     this.#rateLimited.inc()
   }
 
-  /** Stops listening to the FTP channel (the app is closing). */
+  /** Stops listening to the diagnostics channels (the app is closing). */
   close(): void {
     this.#unsubscribe()
   }
@@ -200,5 +203,13 @@ export class GatewayMetrics {
       () => sources.storeErrors?.(),
       false,
     )
+  }
+}
+
+/** Subscribes to a diagnostics channel by name; returns the function that unsubscribes. */
+function subscribe(name: string, listener: (message: unknown) => void): () => void {
+  diagnosticsChannel.subscribe(name, listener)
+  return () => {
+    diagnosticsChannel.unsubscribe(name, listener)
   }
 }
