@@ -10,7 +10,6 @@ import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
 import type { Store } from '../store/store.js'
-import { storeErrorCount } from '../store-setup.js'
 import { auditWrite, isAuditedWrite } from './audit.js'
 import { GatewayMetrics, type GatewayStats, type TransferDirection } from './metrics.js'
 import { installRateLimit } from './rate-limit.js'
@@ -56,7 +55,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
   const up = options.config.upstream
   const metrics = new GatewayMetrics({
     stats: options.stats,
-    storeErrors: () => storeErrorCount(options.store),
+    store: options.store,
     upstream: up ? `${up.url.host}:${up.url.port}` : 'none',
   })
   app.addHook('onClose', async () => metrics.close())

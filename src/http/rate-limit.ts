@@ -8,8 +8,8 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
+import { redisOptionsFor } from '../store/index.js'
 import { buildClient, type Client } from '../store/redis-connection.js'
-import { redisOptionsFor } from '../store-setup.js'
 import { problemType } from './problem.js'
 
 /** Routes the limit never applies to: probes and scrapes come often and from few addresses. */
@@ -29,7 +29,13 @@ export async function installRateLimit(
 ): Promise<void> {
   const max = config.rateLimitMax
   if (max === 0) return
-  const redisOptions = redisOptionsFor(config)
+  const redisOptions = redisOptionsFor({
+    redisUrl: config.redisUrl,
+    sentinels: config.redisSentinels,
+    sentinelName: config.redisSentinelName,
+    clusterNodes: config.redisClusterNodes,
+    keyPrefix: config.redisKeyPrefix,
+  })
   let client: Client | undefined
   if (redisOptions) {
     // A connection of its own with the store's fail-fast settings: while Redis is down a command

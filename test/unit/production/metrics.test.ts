@@ -3,7 +3,6 @@ import { startCommandTimer } from '../../../src/ftp/diagnostics.js'
 import { createServer } from '../../../src/http/app.js'
 import type { GatewayStats } from '../../../src/http/metrics.js'
 import { MemoryStore } from '../../../src/store/index.js'
-import { countStoreErrors } from '../../../src/store-setup.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { buildTestApp, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
@@ -22,7 +21,7 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 
 describe('/metrics', () => {
   it('exposes every family with route patterns, never raw URLs', async () => {
-    const store = countStoreErrors(new MemoryStore())
+    const store = new MemoryStore()
     const t = await buildTestApp({ stats, store })
     t.files.putFile('docs/secret-name.txt', 'hello world')
 
