@@ -88,7 +88,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
     })
   })
 
-  await installRateLimit(app as FastifyInstance, options.config, () => metrics.rateLimited())
+  await installRateLimit(app as FastifyInstance, options.config, options.store, () => metrics.rateLimited())
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const body = await metrics.registry.metrics()

@@ -118,6 +118,16 @@ export class RedisStore implements Store {
     return this.link.client
   }
 
+  /**
+   * A new connection with this store's options (server or topology, credentials, the fail-fast
+   * settings), without its scripts or subscriptions, for a component that speaks Redis itself (the
+   * HTTP rate limiter). The caller owns it: it handles its 'error' events and disconnects it.
+   */
+  duplicateClient(): Client {
+    const base = this.link.client
+    return base instanceof Cluster ? base.duplicate() : base.duplicate()
+  }
+
   /** 'ready', 'connecting' (first connect in progress) or 'down' (failed; reconnecting). */
   get status(): StoreStatus {
     return this.closed ? 'down' : this.link.status
