@@ -18,7 +18,8 @@ import { installRateLimit } from './rate-limit.js'
 export interface ProductionOptions {
   config: GatewayConfig
   stats?: (() => GatewayStats) | undefined
-  store?: Store | undefined
+  /** The gateway's store: its errors are counted, and the rate limit counts in its Redis if it has one. */
+  store: Store
 }
 
 /** Route label of requests no route matched: raw URLs never become labels. */

@@ -25,7 +25,7 @@ export const RATE_LIMITED_CODE = 'GW_ERR_RATE_LIMITED'
 export async function installRateLimit(
   app: FastifyInstance,
   config: GatewayConfig,
-  store: Store | undefined,
+  store: Store,
   onLimited: () => void,
 ): Promise<void> {
   const max = config.rateLimitMax

@@ -113,7 +113,13 @@ describe('/metrics', () => {
     const files = new FakeFileService()
     files.putFile('big.bin', Buffer.alloc(100_000, 7))
     files.chunkSize = 16_384
-    const app = createServer({ config: testConfig(), files, auth: new FakeAuthenticator(), stats })
+    const app = createServer({
+      config: testConfig(),
+      files,
+      auth: new FakeAuthenticator(),
+      stats,
+      store: new MemoryStore(),
+    })
     try {
       const address = await app.listen({ host: '127.0.0.1', port: 0 })
       const body = Buffer.alloc(50_000, 1)
