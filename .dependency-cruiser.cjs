@@ -70,6 +70,13 @@ module.exports = {
       to: { path: `^src/http/(${faces.join('|')})/` },
     },
     {
+      name: 'channels-import-nothing',
+      comment: 'src/channels.ts names the diagnostics channels every layer may use; it depends on nothing',
+      severity: 'error',
+      from: { path: '^src/channels\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'engine-and-local-server-apart',
       comment: 'the production code never imports the embedded test/local FTP server, except main and gateway wiring',
       severity: 'error',

@@ -12,8 +12,7 @@ import { ContentCache, FtpFileService, MetadataCache, Upstream } from './files/i
 import { isFtpError } from './ftp/index.js'
 import { createServer } from './http/app.js'
 import { LocalFtpServer } from './local-server/index.js'
-import type { Store } from './store/store.js'
-import { createGatewayStore } from './store-setup.js'
+import { createStore, type Store } from './store/index.js'
 
 /** A running gateway (not yet listening). */
 export interface Gateway {
@@ -51,7 +50,14 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
   if (config.trustProxyWarning) logger.warn(config.trustProxyWarning)
 
-  const store = createGatewayStore(config, logger.child({ component: 'store' }))
+  const store = createStore({
+    redisUrl: config.redisUrl,
+    sentinels: config.redisSentinels,
+    sentinelName: config.redisSentinelName,
+    clusterNodes: config.redisClusterNodes,
+    keyPrefix: config.redisKeyPrefix,
+    logger: logger.child({ component: 'store' }),
+  })
   const ftpLogger = logger.child({ component: 'ftp' })
   const upstream = new Upstream({ ...up, store, logger: ftpLogger })
   const content = new ContentCache({

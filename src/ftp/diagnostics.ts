@@ -5,21 +5,10 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
+import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 
-/** Name of the channel every command/reply exchange is published on. */
-export const FTP_COMMAND_CHANNEL = 'ftp-gateway:ftp.command'
-
-/** One command and its final (or first, for transfers) reply. */
-export interface FtpCommandEvent {
-  /** The verb only (`RETR`, `STOR`, `CWD`, …), upper case; arguments are never published. */
-  command: string
-  /** The reply code; 0 when no reply came (timeout, connection loss, refused argument). */
-  code: number
-  /** Milliseconds from writing the command to its reply (or the failure). */
-  durationMs: number
-  /** The engine's session id, as in its log lines. */
-  session: number
-}
+// The name and the message live in src/channels.ts, where layers above subscribe without importing ftp/.
+export { FTP_COMMAND_CHANNEL, type FtpCommandEvent }
 
 const channel = diagnosticsChannel.channel(FTP_COMMAND_CHANNEL)
 

@@ -41,8 +41,8 @@ export interface AppDeps {
   sessions?: SessionApi | undefined
   /** Readiness check for `/readyz`; without it the instance is always ready. */
   readiness?: Readiness | undefined
-  /** Shared state (WebDAV locks and dead properties, rate limits); MemoryStore when omitted. */
-  store?: Store | undefined
+  /** Shared state (WebDAV locks and dead properties, rate limits; its errors are counted in /metrics). */
+  store: Store
   /** What the admin API acts on; without it `/api/v1/admin` is not mounted. */
   admin?: AdminApi | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */

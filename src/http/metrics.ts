@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics. Each app gets its own Registry (never prom-client's global one), so tests and
  * several apps in one process do not collide. Request metrics are fed by the app-level hooks in
- * production.ts; pool, cache and store counters are read from the layers below at scrape time;
- * FTP command latency arrives on the engine's diagnostics channel.
+ * production.ts; pool and cache counters are read from the layers below at scrape time; FTP
+ * command latency and store errors arrive on diagnostics channels.
  */
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { onFtpCommand } from '../files/index.js'
+import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
+import { onStoreError, type Store } from '../store/index.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
 export interface GatewayStats {
@@ -28,8 +30,8 @@ export interface GatewayStats {
 export interface MetricsSources {
   /** Pool and cache counters (absent in tests that do not need them). */
   stats?: (() => GatewayStats) | undefined
-  /** StoreErrors counted so far. */
-  storeErrors?: (() => number) | undefined
+  /** The store whose StoreErrors are counted, as it publishes them (absent: none counted). */
+  store?: Store | undefined
   /** The upstream as `host:port` (the pool label; never credentials). */
   upstream: string
   /** Process metrics (CPU, memory, event loop); on by default. */
@@ -53,7 +55,7 @@ export class GatewayMetrics {
   readonly #bytesOut: Counter<'route'>
   readonly #transfers: Gauge<'direction'>
   readonly #rateLimited: Counter
-  readonly #unsubscribe: () => void
+  readonly #unsubscribe: Array<() => void> = []
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -103,11 +105,22 @@ export class GatewayMetrics {
       buckets: FTP_BUCKETS,
       registers,
     })
-    this.#unsubscribe = onFtpCommand((event) => {
-      const replyClass = event.code === 0 ? 'error' : `${Math.floor(event.code / 100)}xx`
-      ftpLatency.observe({ command: event.command, reply_class: replyClass }, event.durationMs / 1000)
-    })
+    // By the channel's name: http/ never imports the engine that publishes on it.
+    this.#unsubscribe.push(
+      subscribe(FTP_COMMAND_CHANNEL, (message) => {
+        const event = message as FtpCommandEvent
+        const replyClass = event.code === 0 ? 'error' : `${Math.floor(event.code / 100)}xx`
+        ftpLatency.observe({ command: event.command, reply_class: replyClass }, event.durationMs / 1000)
+      }),
+    )
     this.#registerScrapeTime(sources)
+    const storeErrors = new Counter({
+      name: 'ftpgw_store_errors_total',
+      help: 'Store (Redis) calls that failed',
+      registers,
+    })
+    // Only this app's store: other gateways in the same process publish on the same channel.
+    if (sources.store) this.#unsubscribe.push(onStoreError(sources.store, () => storeErrors.inc()))
   }
 
   /** Records one finished (or abandoned) request. */
@@ -141,12 +154,12 @@ export class GatewayMetrics {
     this.#rateLimited.inc()
   }
 
-  /** Stops listening to the FTP channel (the app is closing). */
+  /** Stops listening to the diagnostics channels (the app is closing). */
   close(): void {
-    this.#unsubscribe()
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
   }
 
-  // Gauges and counters whose truth lives in the pool, the cache and the store: read when scraped.
+  // Gauges and counters whose truth lives in the pool and the caches: read when scraped.
   #registerScrapeTime(sources: MetricsSources): void {
     const registers = [this.registry]
     const upstream = sources.upstream
@@ -194,11 +207,13 @@ export class GatewayMetrics {
       false,
     )
     gauge('ftpgw_content_cache_bytes', 'Bytes held by the small-file content cache', () => content()?.bytes)
-    counter(
-      'ftpgw_store_errors_total',
-      'Store (Redis) calls that failed',
-      () => sources.storeErrors?.(),
-      false,
-    )
+  }
+}
+
+/** Subscribes to a diagnostics channel by name; returns the function that unsubscribes. */
+function subscribe(name: string, listener: (message: unknown) => void): () => void {
+  diagnosticsChannel.subscribe(name, listener)
+  return () => {
+    diagnosticsChannel.unsubscribe(name, listener)
   }
 }

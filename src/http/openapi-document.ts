@@ -7,6 +7,7 @@ import { stringify } from 'yaml'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import { loadConfig } from '../config.js'
 import type { FileService } from '../files/types.js'
+import type { Store } from '../store/store.js'
 import { type AppDeps, createServer } from './app.js'
 
 function inert<T extends object>(what: string): T {
@@ -25,6 +26,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     auth: inert<Authenticator>('auth'),
     sessions: inert<SessionApi>('sessions'),
     admin: inert<NonNullable<AppDeps['admin']>>('admin'),
+    store: inert<Store>('store'),
   })
   try {
     await app.ready()

@@ -10,7 +10,6 @@ import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
 import type { Store } from '../store/store.js'
-import { storeErrorCount } from '../store-setup.js'
 import { auditWrite, isAuditedWrite } from './audit.js'
 import { GatewayMetrics, type GatewayStats, type TransferDirection } from './metrics.js'
 import { installRateLimit } from './rate-limit.js'
@@ -19,7 +18,8 @@ import { installRateLimit } from './rate-limit.js'
 export interface ProductionOptions {
   config: GatewayConfig
   stats?: (() => GatewayStats) | undefined
-  store?: Store | undefined
+  /** The gateway's store: its errors are counted, and the rate limit counts in its Redis if it has one. */
+  store: Store
 }
 
 /** Route label of requests no route matched: raw URLs never become labels. */
@@ -56,7 +56,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
   const up = options.config.upstream
   const metrics = new GatewayMetrics({
     stats: options.stats,
-    storeErrors: () => storeErrorCount(options.store),
+    store: options.store,
     upstream: up ? `${up.url.host}:${up.url.port}` : 'none',
   })
   app.addHook('onClose', async () => metrics.close())
@@ -89,7 +89,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
     })
   })
 
-  await installRateLimit(app as FastifyInstance, options.config, () => metrics.rateLimited())
+  await installRateLimit(app as FastifyInstance, options.config, options.store, () => metrics.rateLimited())
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const body = await metrics.registry.metrics()

@@ -1,6 +1,6 @@
 /**
- * The per-client request limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS), counted in Redis when
- * the gateway has one so the limit holds across every instance, else in memory. It runs as an
+ * The per-client request limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS), counted in the Redis of
+ * the gateway's store when it has one so the limit holds across every instance, else in memory. It runs as an
  * app-level onRequest hook, before authentication, so a flood costs one counter increment per
  * request and no FTP work. A Redis outage lets requests through (the limit is protection, not a
  * dependency). Failed logins have their own, stricter limit in src/auth.
@@ -8,8 +8,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
-import { buildClient, type Client } from '../store/redis-connection.js'
-import { redisOptionsFor } from '../store-setup.js'
+import { RedisStore, type Store } from '../store/index.js'
 import { classifyError, GatewayError, type GatewayErrorCode } from './errors.js'
 import { writeProblem } from './problem.js'
 
@@ -21,25 +20,26 @@ export const RATE_LIMITED_CODE: GatewayErrorCode = 'GW_ERR_RATE_LIMITED'
 
 /**
  * Installs the limit on `app` (call before the routes are registered so every context inherits
- * the hook). `onLimited` is told about each refusal (for metrics). Does nothing when the limit is 0.
+ * the hook), counting in `store`'s Redis when it has one. `onLimited` is told about each refusal
+ * (for metrics). Does nothing when the limit is 0.
  */
 export async function installRateLimit(
   app: FastifyInstance,
   config: GatewayConfig,
+  store: Store,
   onLimited: () => void,
 ): Promise<void> {
   const max = config.rateLimitMax
   if (max === 0) return
-  const redisOptions = redisOptionsFor(config)
-  let client: Client | undefined
-  if (redisOptions) {
-    // A connection of its own with the store's fail-fast settings: while Redis is down a command
-    // rejects at once (skipOnError then lets the request through) instead of queueing.
-    client = buildClient(redisOptions, 2000)
+  // A connection of its own, duplicated from the store's and so with its fail-fast settings: while
+  // Redis is down a command rejects at once (skipOnError then lets the request through) instead of
+  // queueing; and the store's connection never carries the limiter's script.
+  const redis = store instanceof RedisStore ? { client: store.duplicateClient(), store } : undefined
+  if (redis) {
     // ioredis emits 'error' while reconnecting; the store already logs outages.
-    client.on('error', () => undefined)
+    redis.client.on('error', () => undefined)
     app.addHook('onClose', async () => {
-      client?.disconnect()
+      redis.client.disconnect()
     })
   }
   await app.register(rateLimit, {
@@ -47,7 +47,7 @@ export async function installRateLimit(
     max,
     timeWindow: config.rateLimitWindowMs,
     skipOnError: true,
-    ...(client ? { redis: client, nameSpace: `${config.redisKeyPrefix}ratelimit:` } : {}),
+    ...(redis ? { redis: redis.client, nameSpace: `${redis.store.keyPrefix}ratelimit:` } : {}),
   })
   const check = app.createRateLimit()
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {

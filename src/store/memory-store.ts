@@ -1,3 +1,4 @@
+import { raised } from './diagnostics.js'
 import { checkIncrement, checkLeaseLimit, normaliseTtl, StoreError } from './errors.js'
 import type { LeaseOptions, MessageHandler, SetOptions, Store } from './store.js'
 
@@ -25,6 +26,8 @@ export interface MemoryStoreOptions {
 /**
  * In-process Store for a single instance (no REDIS_URL). It mirrors RedisStore's semantics closely
  * (TTL rules, type errors, lease behaviour) so code tested against it behaves the same on Redis.
+ * Every StoreError is thrown through `raised` (diagnostics.ts): no StoreError is caught inside, so
+ * each one is exactly one rejected call.
  */
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const
@@ -92,10 +95,12 @@ export class MemoryStore implements Store {
     const current = this.asString(entry)
     // Same rule as INCRBY: the stored value must be a plain integer string.
     if (!/^-?\d+$/.test(current) || !Number.isSafeInteger(Number(current))) {
-      throw new StoreError('STORE_ERR_COMMAND', 'value is not an integer or out of range')
+      throw raised(this, new StoreError('STORE_ERR_COMMAND', 'value is not an integer or out of range'))
     }
     const next = Number(current) + by
-    if (!Number.isSafeInteger(next)) throw new StoreError('STORE_ERR_COMMAND', 'increment would overflow')
+    if (!Number.isSafeInteger(next)) {
+      throw raised(this, new StoreError('STORE_ERR_COMMAND', 'increment would overflow'))
+    }
     // An existing key keeps its TTL: the TTL belongs to the window that created it.
     entry.data = { type: 'string', value: String(next) }
     return next
@@ -252,7 +257,7 @@ export class MemoryStore implements Store {
   }
 
   private asString(entry: Entry): string {
-    if (entry.data.type !== 'string') throw wrongType()
+    if (entry.data.type !== 'string') throw raised(this, wrongType())
     return entry.data.value
   }
 
@@ -260,7 +265,7 @@ export class MemoryStore implements Store {
     this.checkOpen()
     const entry = this.live(key)
     if (entry) {
-      if (entry.data.type !== 'hash') throw wrongType()
+      if (entry.data.type !== 'hash') throw raised(this, wrongType())
       return entry.data.fields
     }
     if (!create) return undefined
@@ -276,7 +281,7 @@ export class MemoryStore implements Store {
   private leasesOf(key: string, now: number, create = false): Map<string, number> {
     const entry = this.live(key, now)
     if (entry) {
-      if (entry.data.type !== 'lease') throw wrongType()
+      if (entry.data.type !== 'lease') throw raised(this, wrongType())
       const holders = entry.data.holders
       for (const [holder, until] of holders) if (until <= now) holders.delete(holder)
       if (holders.size > 0 || create) return holders
@@ -304,7 +309,7 @@ export class MemoryStore implements Store {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new StoreError('STORE_ERR_CLOSED', 'store is closed')
+    if (this.closed) throw raised(this, new StoreError('STORE_ERR_CLOSED', 'store is closed'))
   }
 }
 

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis'
+import { raised } from './diagnostics.js'
 import { checkIncrement, checkLeaseLimit, normaliseTtl, StoreError } from './errors.js'
 import {
   buildClient,
@@ -117,6 +118,16 @@ export class RedisStore implements Store {
     return this.link.client
   }
 
+  /**
+   * A new connection with this store's options (server or topology, credentials, the fail-fast
+   * settings), without its scripts or subscriptions, for a component that speaks Redis itself (the
+   * HTTP rate limiter). The caller owns it: it handles its 'error' events and disconnects it.
+   */
+  duplicateClient(): Client {
+    const base = this.link.client
+    return base instanceof Cluster ? base.duplicate() : base.duplicate()
+  }
+
   /** 'ready', 'connecting' (first connect in progress) or 'down' (failed; reconnecting). */
   get status(): StoreStatus {
     return this.closed ? 'down' : this.link.status
@@ -218,7 +229,7 @@ export class RedisStore implements Store {
   }
 
   async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
-    this.checkOpen()
+    if (this.closed) throw raised(this, closedError())
     const sub = { handler }
     for (;;) {
       let entry = this.channels.get(channel)
@@ -322,14 +333,15 @@ export class RedisStore implements Store {
     return this.runOn(this.link, fn)
   }
 
+  /** Every command goes through here, so each failed call is translated and published once. */
   private async runOn<T>(link: Link, fn: (c: Client) => Promise<T>): Promise<T> {
-    this.checkOpen()
+    if (this.closed) throw raised(this, closedError())
     try {
       await link.usable(this.connectTimeoutMs)
       this.checkOpen()
       return await fn(link.client)
     } catch (err) {
-      throw this.translate(err)
+      throw raised(this, this.translate(err))
     }
   }
 
@@ -346,8 +358,12 @@ export class RedisStore implements Store {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new StoreError('STORE_ERR_CLOSED', 'store is closed')
+    if (this.closed) throw closedError()
   }
+}
+
+function closedError(): StoreError {
+  return new StoreError('STORE_ERR_CLOSED', 'store is closed')
 }
 
 function scripts(c: Client): ScriptCommands {

@@ -8,6 +8,7 @@ import { AuthError } from '../../src/auth/errors.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
 import type { Identity } from '../../src/files/types.js'
 import { type AppDeps, createServer } from '../../src/http/app.js'
+import { MemoryStore } from '../../src/store/memory-store.js'
 import { FakeFileService } from './fake-file-service.js'
 
 /** `Authorization` value the fake authenticator accepts. */
@@ -53,14 +54,17 @@ export interface TestApp {
   admin: FakeAdmin
 }
 
-/** Builds (and readies) an app; closed after the current test. */
+/** Builds (and readies) an app, over a fresh MemoryStore unless `deps` gives a store; closed after the current test. */
 export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp> {
   const files = deps.files instanceof FakeFileService ? deps.files : new FakeFileService()
   const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
   const admin = deps.admin instanceof FakeAdmin ? deps.admin : new FakeAdmin()
-  const app = createServer({ config: testConfig(), ...deps, files, auth, admin })
+  const store = deps.store ?? new MemoryStore()
+  const app = createServer({ config: testConfig(), ...deps, files, auth, admin, store })
   onTestFinished(async () => {
     await app.close()
+    // A store the test passed in is the test's to close.
+    if (deps.store === undefined) await store.close()
   })
   await app.ready()
   return { app, files, auth, admin }

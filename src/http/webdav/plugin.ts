@@ -13,7 +13,6 @@ import { v2 } from 'webdav-server'
 import type { Authenticator } from '../../auth/types.js'
 import type { GatewayConfig } from '../../config.js'
 import type { FileService, RelPath } from '../../files/types.js'
-import { MemoryStore } from '../../store/memory-store.js'
 import type { Store } from '../../store/store.js'
 import { formatEtag } from '../conditional.js'
 import { setCallerIdentity } from '../identity.js'
@@ -48,7 +47,8 @@ import { davScopeOf } from './scope.js'
 export interface WebdavOptions {
   files: FileService
   auth: Authenticator
-  store?: Store | undefined
+  /** Where locks and dead properties live: the gateway's store, shared by every instance on Redis. */
+  store: Store
   config: GatewayConfig
   /**
    * The upstream `files` serves (part of the lock and property scope): identities with the same
@@ -79,8 +79,7 @@ const OURS: Record<string, Handler> = {
 
 /** The WebDAV drive at /dav (and the OPTIONS probe Windows sends to the server root). */
 export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts) => {
-  // Without a shared store (unit tests), one MemoryStore keeps locks and properties together.
-  const store = opts.store ?? new MemoryStore()
+  const store = opts.store
   const upstreamId = opts.upstreamId ?? 'default'
   const shared = {
     files: opts.files,

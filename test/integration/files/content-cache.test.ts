@@ -15,9 +15,9 @@ import {
   type Identity,
   isFileError,
   MetadataCache,
-  onFtpCommand,
   Upstream,
 } from '../../../src/files/index.js'
+import { onFtpCommand } from '../../../src/ftp/diagnostics.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'

@@ -6,6 +6,7 @@ import { identityOf } from '../../../src/auth/types.js'
 import { loadConfig } from '../../../src/config.js'
 import { createServer, LOG_REDACT_PATHS } from '../../../src/http/app.js'
 import { isAdmin } from '../../../src/http/rest/admin.js'
+import { MemoryStore } from '../../../src/store/memory-store.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { buildTestApp, FakeAdmin, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
@@ -71,6 +72,7 @@ describe('audit of the admin API', () => {
           files: new FakeFileService(),
           auth: new FakeAuthenticator(),
           admin: new FakeAdmin(),
+          store: new MemoryStore(),
         },
         { logger },
       )

@@ -6,12 +6,13 @@ import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { FileError } from '../../../src/files/errors.js'
 import { createServer } from '../../../src/http/app.js'
+import { MemoryStore } from '../../../src/store/memory-store.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
 async function listening(files = new FakeFileService(), logger: unknown = false) {
   const app: FastifyInstance = createServer(
-    { config: testConfig(), files, auth: new FakeAuthenticator() },
+    { config: testConfig(), files, auth: new FakeAuthenticator(), store: new MemoryStore() },
     { logger: logger as never },
   )
   onTestFinished(() => app.close())

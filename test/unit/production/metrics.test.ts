@@ -3,7 +3,6 @@ import { startCommandTimer } from '../../../src/ftp/diagnostics.js'
 import { createServer } from '../../../src/http/app.js'
 import type { GatewayStats } from '../../../src/http/metrics.js'
 import { MemoryStore } from '../../../src/store/index.js'
-import { countStoreErrors } from '../../../src/store-setup.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { buildTestApp, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
@@ -22,7 +21,7 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 
 describe('/metrics', () => {
   it('exposes every family with route patterns, never raw URLs', async () => {
-    const store = countStoreErrors(new MemoryStore())
+    const store = new MemoryStore()
     const t = await buildTestApp({ stats, store })
     t.files.putFile('docs/secret-name.txt', 'hello world')
 
@@ -114,7 +113,13 @@ describe('/metrics', () => {
     const files = new FakeFileService()
     files.putFile('big.bin', Buffer.alloc(100_000, 7))
     files.chunkSize = 16_384
-    const app = createServer({ config: testConfig(), files, auth: new FakeAuthenticator(), stats })
+    const app = createServer({
+      config: testConfig(),
+      files,
+      auth: new FakeAuthenticator(),
+      stats,
+      store: new MemoryStore(),
+    })
     try {
       const address = await app.listen({ host: '127.0.0.1', port: 0 })
       const body = Buffer.alloc(50_000, 1)
