@@ -8,18 +8,8 @@ import pino from 'pino'
 import { ConfigError, loadConfig } from './config.js'
 import { setYoungCollector, v8YoungCollector } from './ftp/upload-garbage.js'
 import { createGateway } from './gateway.js'
+import { LOG_REDACTION } from './http/app.js'
 import { requestIdMixin } from './http/request-context.js'
-
-/** Fields that may carry secrets; pino replaces them wherever they appear. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'password',
-  '*.password',
-  'body.password',
-  'config.upstream.url.password',
-]
 
 /**
  * Node's HTTP parser copies every request-body chunk (64 KiB) into fresh malloc'd memory, and V8
@@ -49,7 +39,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({
     level: config.logLevel,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: LOG_REDACTION,
     mixin: requestIdMixin,
   })
   const gateway = await createGateway(config, logger)
