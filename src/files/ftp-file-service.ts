@@ -9,8 +9,9 @@ import { decodeCursor, pageOf } from './pages.js'
 import { childOf, normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
 import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
+import { onSession } from './session-use.js'
 import { rootStat, toFileStat } from './stat.js'
-import { isStaleSessionError, toFileError } from './translate.js'
+import { toFileError } from './translate.js'
 import type {
   FileService,
   FileStat,
@@ -41,6 +42,11 @@ export interface FtpFileServiceOptions {
 }
 
 type Session = FtpSession
+
+/** A download body's failure as its reader sees it: engine errors become FileErrors. */
+function bodyError(err: Error): Error {
+  return isFtpError(err) ? toFileError(err) : err
+}
 
 /**
  * FileService over an FTP upstream: paths confined to the root, FTP errors turned into file
@@ -132,11 +138,10 @@ export class FtpFileService implements FileService {
     wanted: RangeSpec | undefined,
     lead: ((outcome: SharedRead) => void) | undefined,
   ): Promise<ReadResult> {
-    // Nothing has reached the client before the download starts, so a stale pooled session
-    // (idle-closed, vsftpd "500 OOPS") is retried once on a fresh one.
-    for (let attempt = 0; ; attempt++) {
-      const checkout = await this.#acquire(who)
-      try {
+    // Nothing has reached the client before the download starts: a stale session is retried.
+    return onSession(
+      () => this.#acquire(who),
+      async (checkout) => {
         const s = checkout.resource
         const stat = cached ?? (await this.#statWith(who, s, rel, { fresh: this.#freshReads }))
         if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
@@ -160,23 +165,16 @@ export class FtpFileService implements FileService {
           offset: range?.start,
           length: range ? range.end - range.start + 1 : undefined,
           expectedSize: stat.size,
+          // The body fails with FileErrors, as everything above files/ expects (an FtpError raised
+          // before the headers went out would be answered 500 instead of 504/502); the engine's
+          // stream stays the body: no extra stream in the transfer path.
+          errorFor: bodyError,
         })
-        // The body fails with the engine's FtpErrors (a stalled data connection, a lost server);
-        // above files/ only FileErrors are known, and an FtpError raised before the headers went out
-        // would be answered 500 instead of 504/502. Translating in the instance's destroy keeps the
-        // engine's stream as the body: no extra stream in the transfer path.
-        const engineDestroy = body.destroy.bind(body)
-        body.destroy = ((err?: Error) =>
-          engineDestroy(isFtpError(err) ? toFileError(err) : err)) as typeof body.destroy
         body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
         return { stat, range, body }
-      } catch (err) {
-        const stale = isStaleSessionError(err)
-        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
-        if (attempt === 0 && stale) continue
-        throw toFileError(err)
-      }
-    }
+      },
+      true,
+    )
   }
 
   /** Opens a download; a not-found means the cached stat was stale (the file went away since). */
@@ -373,24 +371,16 @@ export class FtpFileService implements FileService {
   }
 
   /** Runs `fn` on a pooled session; retries once on a fresh session when a pooled one proves stale. */
-  async #with<T>(
-    who: Identity,
-    fn: (s: Session) => Promise<T>,
-    options: { retry?: boolean } = {},
-  ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const checkout = await this.#acquire(who)
-      try {
+  #with<T>(who: Identity, fn: (s: Session) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
+    return onSession(
+      () => this.#acquire(who),
+      async (checkout) => {
         const result = await fn(checkout.resource)
         checkout.release()
         return result
-      } catch (err) {
-        const stale = isStaleSessionError(err)
-        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
-        if (attempt === 0 && options.retry !== false && stale) continue
-        throw toFileError(err)
-      }
-    }
+      },
+      options.retry !== false,
+    )
   }
 
   async #statWith(

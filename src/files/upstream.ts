@@ -9,6 +9,7 @@ import {
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
 import { toServerPath } from './paths.js'
+import { leavesSessionUncertain } from './session-use.js'
 import type { Identity, RelPath } from './types.js'
 
 /** How to reach the upstream FTP server and how many sessions it may get. */
@@ -58,6 +59,8 @@ export class Upstream {
       idleTimeoutMs: options.idleTimeoutMs,
       // A refused login is replayed briefly so a wrong password does not hammer the server.
       isCachedFailure: (err) => isFtpError(err, 'auth'),
+      // A 404 leaves the session in step: no NOOP before its next use (session-use.ts).
+      needsCheckAfter: leavesSessionUncertain,
       onWarning: (message, err) => options.logger?.warn?.({ err: (err as Error)?.message }, message),
     })
   }

@@ -29,6 +29,8 @@ export interface RetrieveOptions {
   length?: number | undefined
   /** The file's full size when known: the transfer must deliver exactly what it implies. */
   expectedSize?: number | undefined
+  /** Turns the error the stream is destroyed with into the one its reader sees (session.ts DownloadOptions). */
+  errorFor?: ((err: Error) => Error) | undefined
 }
 
 /** Sentinel whose 257 reply cannot be confused with any transfer or ABOR reply. */
@@ -226,6 +228,12 @@ export class RetrievalStream extends Readable {
     // Unpiped, it no longer reports on what was handed over: stop sharing and recycling.
     if (this.#sink) this.once('unpipe', () => (this.#sink = undefined))
     return super.pipe(destination, options)
+  }
+
+  /** Every failure, the engine's own or the reader's, goes through `errorFor` on its way out. */
+  override destroy(error?: Error): this {
+    const errorFor = this.#opts.errorFor
+    return super.destroy(error && errorFor ? errorFor(error) : error)
   }
 
   override _read(): void {
