@@ -53,7 +53,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
 
   const store = createGatewayStore(config, logger.child({ component: 'store' }))
   const ftpLogger = logger.child({ component: 'ftp' })
-  const upstream = new Upstream({ ...up, store, logger: ftpLogger })
+  const upstream = new Upstream({ ...up, store, logger: ftpLogger, memoryTuning: config.memoryTuning })
   const content = new ContentCache({
     ttlMs: config.cacheTtlMs,
     maxBytes: config.cacheContentMaxBytes,

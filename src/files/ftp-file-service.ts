@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
@@ -42,6 +43,17 @@ export interface FtpFileServiceOptions {
 }
 
 type Session = FtpSession
+
+/**
+ * Whether an upload body's chunks are nobody else's once read, so the engine may free each one as
+ * soon as it is sent (ftp/memory/chunk-release.ts): a Node HTTP request body, whose parser copies
+ * every chunk into memory of its own. Any other stream may hand out memory that is still in use (a
+ * cached file's bytes, a download's lent read buffers, a caller's array), so its chunks are left
+ * alone. Decided here, so callers (the HTTP faces) carry no memory option.
+ */
+function chunksAreOurs(body: Readable): boolean {
+  return body instanceof IncomingMessage
+}
 
 /** A download body's failure as its reader sees it: engine errors become FileErrors. */
 function bodyError(err: Error): Error {
@@ -212,7 +224,7 @@ export class FtpFileService implements FileService {
       uploaded = true
       await s.upload(temp, body, {
         onChunk: (chunk) => meter.update(chunk),
-        releaseChunks: options.releaseChunks,
+        releaseChunks: chunksAreOurs(body),
       })
       meter.verify()
       await swapIn(this.#swapOps(s), { from: tempRel, to: rel, incoming: 'file', existing: kindOf(existing) })

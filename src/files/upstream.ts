@@ -30,6 +30,8 @@ export interface UpstreamOptions {
   timeoutMs: number
   store: Store
   logger?: FtpLogger | undefined
+  /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
+  memoryTuning?: boolean | undefined
 }
 
 /**
@@ -129,6 +131,7 @@ export class Upstream {
       tlsCa: o.tlsCa,
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
+      memoryTuning: o.memoryTuning,
       logger: o.logger,
     })
   }

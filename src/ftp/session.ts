@@ -87,6 +87,7 @@ export class FtpSession implements TransferHost {
       activeAddress: opts.activeAddress,
       activePorts: opts.activePorts,
       readBufferBytes: opts.readBufferBytes,
+      memoryTuning: opts.memoryTuning,
       logger: opts.logger,
       sessionId: id,
     }

@@ -1,13 +1,12 @@
 import net from 'node:net'
 import { Readable } from 'node:stream'
-import { ChunkReleaser } from './chunk-release.js'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
+import { ChunkReleaser, noteUploadedBytes } from './memory/index.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
 import { Reply, replyClass } from './status.js'
-import { noteUploadedBytes } from './upload-garbage.js'
 
 /** What a transfer needs from its session. */
 export interface TransferHost {
@@ -367,7 +366,8 @@ export interface StoreOptions {
   onChunk?: ((chunk: Buffer) => void) | undefined
   /**
    * The source's chunks are nobody else's once read (an HTTP request body): each one's memory is
-   * freed as soon as the data connection took it (ftp/chunk-release.ts), and it is left empty.
+   * freed as soon as the data connection took it (ftp/memory/chunk-release.ts), and it is left
+   * empty. Ignored when the session's `memoryTuning` is off.
    */
   releaseChunks?: boolean | undefined
 }
@@ -442,7 +442,13 @@ export async function store(
         opts.onChunk?.(chunk)
         bytes += chunk.length
       }
-      await pump(source, socket, abort.signal, observe, opts.releaseChunks ? new ChunkReleaser() : undefined)
+      await pump(
+        source,
+        socket,
+        abort.signal,
+        observe,
+        opts.releaseChunks && host.ctx.memoryTuning ? new ChunkReleaser() : undefined,
+      )
     } catch (err) {
       if (earlyError) throw earlyError
       if (serverClosed && !(err instanceof FtpError))

@@ -152,7 +152,6 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
         digest: parseDigest(header(request, 'repr-digest'), header(request, 'content-md5')),
         mtime,
         expectedLength: parseContentLength(header(request, 'content-length')),
-        releaseChunks: true,
       }
       // No body at all (Content-Length: 0 or none) is an empty file.
       const body = request.body instanceof Readable ? request.body : Readable.from([])

@@ -105,7 +105,6 @@ export async function put(svc: DavServices, req: IncomingMessage, res: ServerRes
       ...(declared === undefined ? {} : { expectedLength: declared }),
       ...(digest === undefined ? {} : { digest }),
       ...(mtime === undefined ? {} : { mtime }),
-      releaseChunks: true,
     })
     .catch((err: unknown) => {
       // A directory at that name: RFC 4918 leaves PUT on a collection undefined; 405 says "not here".

@@ -1,5 +1,5 @@
 /**
- * Uploads collect young garbage every few MiB (see src/ftp/upload-garbage.ts): the counter calls
+ * Uploads collect young garbage every few MiB (see src/ftp/memory/young-collections.ts): the counter calls
  * the collector once per UPLOAD_BYTES_PER_COLLECTION, and V8's collector really runs a minor GC.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
@@ -9,7 +9,7 @@ import {
   setYoungCollector,
   UPLOAD_BYTES_PER_COLLECTION,
   v8YoungCollector,
-} from '../../../src/ftp/upload-garbage.js'
+} from '../../../../src/ftp/memory/young-collections.js'
 
 afterEach(() => setYoungCollector(undefined))
 
