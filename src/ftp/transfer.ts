@@ -109,7 +109,7 @@ export class RetrievalStream extends Readable {
 
   constructor(host: TransferHost, opts: RetrieveOptions) {
     // What a transfer buffers ahead of a slow client; reads fill the lender's buffers regardless,
-    // so a larger mark only pins more memory per slow download (bench "memory").
+    // so a larger mark only pins more memory per slow download (docs/performance.md).
     super({ highWaterMark: 256 * 1024 })
     this.#host = host
     this.#opts = opts
@@ -511,7 +511,8 @@ function pump(
       }
       // Node reads the client up to 32 times (64 KiB each) per turn of the event loop; what arrives
       // in one turn goes out in one writev instead of a send (and a wake-up of the server) per
-      // chunk: ~8% less gateway CPU per GiB uploaded, which on two cores is upload speed.
+      // chunk: less gateway CPU per GiB uploaded, which on few cores is upload speed
+      // (docs/performance.md "Corked uploads").
       if (!socket.writableCorked) {
         socket.cork()
         setImmediate(() => socket.uncork())
