@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
-import { ChunkReleaser, noteUploadedBytes } from './memory/index.js'
+import { ChunkReleaser } from './memory/index.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
 import { Reply, replyClass } from './status.js'
@@ -478,7 +478,7 @@ const UPLOAD_BATCH_BYTES = 1024 * 1024
  * Writes `source` into the data socket with backpressure and ends it; resolves once the socket
  * finished. Like `pipe()`, with the counting and checks in its one 'data' handler instead of a
  * stream stage per chunk, and unlike `pipeline()` it never destroys the source. With `releaser`,
- * written chunks are freed at once; the others are counted for a young collection.
+ * written chunks it can free are freed at once; the others are left to the garbage collector.
  */
 function pump(
   source: Readable,
@@ -517,12 +517,8 @@ function pump(
         socket.cork()
         setImmediate(() => socket.uncork())
       }
-      if (releaser?.track(chunk)) {
-        socket.write(chunk, releaser.written)
-      } else {
-        noteUploadedBytes(chunk.length)
-        socket.write(chunk, releaser?.written)
-      }
+      releaser?.track(chunk)
+      socket.write(chunk, releaser?.written)
       if (socket.writableLength >= UPLOAD_BATCH_BYTES) source.pause()
     }
     const onSourceClose = (): void => {

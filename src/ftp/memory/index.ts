@@ -6,22 +6,17 @@
  * - chunk release (chunk-release.ts): an upload's chunks freed as soon as the data connection
  *   took them, when the caller says they are nobody else's;
  * - read-buffer lending (read-buffers.ts): plain passive downloads read into reused buffers,
- *   handed on as views instead of fresh garbage per read;
- * - young collections (young-collections.ts): a forced young GC every few MiB of uploaded chunks
- *   that could not be released.
+ *   handed on as views instead of fresh garbage per read.
  *
  * The engine takes the switch as a session option (`memoryTuning` in FtpSessionOptions), never
  * from the configuration; `tuneProcessMemory` is the process's half of it.
  */
 import { raiseAllocatorThresholds } from './allocator.js'
-import { setYoungCollector, v8YoungCollector } from './young-collections.js'
 
 export { ChunkReleaser, ownsWholeBuffer, RELEASE_BATCH } from './chunk-release.js'
 export { type ChunkSharing, ReadBufferLender } from './read-buffers.js'
-export { noteUploadedBytes } from './young-collections.js'
 
 /** The process-wide part of the memory work (main.ts calls it once, before serving). */
 export function tuneProcessMemory(): void {
   raiseAllocatorThresholds()
-  setYoungCollector(v8YoungCollector())
 }
