@@ -101,6 +101,8 @@ export interface GatewayConfig {
   httpMaxConnectionsPerAddress: number
   /** GATEWAY_ADMINS: principals allowed the admin API, as `user:NAME` entries (names only here). */
   gatewayAdmins: readonly string[]
+  /** MEMORY_TUNING: the memory work of src/ftp/memory/ (allocator setting, chunk release, read-buffer lending). */
+  memoryTuning: boolean
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,
     httpMaxConnectionsPerAddress: v.httpMaxConnectionsPerAddress,
     gatewayAdmins: v.gatewayAdmins,
+    memoryTuning: v.memoryTuning,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)

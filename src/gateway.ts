@@ -59,7 +59,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
     logger: logger.child({ component: 'store' }),
   })
   const ftpLogger = logger.child({ component: 'ftp' })
-  const upstream = new Upstream({ ...up, store, logger: ftpLogger })
+  const upstream = new Upstream({ ...up, store, logger: ftpLogger, memoryTuning: config.memoryTuning })
   const content = new ContentCache({
     ttlMs: config.cacheTtlMs,
     maxBytes: config.cacheContentMaxBytes,

@@ -6,40 +6,12 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { ConfigError, loadConfig } from './config.js'
-import { setYoungCollector, v8YoungCollector } from './ftp/upload-garbage.js'
+import { tuneProcessMemory } from './ftp/memory/index.js'
 import { createGateway } from './gateway.js'
+import { LOG_REDACTION } from './http/app.js'
 import { requestIdMixin } from './http/request-context.js'
 
-/** Fields that may carry secrets; pino replaces them wherever they appear. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'password',
-  '*.password',
-  'body.password',
-  'config.upstream.url.password',
-]
-
-/**
- * Node's HTTP parser copies every request-body chunk (64 KiB) into fresh malloc'd memory, and V8
- * frees those in batches of tens of MiB per GC. With glibc's default 128 KiB trim threshold that
- * memory goes back to the kernel after each batch, so every uploaded byte lands on a newly faulted,
- * zeroed page: ~250,000 page faults per GiB, a third of the gateway's CPU on uploads (perf). Freeing
- * one mmapped chunk of just under 32 MiB makes glibc raise its mmap threshold to that size and its
- * trim threshold to twice it (mallopt(3), "dynamic mmap threshold"); freed buffers are then reused.
- * Uploaded request-body chunks are freed one by one as they are sent (ftp/chunk-release.ts), and
- * the young collections of ftp/upload-garbage.ts keep other uploads' garbage small, so the raised
- * threshold does not leave tens of MiB resident after them. A process concern, so it lives here;
- * harmless with other allocators.
- */
-function tuneAllocator(): void {
-  Buffer.allocUnsafeSlow(32 * 1024 * 1024 - 64 * 1024)
-  setYoungCollector(v8YoungCollector())
-}
-
 async function main(): Promise<void> {
-  tuneAllocator()
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig()
@@ -47,9 +19,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
     process.exit(2)
   }
+  // Before anything allocates much (ftp/memory/index.ts); MEMORY_TUNING=false leaves the process as Node made it.
+  if (config.memoryTuning) tuneProcessMemory()
   const logger = pino({
     level: config.logLevel,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: LOG_REDACTION,
     mixin: requestIdMixin,
   })
   const gateway = await createGateway(config, logger)

@@ -510,6 +510,15 @@ export const SETTINGS = {
     fallback: 60_000,
     parse: intSetting(1000),
   }),
+  memoryTuning: setting<boolean>({
+    env: 'MEMORY_TUNING',
+    key: 'memoryTuning',
+    scope: 'gateway',
+    doc: "the gateway's memory work (glibc's allocator thresholds raised at start, uploaded request-body chunks freed once sent, download read buffers reused; docs/performance.md): `false` turns all of it off, to debug or to measure what it buys",
+    defaultDoc: '`true`',
+    fallback: true,
+    parse: boolSetting,
+  }),
   dataDir: setting<string>({
     env: 'DATA_DIR',
     key: 'local.dataDir',

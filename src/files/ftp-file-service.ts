@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
@@ -9,8 +10,9 @@ import { decodeCursor, pageOf } from './pages.js'
 import { childOf, normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
 import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
+import { onSession } from './session-use.js'
 import { rootStat, toFileStat } from './stat.js'
-import { isStaleSessionError, toFileError } from './translate.js'
+import { toFileError } from './translate.js'
 import type {
   FileService,
   FileStat,
@@ -41,6 +43,22 @@ export interface FtpFileServiceOptions {
 }
 
 type Session = FtpSession
+
+/**
+ * Whether an upload body's chunks are nobody else's once read, so the engine may free each one as
+ * soon as it is sent (ftp/memory/chunk-release.ts): a Node HTTP request body, whose parser copies
+ * every chunk into memory of its own. Any other stream may hand out memory that is still in use (a
+ * cached file's bytes, a download's lent read buffers, a caller's array), so its chunks are left
+ * alone. Decided here, so callers (the HTTP faces) carry no memory option.
+ */
+function chunksAreOurs(body: Readable): boolean {
+  return body instanceof IncomingMessage
+}
+
+/** A download body's failure as its reader sees it: engine errors become FileErrors. */
+function bodyError(err: Error): Error {
+  return isFtpError(err) ? toFileError(err) : err
+}
 
 /**
  * FileService over an FTP upstream: paths confined to the root, FTP errors turned into file
@@ -132,11 +150,10 @@ export class FtpFileService implements FileService {
     wanted: RangeSpec | undefined,
     lead: ((outcome: SharedRead) => void) | undefined,
   ): Promise<ReadResult> {
-    // Nothing has reached the client before the download starts, so a stale pooled session
-    // (idle-closed, vsftpd "500 OOPS") is retried once on a fresh one.
-    for (let attempt = 0; ; attempt++) {
-      const checkout = await this.#acquire(who)
-      try {
+    // Nothing has reached the client before the download starts: a stale session is retried.
+    return onSession(
+      () => this.#acquire(who),
+      async (checkout) => {
         const s = checkout.resource
         const stat = cached ?? (await this.#statWith(who, s, rel, { fresh: this.#freshReads }))
         if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
@@ -160,23 +177,16 @@ export class FtpFileService implements FileService {
           offset: range?.start,
           length: range ? range.end - range.start + 1 : undefined,
           expectedSize: stat.size,
+          // The body fails with FileErrors, as everything above files/ expects (an FtpError raised
+          // before the headers went out would be answered 500 instead of 504/502); the engine's
+          // stream stays the body: no extra stream in the transfer path.
+          errorFor: bodyError,
         })
-        // The body fails with the engine's FtpErrors (a stalled data connection, a lost server);
-        // above files/ only FileErrors are known, and an FtpError raised before the headers went out
-        // would be answered 500 instead of 504/502. Translating in the instance's destroy keeps the
-        // engine's stream as the body: no extra stream in the transfer path.
-        const engineDestroy = body.destroy.bind(body)
-        body.destroy = ((err?: Error) =>
-          engineDestroy(isFtpError(err) ? toFileError(err) : err)) as typeof body.destroy
         body.once('close', () => checkout.release(body.errored ? { error: body.errored } : undefined))
         return { stat, range, body }
-      } catch (err) {
-        const stale = isStaleSessionError(err)
-        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
-        if (attempt === 0 && stale) continue
-        throw toFileError(err)
-      }
-    }
+      },
+      true,
+    )
   }
 
   /** Opens a download; a not-found means the cached stat was stale (the file went away since). */
@@ -218,7 +228,7 @@ export class FtpFileService implements FileService {
       uploaded = true
       await s.upload(temp, body, {
         onChunk: (chunk) => meter.update(chunk),
-        releaseChunks: options.releaseChunks,
+        releaseChunks: chunksAreOurs(body),
       })
       meter.verify()
       await swapIn(this.#swapOps(s), { from: tempRel, to: rel, incoming: 'file', existing: kindOf(existing) })
@@ -389,24 +399,16 @@ export class FtpFileService implements FileService {
   }
 
   /** Runs `fn` on a pooled session; retries once on a fresh session when a pooled one proves stale. */
-  async #with<T>(
-    who: Identity,
-    fn: (s: Session) => Promise<T>,
-    options: { retry?: boolean } = {},
-  ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const checkout = await this.#acquire(who)
-      try {
+  #with<T>(who: Identity, fn: (s: Session) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
+    return onSession(
+      () => this.#acquire(who),
+      async (checkout) => {
         const result = await fn(checkout.resource)
         checkout.release()
         return result
-      } catch (err) {
-        const stale = isStaleSessionError(err)
-        checkout.release({ error: err, discard: stale || !checkout.resource.usable })
-        if (attempt === 0 && options.retry !== false && stale) continue
-        throw toFileError(err)
-      }
-    }
+      },
+      options.retry !== false,
+    )
   }
 
   async #statWith(

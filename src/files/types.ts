@@ -81,11 +81,6 @@ export interface WriteOptions {
   mtime?: Date | undefined
   /** Declared Content-Length, when known (a body ending early is then an error). */
   expectedLength?: number | undefined
-  /**
-   * The body is an HTTP request's own stream that nothing else reads: each chunk's memory may be
-   * freed once uploaded, leaving the chunk empty (ftp/chunk-release.ts).
-   */
-  releaseChunks?: boolean | undefined
 }
 
 /** What a write did. */

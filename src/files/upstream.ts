@@ -9,6 +9,7 @@ import {
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
 import { toServerPath } from './paths.js'
+import { leavesSessionUncertain } from './session-use.js'
 import type { Identity, RelPath } from './types.js'
 
 /** How to reach the upstream FTP server and how many sessions it may get. */
@@ -29,6 +30,8 @@ export interface UpstreamOptions {
   timeoutMs: number
   store: Store
   logger?: FtpLogger | undefined
+  /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
+  memoryTuning?: boolean | undefined
 }
 
 /**
@@ -58,6 +61,8 @@ export class Upstream {
       idleTimeoutMs: options.idleTimeoutMs,
       // A refused login is replayed briefly so a wrong password does not hammer the server.
       isCachedFailure: (err) => isFtpError(err, 'auth'),
+      // A 404 leaves the session in step: no NOOP before its next use (session-use.ts).
+      needsCheckAfter: leavesSessionUncertain,
       onWarning: (message, err) => options.logger?.warn?.({ err: (err as Error)?.message }, message),
     })
   }
@@ -126,6 +131,7 @@ export class Upstream {
       tlsCa: o.tlsCa,
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
+      memoryTuning: o.memoryTuning,
       logger: o.logger,
     })
   }

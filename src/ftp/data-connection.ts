@@ -1,9 +1,9 @@
 import net from 'node:net'
 import { type ControlConnection, normalizeAddress } from './control-connection.js'
 import { FtpError } from './errors.js'
+import { type ChunkSharing, ReadBufferLender } from './memory/index.js'
 import type { FtpLogger } from './options.js'
 import { formatEprt, formatPort, parseEpsvReply, parsePasvReply } from './passive.js'
-import { type ChunkSharing, ReadBufferLender } from './read-buffers.js'
 import { errorFromReply } from './reply-errors.js'
 import { Reply } from './status.js'
 
@@ -25,6 +25,8 @@ export interface DataChannelContext {
   activeAddress?: string | undefined
   activePorts?: [number, number] | undefined
   readBufferBytes: number
+  /** Plain passive reads go into lent, reused buffers (ftp/memory/read-buffers.ts); off: stream reads. */
+  memoryTuning: boolean
   logger?: FtpLogger | undefined
   sessionId: number
 }
@@ -109,7 +111,7 @@ function dialData(
   if (ctx.protectData) {
     // Dial the pinned address, but speak TLS as the control connection does (its host, its session).
     socket = control.secureData(net.connect({ host, port }))
-  } else if (onChunk) {
+  } else if (onChunk && ctx.memoryTuning) {
     const buffers = new ReadBufferLender(ctx.readBufferBytes, sharing)
     socket = net.connect({
       host,
@@ -124,7 +126,7 @@ function dialData(
   } else {
     socket = net.connect({ host, port })
   }
-  if (onChunk && ctx.protectData) attachChunkHandler(socket, onChunk)
+  if (onChunk && (ctx.protectData || !ctx.memoryTuning)) attachChunkHandler(socket, onChunk)
   const ready = waitConnected(socket, ctx.protectData ? 'secureConnect' : 'connect', control.timeoutMs)
   ready.catch(() => {})
   return {

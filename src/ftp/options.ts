@@ -44,11 +44,16 @@ export interface FtpSessionOptions {
   /** Server clock offset from UTC for LIST times, in minutes. @default 0 */
   timeZoneOffsetMinutes: number
   /**
-   * Read buffer for plain passive data sockets; reads fill it one after the other (DESIGN.md: large
-   * `onread` buffers measured ~1.5x faster than 64 KiB stream reads; 1 MiB gave ~10% more than
-   * 512 KiB on 1 GiB GETs for ~12 MiB more with eight slow readers). @default 1048576
+   * Read buffer for plain passive data sockets; reads fill it one after the other. Large `onread`
+   * buffers beat 64 KiB stream reads, and 1 MiB beat 512 KiB for little more memory
+   * (docs/performance.md "Read-buffer lending"). @default 1048576
    */
   readBufferBytes: number
+  /**
+   * The engine's memory work (ftp/memory/): read-buffer lending for downloads and chunk release for
+   * uploads whose caller allows it. `false` turns both off (MEMORY_TUNING). @default true
+   */
+  memoryTuning: boolean
   /** Send NOOP after this long idle to keep NATs and servers from dropping the session; 0 disables. @default 0 */
   keepaliveMs: number
   logger?: FtpLogger | undefined
@@ -65,6 +70,7 @@ export const defaultSessionOptions = Object.freeze({
   maxListingBytes: 40 * 1024 * 1024,
   timeZoneOffsetMinutes: 0,
   readBufferBytes: 1024 * 1024,
+  memoryTuning: true,
   keepaliveMs: 0,
 })
 

@@ -31,6 +31,12 @@ export interface DownloadOptions {
   length?: number
   /** The file's size from a stat just before: a transfer that delivers less is an error, not a short 200. */
   expectedSize?: number
+  /**
+   * What the body fails with instead of the engine's FtpError: a layer above passes its own
+   * translation, so the engine's stream can be handed on as is (an extra stream stage would cost
+   * a copy per chunk and end read-buffer sharing). Default: the FtpError itself.
+   */
+  errorFor?: ((err: Error) => Error) | undefined
 }
 
 /** A checksum the server computed. */
@@ -81,6 +87,7 @@ export class FtpSession implements TransferHost {
       activeAddress: opts.activeAddress,
       activePorts: opts.activePorts,
       readBufferBytes: opts.readBufferBytes,
+      memoryTuning: opts.memoryTuning,
       logger: opts.logger,
       sessionId: id,
     }

@@ -1,13 +1,12 @@
 import net from 'node:net'
 import { Readable } from 'node:stream'
-import { ChunkReleaser } from './chunk-release.js'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
+import { ChunkReleaser } from './memory/index.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
 import { Reply, replyClass } from './status.js'
-import { noteUploadedBytes } from './upload-garbage.js'
 
 /** What a transfer needs from its session. */
 export interface TransferHost {
@@ -29,6 +28,8 @@ export interface RetrieveOptions {
   length?: number | undefined
   /** The file's full size when known: the transfer must deliver exactly what it implies. */
   expectedSize?: number | undefined
+  /** Turns the error the stream is destroyed with into the one its reader sees (session.ts DownloadOptions). */
+  errorFor?: ((err: Error) => Error) | undefined
 }
 
 /** Sentinel whose 257 reply cannot be confused with any transfer or ABOR reply. */
@@ -108,7 +109,7 @@ export class RetrievalStream extends Readable {
 
   constructor(host: TransferHost, opts: RetrieveOptions) {
     // What a transfer buffers ahead of a slow client; reads fill the lender's buffers regardless,
-    // so a larger mark only pins more memory per slow download (bench "memory").
+    // so a larger mark only pins more memory per slow download (docs/performance.md).
     super({ highWaterMark: 256 * 1024 })
     this.#host = host
     this.#opts = opts
@@ -226,6 +227,12 @@ export class RetrievalStream extends Readable {
     // Unpiped, it no longer reports on what was handed over: stop sharing and recycling.
     if (this.#sink) this.once('unpipe', () => (this.#sink = undefined))
     return super.pipe(destination, options)
+  }
+
+  /** Every failure, the engine's own or the reader's, goes through `errorFor` on its way out. */
+  override destroy(error?: Error): this {
+    const errorFor = this.#opts.errorFor
+    return super.destroy(error && errorFor ? errorFor(error) : error)
   }
 
   override _read(): void {
@@ -359,7 +366,8 @@ export interface StoreOptions {
   onChunk?: ((chunk: Buffer) => void) | undefined
   /**
    * The source's chunks are nobody else's once read (an HTTP request body): each one's memory is
-   * freed as soon as the data connection took it (ftp/chunk-release.ts), and it is left empty.
+   * freed as soon as the data connection took it (ftp/memory/chunk-release.ts), and it is left
+   * empty. Ignored when the session's `memoryTuning` is off.
    */
   releaseChunks?: boolean | undefined
 }
@@ -434,7 +442,13 @@ export async function store(
         opts.onChunk?.(chunk)
         bytes += chunk.length
       }
-      await pump(source, socket, abort.signal, observe, opts.releaseChunks ? new ChunkReleaser() : undefined)
+      await pump(
+        source,
+        socket,
+        abort.signal,
+        observe,
+        opts.releaseChunks && host.ctx.memoryTuning ? new ChunkReleaser() : undefined,
+      )
     } catch (err) {
       if (earlyError) throw earlyError
       if (serverClosed && !(err instanceof FtpError))
@@ -464,7 +478,7 @@ const UPLOAD_BATCH_BYTES = 1024 * 1024
  * Writes `source` into the data socket with backpressure and ends it; resolves once the socket
  * finished. Like `pipe()`, with the counting and checks in its one 'data' handler instead of a
  * stream stage per chunk, and unlike `pipeline()` it never destroys the source. With `releaser`,
- * written chunks are freed at once; the others are counted for a young collection.
+ * written chunks it can free are freed at once; the others are left to the garbage collector.
  */
 function pump(
   source: Readable,
@@ -497,17 +511,14 @@ function pump(
       }
       // Node reads the client up to 32 times (64 KiB each) per turn of the event loop; what arrives
       // in one turn goes out in one writev instead of a send (and a wake-up of the server) per
-      // chunk: ~8% less gateway CPU per GiB uploaded, which on two cores is upload speed.
+      // chunk: less gateway CPU per GiB uploaded, which on few cores is upload speed
+      // (docs/performance.md "Corked uploads").
       if (!socket.writableCorked) {
         socket.cork()
         setImmediate(() => socket.uncork())
       }
-      if (releaser?.track(chunk)) {
-        socket.write(chunk, releaser.written)
-      } else {
-        noteUploadedBytes(chunk.length)
-        socket.write(chunk, releaser?.written)
-      }
+      releaser?.track(chunk)
+      socket.write(chunk, releaser?.written)
       if (socket.writableLength >= UPLOAD_BATCH_BYTES) source.pause()
     }
     const onSourceClose = (): void => {

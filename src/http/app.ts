@@ -51,15 +51,25 @@ export interface AppDeps {
   upstreamId?: string | undefined
 }
 
-/** Log paths pino must censor (also for a logger main.ts builds itself). */
-export const LOG_REDACT_PATHS = [
+/**
+ * The one list of log paths pino must censor, for the logger main.ts builds and the one
+ * createServer builds: credentials in request headers, passwords wherever a logged object nests
+ * them (a login body, an error's details, a config's upstream URL).
+ */
+export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
+  'headers.authorization',
   'password',
   '*.password',
   '*.*.password',
-]
+  'body.password',
+  'config.upstream.url.password',
+])
+
+/** pino's `redact` option with LOG_REDACT_PATHS: every logger of the gateway uses this one. */
+export const LOG_REDACTION = Object.freeze({ paths: [...LOG_REDACT_PATHS], censor: '[redacted]' })
 
 /** JSON bodies (move/copy, sessions) are small; uploads are streams and not limited by this. */
 export const JSON_BODY_LIMIT = 1024 * 1024
@@ -135,7 +145,7 @@ function fastifyTrustProxy(trust: TrustProxy): FastifyServerOptions['trustProxy'
 
 /** Options of createServer. */
 export interface ServerOptions {
-  /** Fastify logger options (redaction is added), or a ready pino logger (build it with LOG_REDACT_PATHS). */
+  /** Fastify logger options (redaction is added), or a ready pino logger (build it with LOG_REDACTION). */
   logger?: FastifyServerOptions['logger'] | Logger
 }
 
@@ -180,7 +190,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
         ? false
         : {
             ...(typeof logger === 'object' ? logger : {}),
-            redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+            redact: LOG_REDACTION,
           }
     app = fastify({ ...base, http, logger: loggerOptions }) as unknown as FastifyInstance
   }

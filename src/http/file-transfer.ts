@@ -125,8 +125,6 @@ export interface UploadRequest {
   expectedEntityLength?: boolean | undefined
   /** Runs once every header is parsed and before the upstream is touched (WebDAV's lock check). */
   beforeWrite?: (() => void) | undefined
-  /** Passed to the file service as is (see WriteOptions). */
-  releaseChunks?: boolean | undefined
 }
 
 /**
@@ -152,7 +150,6 @@ export function uploadOptions(req: UploadRequest): { options: WriteOptions; mtim
     ...(digest === undefined ? {} : { digest }),
     ...(mtime === undefined ? {} : { mtime }),
     ...(declared === undefined ? {} : { expectedLength: declared }),
-    ...(req.releaseChunks === undefined ? {} : { releaseChunks: req.releaseChunks }),
   }
   return { options, mtimeSent: mtime !== undefined && mtimeHeader !== undefined }
 }

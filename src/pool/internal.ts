@@ -110,6 +110,7 @@ export type ResolvedOptions<R extends PooledResource> = Required<
 > & {
   maxUnverified: number | undefined
   isCachedFailure: (err: unknown) => boolean
+  needsCheckAfter: (err: unknown) => boolean
   onWarning: (message: string, err: unknown) => void
 }
 
@@ -129,6 +130,7 @@ export function resolveOptions<R extends PooledResource>(o: SessionPoolOptions<R
     leaseTtlMs: o.leaseTtlMs ?? 30_000,
     failureCacheMs: o.failureCacheMs ?? 5_000,
     isCachedFailure: o.isCachedFailure ?? (() => false),
+    needsCheckAfter: o.needsCheckAfter ?? (() => true),
     maxUnverified: o.maxUnverified,
     reverifyMs: o.reverifyMs ?? 5 * 60_000,
     groupOf: o.groupOf ?? ((key) => key),

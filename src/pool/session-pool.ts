@@ -325,7 +325,7 @@ export class SessionPool<R extends PooledResource> {
     if (entry.gone) return
     ks.busy.delete(entry)
     entry.lastUsedAt = this.opts.now()
-    if (outcome.error !== undefined) entry.needsCheck = true
+    if (outcome.error !== undefined && this.opts.needsCheckAfter(outcome.error)) entry.needsCheck = true
     const retireHow = this.retirement(entry, ks) ?? (outcome.discard || this.closed ? 'close' : undefined)
     if (retireHow) void this.retire(entry, retireHow)
     else {

@@ -50,6 +50,12 @@ export interface SessionPoolOptions<R extends PooledResource> {
    */
   isCachedFailure?: (err: unknown) => boolean
   /**
+   * Whether a resource given back with `error` is check()ed before its next reuse: true for a
+   * failure that leaves its state uncertain (a timeout, an aborted transfer, an unexpected reply),
+   * false for an ordinary refusal the resource answered in step (FTP 550). Default: every error.
+   */
+  needsCheckAfter?: (err: unknown) => boolean
+  /**
    * Creates at once, cluster-wide, for keys with no live session and no login remembered (a new or
    * wrong password: FTP_POOL_MAX_UNVERIFIED). Such a key gets one create at a time, and an acquire
    * finding this budget full fails at once with PoolExhaustedError('unverified'). Default: no
@@ -93,7 +99,8 @@ export interface Checkout<R> {
   readonly resource: R
   /**
    * Give it back. `error` says the last operation failed: a usable resource is then check()ed
-   * before its next reuse; pass `{ discard: true }` to close it now. Idempotent.
+   * before its next reuse when the pool's `needsCheckAfter(error)` says so; pass
+   * `{ discard: true }` to close it now. Idempotent.
    */
   release(outcome?: { error?: unknown; discard?: boolean }): void
 }

@@ -72,6 +72,12 @@ describe('loadConfig', () => {
     }
   })
 
+  it('MEMORY_TUNING: on by default, `false` turns the memory work off', () => {
+    expect(loadConfig({}).memoryTuning).toBe(true)
+    expect(loadConfig({ MEMORY_TUNING: 'false' }).memoryTuning).toBe(false)
+    expect(() => loadConfig({ MEMORY_TUNING: 'maybe' })).toThrow(/MEMORY_TUNING/)
+  })
+
   it('derives the same session key from the same secret', () => {
     const a = loadConfig({ SESSION_SECRET: 'x'.repeat(32) })
     const b = loadConfig({ SESSION_SECRET: 'x'.repeat(32) })

@@ -114,7 +114,6 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
           headers: request.headers,
           body,
           mtimeQuery: request.query.mtime,
-          releaseChunks: true,
         },
         replySink(request, reply),
       )

@@ -62,7 +62,6 @@ export async function put(svc: DavServices, req: IncomingMessage, res: ServerRes
       expectedEntityLength: true,
       // After every upload header is parsed (and refused with 400), before the upstream is touched.
       beforeWrite: () => assertUnlocked(st, st.path, { membership: true }),
-      releaseChunks: true,
     },
     sink,
   ).catch((err: unknown) => {

@@ -1,6 +1,8 @@
 /** The FTP-backed file service against real vsftpd: every operation, atomic uploads, preconditions, pool hygiene. */
 import { createHash, randomBytes } from 'node:crypto'
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { IncomingMessage } from 'node:http'
+import { Socket } from 'node:net'
 import { PassThrough, Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
@@ -63,7 +65,15 @@ describe('FtpFileService over vsftpd', () => {
     expect(readdirSync(srv.root).filter((n) => n.includes('ftpgw'))).toEqual([])
   })
 
-  it('frees each uploaded chunk it owns once sent (releaseChunks), and only then', async () => {
+  /** A Node HTTP request body carrying `chunks`, as the HTTP faces hand one over. */
+  const requestBody = (chunks: Buffer[]): IncomingMessage => {
+    const body = new IncomingMessage(new Socket())
+    for (const c of chunks) body.push(c)
+    body.push(null)
+    return body
+  }
+
+  it('frees each chunk of a request body once sent, and only then; other streams keep theirs', async () => {
     // Chunks alone in their ArrayBuffer, as Node's HTTP parser makes them, plus a pool slice and a
     // subarray that share memory with other bytes and must come through untouched.
     const owned = Array.from({ length: 40 }, () => Buffer.from(randomBytes(64 * 1024)))
@@ -74,7 +84,7 @@ describe('FtpFileService over vsftpd', () => {
     const expected = createHash('sha256')
     for (const c of chunks) expected.update(c)
     const digest = expected.digest('hex')
-    await files.write(who, 'released.bin', Readable.from(chunks), { releaseChunks: true })
+    await files.write(who, 'released.bin', requestBody(chunks))
     expect(
       createHash('sha256')
         .update(readFileSync(`${srv.root}/released.bin`))
@@ -84,7 +94,7 @@ describe('FtpFileService over vsftpd', () => {
     expect(pooled.equals(Buffer.alloc(100, 7))).toBe(true)
     expect(slice.length).toBe(4000)
     expect(backing.length).toBe(9000)
-    // Without the option the caller's chunks are left alone.
+    // Any other stream's chunks are the caller's: left alone.
     const kept = Array.from({ length: 4 }, () => Buffer.from(randomBytes(64 * 1024)))
     await files.write(who, 'kept.bin', Readable.from(kept))
     expect(kept.every((c) => c.length === 64 * 1024)).toBe(true)

@@ -8,7 +8,7 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createGateway, type Gateway } from '../../../src/gateway.js'
-import { LOG_REDACT_PATHS } from '../../../src/http/app.js'
+import { LOG_REDACTION } from '../../../src/http/app.js'
 import { requestIdMixin } from '../../../src/http/request-context.js'
 import { basicAuth, SHARED_REDIS_URL, testKeyPrefix } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
@@ -38,10 +38,7 @@ describe('logs', () => {
       LOG_LEVEL: 'debug',
     })
     // The same redaction main.ts applies; debug level so the FTP engine's lines are included too.
-    const logger = pino(
-      { level: 'debug', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' }, mixin: requestIdMixin },
-      memory,
-    )
+    const logger = pino({ level: 'debug', redact: LOG_REDACTION, mixin: requestIdMixin }, memory)
     gateway = await createGateway(config, logger)
     url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   })

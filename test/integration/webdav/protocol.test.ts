@@ -158,7 +158,7 @@ describe('WebDAV protocol over vsftpd', () => {
   })
 
   it('stores large bodies byte for byte through both faces while their chunks are freed as they go', async () => {
-    // Request bodies' chunks are freed once on the data connection (src/ftp/chunk-release.ts): a
+    // Request bodies' chunks are freed once on the data connection (src/ftp/memory/chunk-release.ts): a
     // chunk freed too early would show here as wrong bytes in the file on the server.
     const body = randomBytes(24 * 1024 * 1024 + 12_345)
     const digest = createHash('sha256').update(body).digest('hex')

@@ -4,7 +4,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
 import { loadConfig } from '../../../src/config.js'
-import { createServer, LOG_REDACT_PATHS } from '../../../src/http/app.js'
+import { createServer, LOG_REDACTION } from '../../../src/http/app.js'
 import { isAdmin } from '../../../src/http/rest/admin.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
@@ -64,7 +64,7 @@ describe('audit of the admin API', () => {
         done()
       },
     })
-    const logger = pino({ level: 'info', redact: LOG_REDACT_PATHS }, sink)
+    const logger = pino({ level: 'info', redact: LOG_REDACTION }, sink)
     for (const admins of [['alice'], ['carol']]) {
       const app = createServer(
         {

@@ -259,8 +259,6 @@ describe('PUT /api/v1/files/*', () => {
       digest: { algorithm: 'sha-256', base64: sha },
       mtime: new Date(1_700_000_000_000),
       expectedLength: 11,
-      // The request's own body stream: its chunks may be freed once uploaded.
-      releaseChunks: true,
     })
     const again = await app.inject({
       method: 'PUT',

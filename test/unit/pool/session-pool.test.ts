@@ -170,6 +170,21 @@ describe('SessionPool: health', () => {
     expect(upstream.checks).toBe(1)
   })
 
+  it('checks a resource given back with an error only when needsCheckAfter says its state is uncertain', async () => {
+    const ordinary = new Error('550 no such file')
+    const { upstream, pool } = setup({ needsCheckAfter: (err) => err !== ordinary })
+    const first = await pool.acquire('a')
+    first.release({ error: ordinary })
+    const second = await pool.acquire('a')
+    expect(second.resource).toBe(first.resource)
+    expect(upstream.checks).toBe(0)
+    second.release({ error: new Error('timeout') })
+    const third = await pool.acquire('a')
+    expect(third.resource).toBe(first.resource)
+    expect(upstream.checks).toBe(1)
+    third.release()
+  })
+
   it('destroys a resource whose check fails and creates a new one', async () => {
     const { upstream, pool } = setup()
     const first = await pool.acquire('a')

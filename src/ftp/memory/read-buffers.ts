@@ -3,9 +3,9 @@
  * buffer before every read; these buffers come back for reuse instead of becoming garbage.
  *
  * Why: a fresh buffer per read (or a copy per chunk) is external memory V8 only frees at its next
- * major GC, which it starts after ~64 MiB of external growth. Eight slow 2 MB/s downloads then
- * sat on 60 MiB of dead chunks, and at thousands of small GETs a second those collections took
- * more CPU than the requests (bench/run.ts).
+ * major GC, which it starts only after tens of MiB of external growth: slow downloads then sit on
+ * dead chunks, and at thousands of small GETs a second those collections cost more CPU than the
+ * requests (docs/performance.md "Read-buffer lending").
  */
 
 /** How the consumer of a transfer's chunks treats their memory. */

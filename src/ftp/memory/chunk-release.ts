@@ -1,17 +1,16 @@
 /**
  * Frees an upload's chunks as soon as the data connection has taken them. Node's HTTP parser
  * copies every request-body chunk (up to 64 KiB) into an ArrayBuffer of its own, and only a
- * garbage collection frees those: a 1 GiB PUT needed a forced young collection every 4 MiB
- * (ftp/upload-garbage.ts), ~0.38 ms each on the event loop plus V8's helper threads, ~20% of the
- * gateway's CPU per uploaded GiB. Detaching a written chunk's ArrayBuffer frees its memory at once:
- * the next chunk reuses it while still in cache, and the young generation is left with wrappers of
- * a few hundred bytes, which V8 collects on its own schedule.
+ * garbage collection frees those, which an upload, allocating little JavaScript, hardly triggers.
+ * Detaching a written chunk's ArrayBuffer frees its memory at once: the next chunk reuses it while
+ * still in cache, and the young generation is left with wrappers of a few hundred bytes, which V8
+ * collects on its own schedule (docs/performance.md "Chunk release").
  *
  * Detaching is done by transferring the buffers into a message on a closed MessagePort. A closed
  * port still transfers what it is given (the HTML structured-clone rules Node follows) and then
  * drops the message, which frees the memory on the spot; it is the one detach Node 20 offers
- * (`ArrayBuffer.prototype.transfer` arrived with Node 21). It costs ~6 µs per call, so chunks are
- * freed in batches.
+ * (`ArrayBuffer.prototype.transfer` arrived with Node 21). A call costs about as much for many
+ * buffers as for one, so chunks are freed in batches.
  */
 import { MessageChannel } from 'node:worker_threads'
 

@@ -4,7 +4,7 @@
  * hold get copies.
  */
 import { describe, expect, it } from 'vitest'
-import { type ChunkSharing, ReadBufferLender } from '../../../src/ftp/read-buffers.js'
+import { type ChunkSharing, ReadBufferLender } from '../../../../src/ftp/memory/read-buffers.js'
 
 const SIZE = 1024
 

@@ -1,9 +1,9 @@
 /**
- * Upload chunks are freed after their own write callback and never before (src/ftp/chunk-release.ts);
+ * Upload chunks are freed after their own write callback and never before (src/ftp/memory/chunk-release.ts);
  * only chunks alone in their ArrayBuffer are freed.
  */
 import { describe, expect, it } from 'vitest'
-import { ChunkReleaser, ownsWholeBuffer, RELEASE_BATCH } from '../../../src/ftp/chunk-release.js'
+import { ChunkReleaser, ownsWholeBuffer, RELEASE_BATCH } from '../../../../src/ftp/memory/chunk-release.js'
 
 // A view of a whole ArrayBuffer, as Node's HTTP parser hands out body chunks.
 const owned = (n = 65536) => Buffer.from(new Uint8Array(n).fill(1).buffer)
