@@ -9,7 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'vitest'
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
-import { type GatewayHandle, silenceReadinessProbe, waitFor } from '../../helpers/gateway.js'
+import { type GatewayHandle, silenceReadinessProbe } from '../../helpers/gateway.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { record } from './counters.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../../../src/store/errors.js'
 import { RedisStore } from '../../../src/store/redis-store.js'
-import { describeStoreContract, waitFor } from '../../unit/store/store-contract.js'
+import { waitFor } from '../../helpers/wait-for.js'
+import { describeStoreContract } from '../../unit/store/store-contract.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 // One prefix per run: parallel and repeated runs never touch each other's (or production) keys.
@@ -127,7 +128,7 @@ describe('RedisStore on a real Redis', () => {
       await expect(store.get('k')).rejects.toMatchObject({ code: 'STORE_ERR_UNAVAILABLE' })
       expect(Date.now() - started).toBeLessThan(1000)
       server.kill('SIGCONT')
-      await waitFor(() => store.status === 'ready', 3000, 'ready after SIGCONT')
+      expect(await waitFor(() => store.status === 'ready', 3000), 'ready after SIGCONT').toBe(true)
       expect(await store.get('k')).toBe('v')
     } finally {
       server.kill('SIGCONT')
@@ -145,10 +146,10 @@ describe('RedisStore on a real Redis', () => {
       await store.set('k', 'before')
       expect(await store.acquireLease('budget', 'a', 1, 10_000)).toBe(true)
       await store.publish('events', 'one')
-      await waitFor(() => got.length === 1, 2000, 'message before the outage')
+      expect(await waitFor(() => got.length === 1, 2000), 'message before the outage').toBe(true)
 
       await stopRedis(server)
-      await waitFor(() => store.status === 'down', 2000, 'status down')
+      expect(await waitFor(() => store.status === 'down', 2000), 'status down').toBe(true)
       const started = Date.now()
       await expect(store.get('k')).rejects.toMatchObject({ code: 'STORE_ERR_UNAVAILABLE' })
       await expect(store.acquireLease('budget', 'b', 1, 1000)).rejects.toMatchObject({
@@ -157,7 +158,7 @@ describe('RedisStore on a real Redis', () => {
       expect(Date.now() - started).toBeLessThan(1000)
 
       server = await startRedis(port)
-      await waitFor(() => store.status === 'ready', 5000, 'reconnect')
+      expect(await waitFor(() => store.status === 'ready', 5000), 'reconnect').toBe(true)
       // The restarted server is empty (no persistence) and has no scripts cached: EVAL fallback.
       expect(await store.get('k')).toBeNull()
       expect(await store.acquireLease('budget', 'b', 1, 10_000)).toBe(true)
