@@ -27,7 +27,7 @@ export type FileErrorCode =
 export interface FileErrorOptions {
   cause?: unknown
   /** Seconds a client should wait before retrying (503). */
-  retryAfterSeconds?: number
+  retryAfterSeconds?: number | undefined
   /** For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`. */
   size?: number
 }

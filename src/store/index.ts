@@ -10,10 +10,10 @@ export type { LeaseOptions, MessageHandler, SetOptions, Store } from './store.js
 /** What createStore needs from the validated configuration. */
 export interface StoreConfig {
   /** `REDIS_URL`; unset means in-process state (single instance). */
-  redisUrl?: string
+  redisUrl?: string | undefined
   /** Prefix of every Redis key and channel; default `ftpgw:`. */
-  keyPrefix?: string
-  logger?: StoreLogger
+  keyPrefix?: string | undefined
+  logger?: StoreLogger | undefined
 }
 
 /** The store for this process: RedisStore when a Redis URL is configured, else MemoryStore. */

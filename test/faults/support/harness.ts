@@ -49,7 +49,7 @@ export function request(
   o: {
     method?: string
     headers?: http.OutgoingHttpHeaders
-    body?: Buffer | string
+    body?: Buffer | string | undefined
     /** Called with the response before reading; may pause/resume it (slow readers). */
     onResponse?: (res: http.IncomingMessage) => void
     timeoutMs?: number

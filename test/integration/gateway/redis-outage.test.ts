@@ -88,7 +88,7 @@ describe('Redis outage', () => {
     const { token } = (await before.json()) as { token: string }
 
     // The download loop: one after another until told to stop; every outcome recorded.
-    const outcomes: Array<{ at: number; status: number; ok: boolean; code?: string }> = []
+    const outcomes: Array<{ at: number; status: number; ok: boolean; code?: string | undefined }> = []
     let running = true
     const loop = (async () => {
       while (running) {

@@ -69,7 +69,7 @@ describe('WebDAV writes are audited', () => {
     const res = await fetch(`${url}/dav/${p}`, {
       method,
       headers: { authorization: auth, 'x-request-id': id, ...o.headers },
-      body: o.body,
+      ...(o.body === undefined ? {} : { body: o.body }),
     })
     await res.arrayBuffer()
     return { status: res.status, headers: res.headers, id }
