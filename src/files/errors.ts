@@ -38,7 +38,7 @@ export interface FileErrorOptions {
   /** For FILE_ERR_CONFLICT: which conflict. */
   reason?: ConflictReason | undefined
   /** Seconds a client should wait before retrying (503). */
-  retryAfterSeconds?: number
+  retryAfterSeconds?: number | undefined
   /** For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`. */
   size?: number
 }

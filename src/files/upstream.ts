@@ -131,7 +131,7 @@ export class Upstream {
       tlsCa: o.tlsCa,
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
-      memoryTuning: o.memoryTuning,
+      ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
       logger: o.logger,
     })
   }

@@ -40,7 +40,7 @@ export const FtpErrorCodes: Readonly<Record<FtpErrorKind, string>> = Object.free
 /** Options for an FtpError. */
 export interface FtpErrorOptions {
   /** The FTP reply code, when the error came from a reply. */
-  replyCode?: number
+  replyCode?: number | undefined
   /** The underlying error (a socket error, a TLS error). */
   cause?: unknown
 }

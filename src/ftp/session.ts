@@ -26,11 +26,11 @@ let nextSessionId = 1
 /** Options of a download. */
 export interface DownloadOptions {
   /** First byte (REST). */
-  offset?: number
+  offset?: number | undefined
   /** Bytes at most (RANG where advertised, else the transfer is stopped and the session resynchronised). */
-  length?: number
+  length?: number | undefined
   /** The file's size from a stat just before: a transfer that delivers less is an error, not a short 200. */
-  expectedSize?: number
+  expectedSize?: number | undefined
   /**
    * What the body fails with instead of the engine's FtpError: a layer above passes its own
    * translation, so the engine's stream can be handed on as is (an extra stream stage would cost

@@ -39,8 +39,11 @@ const SENTINEL_VERB = 'PWD'
  * Gets the control connection back in step after a transfer was abandoned: closes nothing itself
  * (the caller closed the data socket), sends ABOR and a PWD sentinel, and reads every reply until
  * the sentinel's 257. Servers answer an abandoned transfer in many ways (426+226, 226+225, 225 only,
- * Pure-FTPd's extra 150); reading to the sentinel consumes them all. `pending` is a read already
- * waiting for the transfer's own completion reply. Gives up (marks the session broken) on timeout.
+ * Pure-FTPd's transfer statistics as a 150); reading to the sentinel consumes them all. `pending` is
+ * a read already waiting for the transfer's own completion reply. The sentinel goes out only once
+ * that reply is in: Pure-FTPd, while still inside its download loop, reads the control connection
+ * in one gulp, answers the ABOR and drops whatever came with it, so a PWD sent right behind the
+ * ABOR was never answered and the session timed out. Gives up (marks the session broken) on timeout.
  */
 export async function resynchronize(
   host: TransferHost,
@@ -51,13 +54,13 @@ export async function resynchronize(
   if (control.failure) return
   try {
     control.send('ABOR')
-    if (restPending) control.send('REST', '0')
-    control.send(SENTINEL_VERB)
     if (pending)
       await withTimeout(
         pending.catch(() => undefined),
         host.timeoutMs,
       )
+    if (restPending) control.send('REST', '0')
+    control.send(SENTINEL_VERB)
     const deadline = Date.now() + host.timeoutMs
     for (;;) {
       const remaining = deadline - Date.now()

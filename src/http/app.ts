@@ -137,7 +137,7 @@ function isLoggerInstance(logger: unknown): logger is Logger {
  * addresses (the socket peer first) are proxies; the deployment must then let only its proxy
  * reach the gateway. request.ip, request.protocol and request.host all follow this one setting.
  */
-function fastifyTrustProxy(trust: TrustProxy): FastifyServerOptions['trustProxy'] {
+function fastifyTrustProxy(trust: TrustProxy): NonNullable<FastifyServerOptions['trustProxy']> {
   if (trust === false) return false
   if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust
   return [...trust]

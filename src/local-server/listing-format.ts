@@ -12,7 +12,7 @@ export interface ListEntry {
   /** stat of the symlink's target when it resolves inside the root. */
   targetStat?: Stats
   /** readlink text for symlinks. */
-  linkTarget?: string
+  linkTarget?: string | undefined
 }
 
 const two = (n: number): string => String(n).padStart(2, '0')

@@ -42,7 +42,7 @@ export interface KeyState<R> {
   generation: number
   /** FIFO. */
   readonly waiters: Waiter<R>[]
-  failure?: { error: unknown; until: number }
+  failure?: { error: unknown; until: number } | undefined
 }
 
 /** An empty key state. */
@@ -104,10 +104,13 @@ export function collectStats<R>(
   return s
 }
 
-/** Options with every default filled in. */
-export type ResolvedOptions<R extends PooledResource> = Required<
-  Omit<SessionPoolOptions<R>, 'isCachedFailure' | 'onWarning' | 'maxUnverified'>
-> & {
+/** Options with every default filled in (an option given as undefined is not left undefined here). */
+export type ResolvedOptions<R extends PooledResource> = {
+  [K in Exclude<keyof SessionPoolOptions<R>, 'isCachedFailure' | 'onWarning' | 'maxUnverified'>]-?: Exclude<
+    SessionPoolOptions<R>[K],
+    undefined
+  >
+} & {
   maxUnverified: number | undefined
   isCachedFailure: (err: unknown) => boolean
   needsCheckAfter: (err: unknown) => boolean

@@ -27,23 +27,23 @@ export interface SessionPoolOptions<R extends PooledResource> {
   /** Identifies the upstream in store keys (budget shared by all instances for that upstream). */
   upstreamId: string
   /** Resources per key (FTP_POOL_MAX); default 4. */
-  maxPerKey?: number
+  maxPerKey?: number | undefined
   /** Resources per upstream across the cluster (FTP_POOL_MAX_TOTAL); default 32. */
-  maxTotal?: number
+  maxTotal?: number | undefined
   /** How long an acquire may wait before PoolExhaustedError; default 15000. */
-  acquireTimeoutMs?: number
+  acquireTimeoutMs?: number | undefined
   /** Waiting acquires (all keys) beyond which PoolExhaustedError is immediate; default 10000. */
-  maxWaiting?: number
+  maxWaiting?: number | undefined
   /** Idle resources older than this are closed (FTP_IDLE_TIMEOUT_MS); default 60000. */
-  idleTimeoutMs?: number
+  idleTimeoutMs?: number | undefined
   /** Resources older than this are retired when next released or found idle; default 30 min. */
-  maxLifetimeMs?: number
+  maxLifetimeMs?: number | undefined
   /** A resource idle longer than this is check()ed before reuse; default 15000. */
-  checkAfterIdleMs?: number
+  checkAfterIdleMs?: number | undefined
   /** Cluster lease lifetime; held leases are renewed every ttl/3; default 30000. */
-  leaseTtlMs?: number
+  leaseTtlMs?: number | undefined
   /** How long a cached create failure is replayed to new acquires of that key; default 5000. */
-  failureCacheMs?: number
+  failureCacheMs?: number | undefined
   /**
    * Which create errors are cached (auth failures); default none. Such an error also means the
    * credentials behind the key are refused now: every session of the key is dropped.
@@ -61,13 +61,13 @@ export interface SessionPoolOptions<R extends PooledResource> {
    * finding this budget full fails at once with PoolExhaustedError('unverified'). Default: no
    * separate budget.
    */
-  maxUnverified?: number
+  maxUnverified?: number | undefined
   /**
    * A key's sessions are handed out only while its last successful login is younger than this
    * (FTP_REVERIFY_MS); after it the next acquire logs in afresh, and a refused login drops every
    * session of the key. Default 5 minutes.
    */
-  reverifyMs?: number
+  reverifyMs?: number | undefined
   /**
    * The group of a key (for FTP: the user name), for evictGroup; default the key itself.
    */
@@ -81,15 +81,15 @@ export interface SessionPoolOptions<R extends PooledResource> {
    */
   onStoreError?: StoreErrorPolicy
   /** Store calls (leases) taking longer than this count as store errors; default 2000. */
-  storeTimeoutMs?: number
+  storeTimeoutMs?: number | undefined
   /** A polite close that takes longer than this is cut short with destroy(); default 5000. */
-  closeTimeoutMs?: number
+  closeTimeoutMs?: number | undefined
   /** Retry-After (seconds) suggested by PoolExhaustedError; default 2. */
-  retryAfterSeconds?: number
+  retryAfterSeconds?: number | undefined
   /** Distinguishes this instance's lease holders; default random. */
-  instanceId?: string
+  instanceId?: string | undefined
   /** Clock for ages (idle, lifetime, failure cache); default Date.now. */
-  now?: () => number
+  now?: (() => number) | undefined
   /** Told about swallowed errors (store failures, close failures), for logging. */
   onWarning?: (message: string, err: unknown) => void
 }

@@ -19,14 +19,14 @@ export interface RedisStoreOptions {
   redis?: RedisOptions
   /** Sentinel addresses; `name` is then the monitored master's name. */
   sentinels?: Array<{ host: string; port: number }>
-  name?: string
+  name?: string | undefined
   /** Cluster seed nodes. */
   cluster?: Array<{ host: string; port: number }>
   /** Extra ioredis Cluster options. */
   clusterOptions?: ClusterOptions
   /** Prefix of every key and channel; default `ftpgw:`. */
-  keyPrefix?: string
-  logger?: StoreLogger
+  keyPrefix?: string | undefined
+  logger?: StoreLogger | undefined
   /** A command without a reply after this long fails with STORE_ERR_UNAVAILABLE. Default 2000. */
   commandTimeoutMs?: number
   /** TCP connect timeout, and how long a call waits for the first connection. Default 2000. */

@@ -14,7 +14,8 @@ import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type GatewayHandle, startGateway, waitFor } from '../helpers/gateway.js'
+import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
 import {
   expectBaseline,

@@ -11,8 +11,9 @@ import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type GatewayHandle, startGateway, waitFor } from '../helpers/gateway.js'
+import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../helpers/servers/index.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const TIMEOUT_MS = 300
 const PER_ADDRESS = 5

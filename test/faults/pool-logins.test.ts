@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { identityOf } from '../../src/auth/index.js'
 import { type FtpCommandEvent, onFtpCommand } from '../../src/ftp/diagnostics.js'
 import { unverifiedBudgetKey } from '../../src/pool/index.js'
-import { basicAuth, type GatewayHandle, startGateway, testKeyPrefix, waitFor } from '../helpers/gateway.js'
+import { basicAuth, type GatewayHandle, startGateway, testKeyPrefix } from '../helpers/gateway.js'
 import { ensureSystemUser, run } from '../helpers/servers/common.js'
 import { type FtpServerHandle, startVsftpd } from '../helpers/servers/index.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const BAD_LOGINS = 120
 const UNVERIFIED = 4

@@ -18,11 +18,11 @@ import {
   SHARED_REDIS_URL,
   startGateway,
   testKeyPrefix,
-  waitFor,
 } from '../helpers/gateway.js'
 import { startHaproxy } from '../helpers/haproxy.js'
 import { type ProcessGateway, spawnGateway } from '../helpers/process-gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../helpers/servers/index.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
 import {
   expectBaseline,

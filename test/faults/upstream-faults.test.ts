@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type GatewayHandle, startGateway, waitFor } from '../helpers/gateway.js'
+import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
 import { pickFreePort } from '../helpers/process-gateway.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
 import {
   expectBaseline,

@@ -132,20 +132,6 @@ export function httpGet(
   })
 }
 
-/** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}
-
 /**
  * Stops the gateway's readiness probe from dialling the upstream until the returned function is
  * called. The probe opens a short greeting-only connection every 2 s outside the session pool, so

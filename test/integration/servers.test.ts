@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { portOpen } from '../helpers/servers/common.js'
 import { type FtpServerHandle, ftpServers, type TlsMode } from '../helpers/servers/index.js'
 import { rawLogin } from '../helpers/servers/raw-client.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 interface CurlResult {
   code: number
@@ -42,14 +43,6 @@ function curl(h: FtpServerHandle, extra: string[], p = '/'): Promise<CurlResult>
       },
     )
   })
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 /** Puts a file into the server's root owned by the FTP user. */
@@ -127,20 +120,25 @@ describe.each(cases)('$label', ({ kind, tls }) => {
     await seed(h, 'logged.txt', 'x')
     const r = await curl(h, [], '/logged.txt')
     expect(r.code).toBe(0)
-    await waitFor('RETR in the command log', async () =>
-      (await h.commandLog()).some((l) => /retr\W+logged\.txt/i.test(l)),
-    )
+    const logged = async () => (await h.commandLog()).some((l) => /retr\W+logged\.txt/i.test(l))
+    expect(await waitFor(logged, 10_000, 100), 'RETR in the command log').toBe(true)
   })
 
   it('counts its control connections', async () => {
     const before = await h.controlConnections()
     const c = await rawLogin(h)
     try {
-      await waitFor('a control connection', async () => (await h.controlConnections()) >= before + 1)
+      expect(
+        await waitFor(async () => (await h.controlConnections()) >= before + 1, 10_000, 100),
+        'a control connection',
+      ).toBe(true)
     } finally {
       await c.close()
     }
-    await waitFor('the connection to go away', async () => (await h.controlConnections()) === before)
+    expect(
+      await waitFor(async () => (await h.controlConnections()) === before, 10_000, 100),
+      'the connection to go away',
+    ).toBe(true)
   })
 
   it('answers FEAT and MLSD as its supports say, over raw sockets', async () => {
@@ -176,7 +174,10 @@ describe.each(ftpServers)('$name stop() and TLS options', (kind) => {
     const h = await kind.start()
     const c = await rawLogin(h)
     const closed = new Promise<void>((r) => c.socket.once('close', () => r()))
-    await waitFor('a control connection', async () => (await h.controlConnections()) >= 1)
+    expect(
+      await waitFor(async () => (await h.controlConnections()) >= 1, 10_000, 100),
+      'a control connection',
+    ).toBe(true)
     await h.stop()
     expect(await portOpen(h.port)).toBe(false)
     expect(await h.controlConnections()).toBe(0)

@@ -9,7 +9,7 @@ export interface ListParseOptions {
   /** "now" for year inference in Unix lines without a year; default new Date(). */
   now?: Date
   /** The server's clock offset from UTC in minutes for LIST times (vsftpd default is GMT → 0); default 0. */
-  timeZoneOffsetMinutes?: number
+  timeZoneOffsetMinutes?: number | undefined
 }
 
 const MS_PER_MINUTE = 60_000

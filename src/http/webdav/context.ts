@@ -171,7 +171,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
     const p = classifyError(err)
     const st = res.req ? states.get(res.req) : undefined
     // Before the plugin hands the request on, the raw URL still carries its /dav prefix.
-    const instance = st ? hrefOf(st.path, st.trailingSlash) : (res.req?.url ?? DAV_PREFIX).split('?')[0]
+    const instance = st
+      ? hrefOf(st.path, st.trailingSlash)
+      : ((res.req?.url ?? DAV_PREFIX).split('?')[0] ?? DAV_PREFIX)
     const problem = buildProblem(p, instance, String(res.getHeader('x-request-id') ?? ''))
     send(res, p.status, JSON.stringify(problem), { ...p.headers, 'content-type': PROBLEM_CONTENT_TYPE })
     return

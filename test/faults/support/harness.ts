@@ -9,7 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'vitest'
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
-import { type GatewayHandle, silenceReadinessProbe, waitFor } from '../../helpers/gateway.js'
+import { type GatewayHandle, silenceReadinessProbe } from '../../helpers/gateway.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { record } from './counters.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -48,7 +49,7 @@ export function request(
   o: {
     method?: string
     headers?: http.OutgoingHttpHeaders
-    body?: Buffer | string
+    body?: Buffer | string | undefined
     /** Called with the response before reading; may pause/resume it (slow readers). */
     onResponse?: (res: http.IncomingMessage) => void
     timeoutMs?: number

@@ -32,7 +32,7 @@ export interface FtpServerHandle {
   uid: number
   gid: number
   /** PEM to trust (self-signed, CN/SAN 127.0.0.1 and localhost) when tls !== 'none'. */
-  caFile?: string
+  caFile?: string | undefined
   pasvPorts: [number, number]
   /** Server-side count of ESTABLISHED TCP connections on the control port (via `ss`), for pool-budget tests. */
   controlConnections(): Promise<number>
@@ -460,7 +460,7 @@ export interface LaunchSpec {
   dir: string
   root: string
   pasvPorts: [number, number]
-  caFile?: string
+  caFile?: string | undefined
   commandLog(): Promise<string[]>
   /** Extra cleanup after the processes are gone (e.g. closing a log socket). */
   onStop?(): Promise<void> | void

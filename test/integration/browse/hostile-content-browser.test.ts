@@ -19,7 +19,7 @@ import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BrowseFixture, launchChromium, startBrowseFixture } from '../../helpers/browser.js'
-import { waitFor } from '../../helpers/gateway.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 // The attacker's site: another host name (so the browser calls it cross-site), same loopback address.
 const EVIL_HOST = 'evil.test'

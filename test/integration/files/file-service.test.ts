@@ -16,6 +16,7 @@ import {
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 describe('FtpFileService over vsftpd', () => {
   let srv: FtpServerHandle
@@ -263,7 +264,7 @@ describe('FtpFileService over vsftpd', () => {
       r.body.destroy()
       await new Promise((resolve) => r.body.once('close', resolve))
     }
-    await new Promise((r) => setTimeout(r, 200))
+    expect(await waitFor(() => upstream.pool.stats().busy === 0, 5000), 'every session back').toBe(true)
     const stats = upstream.pool.stats()
     expect(stats.busy).toBe(0)
     expect(stats.size).toBeLessThanOrEqual(4)

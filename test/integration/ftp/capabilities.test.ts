@@ -11,6 +11,7 @@ import { FtpSession, type FtpSessionOptions, isFtpError } from '../../../src/ftp
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
 import { startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const roots: string[] = []
 const servers: LocalFtpServer[] = []
@@ -88,8 +89,8 @@ describe('engine fallbacks', () => {
   it('sends NOOP keepalives while idle', async () => {
     const { server, connect } = await serve()
     const s = await connect({ keepaliveMs: 1000 })
-    await new Promise((r) => setTimeout(r, 2200))
-    expect(server.commands.filter((c) => c.verb === 'NOOP').length).toBeGreaterThanOrEqual(1)
+    const noop = () => server.commands.some((c) => c.verb === 'NOOP')
+    expect(await waitFor(noop, 5000), 'a NOOP keepalive').toBe(true)
     expect(s.usable).toBe(true)
     await s.close()
     expect(server.commands.at(-1)?.verb).toBe('QUIT')
@@ -205,7 +206,7 @@ describe('checklist edge cases', () => {
   it('notices a session the server closed while idle', async () => {
     const { connect } = await serve({ idleTimeoutMs: 200 })
     const s = await connect()
-    await new Promise((r) => setTimeout(r, 600))
+    expect(await waitFor(() => !s.usable, 5000), 'noticed the server closed it').toBe(true)
     expect(s.usable).toBe(false)
     expect(isFtpError(await s.check().catch((e: unknown) => e))).toBe(true)
   })

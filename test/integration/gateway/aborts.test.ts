@@ -16,9 +16,9 @@ import {
   httpGet,
   silenceReadinessProbe,
   startGateway,
-  waitFor,
 } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const ABORTS = 1000
 const CONCURRENCY = 50

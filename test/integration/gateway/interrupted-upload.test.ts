@@ -15,9 +15,9 @@ import {
   httpGet,
   silenceReadinessProbe,
   startGateway,
-  waitFor,
 } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 let server: FtpServerHandle
 let gw: GatewayHandle

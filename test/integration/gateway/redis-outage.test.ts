@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto'
 import { chown, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type GatewayHandle, httpGet, startGateway, waitFor } from '../../helpers/gateway.js'
+import { basicAuth, type GatewayHandle, httpGet, startGateway } from '../../helpers/gateway.js'
 import { pickFreePort } from '../../helpers/process-gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -87,7 +88,7 @@ describe('Redis outage', () => {
     const { token } = (await before.json()) as { token: string }
 
     // The download loop: one after another until told to stop; every outcome recorded.
-    const outcomes: Array<{ at: number; status: number; ok: boolean; code?: string }> = []
+    const outcomes: Array<{ at: number; status: number; ok: boolean; code?: string | undefined }> = []
     let running = true
     const loop = (async () => {
       while (running) {

@@ -35,7 +35,12 @@ async function call(
 ): Promise<Res> {
   const headers: Record<string, string> = { ...init.headers }
   if (init.auth !== null) headers.authorization = init.auth ?? basic
-  const r = await fetch(gw.url + url, { method, headers, body: init.body, redirect: 'manual' })
+  const r = await fetch(gw.url + url, {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(init.body === undefined ? {} : { body: init.body }),
+  })
   const body = Buffer.from(await r.arrayBuffer())
   const text = body.toString('utf8')
   // Downloads are binary: only their status and content type are checked, never parsed.

@@ -15,8 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createGateway, type Gateway } from '../../../src/gateway.js'
 import { requestIdMixin } from '../../../src/http/request-context.js'
-import { basicAuth, SHARED_REDIS_URL, testKeyPrefix, waitFor } from '../../helpers/gateway.js'
+import { basicAuth, SHARED_REDIS_URL, testKeyPrefix } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const LOCKINFO =
   '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>'
@@ -68,7 +69,7 @@ describe('WebDAV writes are audited', () => {
     const res = await fetch(`${url}/dav/${p}`, {
       method,
       headers: { authorization: auth, 'x-request-id': id, ...o.headers },
-      body: o.body,
+      ...(o.body === undefined ? {} : { body: o.body }),
     })
     await res.arrayBuffer()
     return { status: res.status, headers: res.headers, id }

@@ -12,6 +12,7 @@ import { LOG_REDACTION } from '../../../src/http/app.js'
 import { requestIdMixin } from '../../../src/http/request-context.js'
 import { basicAuth, SHARED_REDIS_URL, testKeyPrefix } from '../../helpers/gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 // Distinctive strings: if any shows up in a log line, a credential leaked.
 const WRONG_PASSWORD = 'Zebra-Quokka-7731-wrong'
@@ -78,8 +79,13 @@ describe('logs', () => {
       headers: { authorization: `Bearer ${((await session.json()) as { token: string }).token}` },
     })
     expect(del.status).toBe(204)
-    // Response-close hooks run just after the client has its answer.
-    await new Promise((r) => setTimeout(r, 200))
+    // Response-close hooks run just after the client has its answer: wait for the DELETE's audit line.
+    const deleteAudited = () =>
+      lines.some((l) => {
+        const r = JSON.parse(l) as Record<string, unknown>
+        return r.audit === true && r.action === 'delete' && r.status === 204
+      })
+    expect(await waitFor(deleteAudited, 5000), 'the DELETE audited').toBe(true)
 
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
     const ofPut = records.filter((r) => r.reqId === putId)

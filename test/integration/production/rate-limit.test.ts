@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { RedisStore } from '../../../src/store/index.js'
-import { waitFor } from '../../helpers/gateway.js'
 import { buildTestApp, testConfig } from '../../helpers/http-app.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 // One prefix per run: parallel and repeated runs never share a counter.

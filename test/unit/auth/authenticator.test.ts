@@ -47,7 +47,7 @@ describe('createAuth in passthrough mode', () => {
   let store: MemoryStore
   let files: FakeFiles
   let config: GatewayConfig
-  const make = (logger?: AuthLogger) => createAuth({ config, store, files, logger })
+  const make = (logger?: AuthLogger) => createAuth({ config, store, files, ...(logger ? { logger } : {}) })
 
   beforeEach(() => {
     store = new MemoryStore()
@@ -158,7 +158,7 @@ describe('createAuth in passthrough mode', () => {
     const { authenticator, sessions } = make(logger)
     const secret = 'Tr0ub4dor&3-unique'
     files = fakeFiles({ carol: secret })
-    const auth = createAuth({ config, store, files, logger })
+    const auth = createAuth({ config, store, files, ...(logger ? { logger } : {}) })
     const messages: string[] = []
     for (const pw of [`${secret}x`, `x${secret}`, secret]) {
       await auth.authenticator

@@ -169,7 +169,7 @@ describe('GET/HEAD /api/v1/files/*', () => {
         method,
         url: `/api/v1/files/${path}`,
         headers: auth,
-        payload: method === 'PUT' ? 'x' : undefined,
+        ...(method === 'PUT' ? { payload: 'x' } : {}),
       })
       expect(r.statusCode, method).toBe(400)
       if (method !== 'HEAD') expect(problemOf(r.body).code).toBe('FILE_ERR_BAD_PATH')

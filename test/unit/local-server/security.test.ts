@@ -5,7 +5,7 @@ import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { toVirtual } from '../../../src/local-server/path-resolver.js'
-import { RawClient, startServer, type TestServer } from './helpers.js'
+import { RawClient, startServer, type TestServer } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer confinement and hardening', () => {
   let t: TestServer

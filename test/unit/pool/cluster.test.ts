@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   budgetKey,
   holderId,
@@ -24,7 +24,14 @@ function makePool(
 }
 
 afterEach(async () => {
-  await Promise.all(pools.map((p) => p.drain(100)))
+  let done = false
+  const drained = Promise.all(pools.map((p) => p.drain(100))).finally(() => {
+    done = true
+  })
+  // Pools made under fake timers drain on their clock (grace period, store timeouts): move it on.
+  for (let i = 0; !done && vi.isFakeTimers() && i < 100; i++) await vi.advanceTimersByTimeAsync(100)
+  await drained
+  vi.useRealTimers()
   pools = []
 })
 
@@ -132,19 +139,25 @@ describe('SessionPool: cluster budget', () => {
   })
 
   it('waits for budget held by another instance and fails with PoolExhaustedError', async () => {
+    vi.useFakeTimers()
     const store = new MemoryStore()
     const upstream = new FakeUpstream()
     const a = makePool(upstream, store, { maxTotal: 1 })
     const b = makePool(upstream, store, { maxTotal: 1, acquireTimeoutMs: 300 })
     const held = await a.acquire('x')
-    await expect(b.acquire('y')).rejects.toBeInstanceOf(PoolExhaustedError)
-    // Budget freed on another instance is found by the retry timer.
-    const waiting = b.acquire('y')
-    await sleep(20)
+    const refused = b.acquire('y').catch((e: unknown) => e)
+    await vi.advanceTimersByTimeAsync(300)
+    expect(await refused).toBeInstanceOf(PoolExhaustedError)
+    // Budget freed on another instance is found by the retry timer (every 100–250 ms), before
+    // b's 300 ms deadline.
+    let got: Awaited<ReturnType<typeof b.acquire>> | undefined
+    const waiting = b.acquire('y').then((c) => (got = c))
+    await vi.advanceTimersByTimeAsync(20)
+    expect(got).toBeUndefined()
     held.release({ discard: true })
-    const started = Date.now()
+    await vi.advanceTimersByTimeAsync(250)
+    expect(got).toBeDefined()
     ;(await waiting).release()
-    expect(Date.now() - started).toBeLessThan(300)
     expect(upstream.maxAlive).toBe(1)
   })
 
@@ -158,15 +171,20 @@ describe('SessionPool: cluster budget', () => {
     x1.release()
     x2.release()
     expect(a.stats().idle).toBe(2)
-    const started = Date.now()
-    const got = await b.acquire('y')
-    expect(Date.now() - started).toBeLessThan(2000)
-    got.release()
+    // On a stopped clock moved by hand: the budget comes back within 2 s, long before a's idle
+    // sessions would time out (60 s) and before b's deadline (3 s).
+    vi.useFakeTimers()
+    let got: Awaited<ReturnType<typeof b.acquire>> | undefined
+    const acquiring = b.acquire('y').then((c) => (got = c))
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(got).toBeDefined()
+    ;(await acquiring).release()
     expect(a.stats().idle).toBe(1)
     expect(upstream.maxAlive).toBeLessThanOrEqual(2)
   })
 
   it('gets the budget back after the TTL when an instance dies', async () => {
+    vi.useFakeTimers()
     const store = new MemoryStore()
     const upstream = new FakeUpstream()
     const dying = faultyStore(store)
@@ -174,14 +192,18 @@ describe('SessionPool: cluster budget', () => {
     const b = makePool(upstream, store, { maxTotal: 2, leaseTtlMs: 300, acquireTimeoutMs: 3000 })
     await a.acquire('x')
     await a.acquire('x')
-    await sleep(400) // renewed meanwhile: still held
+    await vi.advanceTimersByTimeAsync(400) // renewed meanwhile: still held
     expect(await store.countLeases(KEY)).toBe(2)
     dying.mode = 'dead'
-    const started = Date.now()
-    const c = await b.acquire('y')
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+    let got: Awaited<ReturnType<typeof b.acquire>> | undefined
+    const acquiring = b.acquire('y').then((c) => (got = c))
+    // The dead instance's leases hold until their TTL runs out, not a moment less.
+    await vi.advanceTimersByTimeAsync(149)
+    expect(got).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(3000 - 149)
+    expect(got).toBeDefined()
     expect(await store.countLeases(KEY)).toBe(1)
-    c.release()
+    ;(await acquiring).release()
     // The dead instance's resources are gone with it.
     for (const r of upstream.resources.slice(0, 2)) r.destroy()
   })

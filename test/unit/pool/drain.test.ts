@@ -43,9 +43,18 @@ describe('SessionPool: drain', () => {
   it('destroys resources still busy after the grace period', async () => {
     const { upstream, pool } = setup()
     const busy = await pool.acquire('a')
-    const started = Date.now()
-    await pool.drain(50)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(45)
+    vi.useFakeTimers()
+    let drained = false
+    const draining = pool.drain(50).then(() => {
+      drained = true
+    })
+    // Not a millisecond before the grace period ends: the busy resource is left alone until then.
+    await vi.advanceTimersByTimeAsync(49)
+    expect(drained).toBe(false)
+    expect(upstream.destroys).toBe(0)
+    await vi.advanceTimersByTimeAsync(1)
+    await draining
+    vi.useRealTimers()
     expect(upstream.destroys).toBe(1)
     expect(upstream.alive).toBe(0)
     busy.release()

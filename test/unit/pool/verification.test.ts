@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { PoolExhaustedError, type SessionPoolOptions, unverifiedBudgetKey } from '../../../src/pool/index.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { type FakeResource, FakeUpstream, sleep } from './fake-resource.js'
 import { drainAfterEach, setup } from './pool-harness.js'
 
@@ -50,11 +51,6 @@ function clock(start = 1_000_000) {
   return c
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await sleep(2)
-  expect(cond()).toBe(true)
-}
-
 describe('SessionPool: the unverified-login budget', () => {
   it('lets at most maxUnverified logins of never-seen keys run at once and refuses the rest at once', async () => {
     const upstream = new FakeUpstream()
@@ -68,7 +64,7 @@ describe('SessionPool: the unverified-login budget', () => {
         (err: unknown) => err,
       ),
     )
-    await until(() => gated.state.inFlight === 3)
+    expect(await waitFor(() => gated.state.inFlight === 3, 2000, 2)).toBe(true)
     await sleep(5)
     expect(pool.stats().unverified).toBe(3)
     expect(await store.countLeases(unverifiedBudgetKey('up'))).toBe(3)
@@ -98,9 +94,9 @@ describe('SessionPool: the unverified-login budget', () => {
     // alice logged in before the attack; her session has been closed since.
     const first = await pool.acquire('alice')
     first.release({ discard: true })
-    await until(() => pool.stats().size === 0)
+    expect(await waitFor(() => pool.stats().size === 0, 2000, 2)).toBe(true)
     const guesses = Array.from({ length: 20 }, (_, i) => pool.acquire(`guess${i}`).catch((e: unknown) => e))
-    await until(() => gated.state.inFlight === 2)
+    expect(await waitFor(() => gated.state.inFlight === 2, 2000, 2)).toBe(true)
     // Two sessions at once for alice: new logins, within the half of the budget guesses cannot take.
     const [a, b] = await Promise.all([pool.acquire('alice'), pool.acquire('alice')])
     expect(a.resource).not.toBe(b.resource)
@@ -174,11 +170,11 @@ describe('SessionPool: re-verification of pooled credentials', () => {
     upstream.failCreate = () => new AuthError('530 Login incorrect')
     // The slot for the login comes from an idle session; the refusal closes the other idle one now.
     await expect(pool.acquire('alice')).rejects.toBeInstanceOf(AuthError)
-    await until(() => upstream.alive === 1)
+    expect(await waitFor(() => upstream.alive === 1, 2000, 2)).toBe(true)
     expect(pool.stats().perKey.alice).toEqual({ idle: 0, busy: 1, waiting: 0 })
     // The busy one is closed when released, not reused.
     busy.release()
-    await until(() => upstream.alive === 0)
+    expect(await waitFor(() => upstream.alive === 0, 2000, 2)).toBe(true)
     await expect(pool.acquire('alice')).rejects.toBeInstanceOf(AuthError)
     expect(pool.verified('alice')).toBe(false)
   })
@@ -233,14 +229,14 @@ describe('SessionPool: evictGroup', () => {
     }
     const busyOnB = await b.pool.acquire('alice:1')
     await a.pool.evictGroup('alice')
-    await until(() => b.pool.stats().idle === 1 && a.pool.stats().idle === 1)
+    expect(await waitFor(() => b.pool.stats().idle === 1 && a.pool.stats().idle === 1, 2000, 2)).toBe(true)
     expect(Object.keys(a.pool.stats().perKey).filter((k) => a.pool.stats().perKey[k]!.idle > 0)).toEqual([
       'bob:1',
     ])
     expect(b.pool.verified('alice:1')).toBe(false)
     expect(b.pool.verified('bob:1')).toBe(true)
     busyOnB.release()
-    await until(() => b.upstream.alive === 1)
+    expect(await waitFor(() => b.upstream.alive === 1, 2000, 2)).toBe(true)
     // The next request logs in again.
     const creates = b.upstream.creates
     ;(await b.pool.acquire('alice:1')).release()

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../../../src/store/errors.js'
 import type { Store } from '../../../src/store/store.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 /** How the contract suite gets and disposes of stores. */
 export interface StoreContractOptions {
@@ -10,15 +11,6 @@ export interface StoreContractOptions {
   cleanup?: () => Promise<void>
   /** True when two stores from `make` share state (Redis); enables the cross-store tests. */
   shared?: boolean
-}
-
-/** Polls `check` until it holds, failing after `timeoutMs` (bounded waits, no fixed long sleeps). */
-export async function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
 }
 
 /**
@@ -306,7 +298,7 @@ export function describeStoreContract(
         await store.subscribe(ch, (m) => got2.push(m))
         await store.publish(ch, 'hello')
         await store.publish(key('other'), 'not for you')
-        await waitFor(() => got.length === 1 && got2.length === 1, 2000, 'delivery')
+        expect(await waitFor(() => got.length === 1 && got2.length === 1, 2000), 'delivery').toBe(true)
         expect(got).toEqual(['hello'])
         expect(got2).toEqual(['hello'])
       })
@@ -316,7 +308,7 @@ export function describeStoreContract(
         const got: string[] = []
         await store.subscribe(ch, (m) => got.push(m))
         for (let i = 0; i < 20; i++) await store.publish(ch, String(i))
-        await waitFor(() => got.length === 20, 2000, 'twenty messages')
+        expect(await waitFor(() => got.length === 20, 2000), 'twenty messages').toBe(true)
         expect(got).toEqual(Array.from({ length: 20 }, (_, i) => String(i)))
       })
 
@@ -327,11 +319,11 @@ export function describeStoreContract(
         const offA = await store.subscribe(ch, (m) => a.push(m))
         await store.subscribe(ch, (m) => b.push(m))
         await store.publish(ch, '1')
-        await waitFor(() => a.length === 1 && b.length === 1, 2000, 'first message')
+        expect(await waitFor(() => a.length === 1 && b.length === 1, 2000), 'first message').toBe(true)
         await offA()
         await offA()
         await store.publish(ch, '2')
-        await waitFor(() => b.length === 2, 2000, 'second message')
+        expect(await waitFor(() => b.length === 2, 2000), 'second message').toBe(true)
         await sleep(30)
         expect(a).toEqual(['1'])
       })
@@ -344,7 +336,7 @@ export function describeStoreContract(
         })
         await store.subscribe(ch, (m) => got.push(m))
         await store.publish(ch, 'x')
-        await waitFor(() => got.length === 1, 2000, 'delivery despite a throwing handler')
+        expect(await waitFor(() => got.length === 1, 2000), 'delivery despite a throwing handler').toBe(true)
       })
 
       if (options.shared) {
@@ -356,7 +348,9 @@ export function describeStoreContract(
           await store.subscribe(ch, (m) => a.push(m))
           await other.subscribe(ch, (m) => b.push(m))
           await other.publish(ch, 'from other')
-          await waitFor(() => a.length === 1 && b.length === 1, 2000, 'delivery to both stores')
+          expect(await waitFor(() => a.length === 1 && b.length === 1, 2000), 'delivery to both stores').toBe(
+            true,
+          )
           expect([a, b]).toEqual([['from other'], ['from other']])
         })
 

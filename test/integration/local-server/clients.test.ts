@@ -1,7 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, lftp, RawClient, startServer, type TestServer } from './helpers.js'
+import { curl, lftp } from '../../helpers/client-tools.js'
+import { RawClient, startServer, type TestServer } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer with real clients', () => {
   let t: TestServer

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, RawClient, run, startServer } from './helpers.js'
+import { curl, run } from '../../helpers/client-tools.js'
+import { RawClient, startServer } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer FTPS', () => {
   let dir: string

@@ -1,9 +1,12 @@
-import { execFile } from 'node:child_process'
+/**
+ * The embedded FTP server over a scratch root, and a raw control-connection client that shows
+ * every byte: what the local-server tests need without any external process.
+ */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
+import { LocalFtpServer, type LocalFtpServerOptions } from '../../src/local-server/index.js'
 
 /** A started server over a fresh temporary root with a few fixtures. */
 export interface TestServer {
@@ -41,36 +44,7 @@ export async function startServer(options: Partial<LocalFtpServerOptions> = {}):
   }
 }
 
-export interface RunResult {
-  code: number
-  stdout: Buffer
-  stderr: string
-}
-
-/** Runs a client asynchronously (the server lives in this process, so never block the loop). */
-export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
-        resolve({ code, stdout, stderr: stderr.toString() })
-      },
-    )
-  })
-}
-
-export function curl(...args: string[]): Promise<RunResult> {
-  return run('curl', ['-s', '-S', '--max-time', '15', ...args])
-}
-
-export function lftp(port: number, script: string): Promise<RunResult> {
-  const setup = `set ftp:ssl-allow false; set net:max-retries 1; set net:timeout 5; set cmd:fail-exit true; open -u demo,demo ftp://127.0.0.1:${port}`
-  return run('lftp', ['-c', `${setup}; ${script}`])
-}
-
+/** One FTP reply: its code and its lines as sent. */
 export interface Reply {
   code: number
   lines: string[]

@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, startServer, type TestServer } from './helpers.js'
+import { curl } from '../../helpers/client-tools.js'
+import { startServer, type TestServer } from '../../helpers/local-server.js'
 
 const SIZE = 50 * 1024 * 1024
 

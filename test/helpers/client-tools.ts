@@ -1,0 +1,38 @@
+/**
+ * Real FTP clients (curl, lftp, openssl) run as child processes: for integration tests only, since
+ * the unit project starts no external process.
+ */
+import { execFile } from 'node:child_process'
+
+/** What a client process left behind. */
+export interface RunResult {
+  code: number
+  stdout: Buffer
+  stderr: string
+}
+
+/** Runs a client asynchronously (the server lives in this process, so never block the loop). */
+export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
+        resolve({ code, stdout, stderr: stderr.toString() })
+      },
+    )
+  })
+}
+
+/** curl, silent but for errors, bounded to 15 s. */
+export function curl(...args: string[]): Promise<RunResult> {
+  return run('curl', ['-s', '-S', '--max-time', '15', ...args])
+}
+
+/** lftp logged in as demo on the embedded server at `port`, failing on the first error. */
+export function lftp(port: number, script: string): Promise<RunResult> {
+  const setup = `set ftp:ssl-allow false; set net:max-retries 1; set net:timeout 5; set cmd:fail-exit true; open -u demo,demo ftp://127.0.0.1:${port}`
+  return run('lftp', ['-c', `${setup}; ${script}`])
+}
