@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth, type GatewayHandle, startGateway, testKeyPrefix } from '../../helpers/gateway.js'
-import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
+import { basicAuth, type GatewayHandle, startGateway, testKeyPrefix } from '../helpers/gateway.js'
+import { startVsftpd, type VsftpdHandle } from '../helpers/servers/index.js'
 
 const LOCKINFO =
   '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
