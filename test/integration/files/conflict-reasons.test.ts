@@ -6,9 +6,10 @@ import { chownSync, mkdirSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
-import { FtpFileService, type Identity, MetadataCache, Upstream } from '../../../src/files/index.js'
+import type { FtpFileService, Identity, Upstream } from '../../../src/files/index.js'
 import { FtpSession } from '../../../src/ftp/index.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
+import { testFileService, testUpstream } from '../../helpers/file-service.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 
 describe('conflict reasons and the mkdir race, over vsftpd', () => {
@@ -20,18 +21,8 @@ describe('conflict reasons and the mkdir race, over vsftpd', () => {
 
   beforeAll(async () => {
     srv = await startVsftpd()
-    upstream = new Upstream({
-      url: { host: srv.host, port: srv.port, secure: 'none', root: undefined },
-      dataMode: 'passive',
-      poolMax: 2,
-      poolMaxTotal: 4,
-      idleTimeoutMs: 60_000,
-      timeoutMs: 10_000,
-      store,
-    })
-    const cache = new MetadataCache({ store, ttlMs: 5000 })
-    await cache.start()
-    files = new FtpFileService({ upstream, cache })
+    upstream = testUpstream(srv, { store })
+    files = await testFileService(upstream, store)
     who = identityOf(srv.user, srv.password)
   })
 

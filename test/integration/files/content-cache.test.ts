@@ -15,10 +15,11 @@ import {
   type Identity,
   isFileError,
   MetadataCache,
-  Upstream,
+  type Upstream,
 } from '../../../src/files/index.js'
 import { onFtpCommand } from '../../../src/ftp/diagnostics.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
+import { testUpstream } from '../../helpers/file-service.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
 
@@ -55,15 +56,7 @@ describe('content cache over vsftpd', () => {
 
   beforeAll(async () => {
     srv = await startVsftpd()
-    upstream = new Upstream({
-      url: { host: srv.host, port: srv.port, secure: 'none', root: undefined },
-      dataMode: 'passive',
-      poolMax: 2,
-      poolMaxTotal: 4,
-      idleTimeoutMs: 60_000,
-      timeoutMs: 10_000,
-      store,
-    })
+    upstream = testUpstream(srv, { store })
     who = identityOf(srv.user, srv.password)
     unsubscribe = onFtpCommand((e) => commands.push(e.command))
   })

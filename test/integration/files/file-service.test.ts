@@ -6,14 +6,9 @@ import { Socket } from 'node:net'
 import { PassThrough, Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
-import {
-  FtpFileService,
-  type Identity,
-  isFileError,
-  MetadataCache,
-  Upstream,
-} from '../../../src/files/index.js'
+import { type FtpFileService, type Identity, isFileError, type Upstream } from '../../../src/files/index.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
+import { testFileService, testUpstream } from '../../helpers/file-service.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -27,18 +22,8 @@ describe('FtpFileService over vsftpd', () => {
 
   beforeAll(async () => {
     srv = await startVsftpd()
-    upstream = new Upstream({
-      url: { host: srv.host, port: srv.port, secure: 'none', root: undefined },
-      dataMode: 'passive',
-      poolMax: 4,
-      poolMaxTotal: 8,
-      idleTimeoutMs: 60_000,
-      timeoutMs: 10_000,
-      store,
-    })
-    const cache = new MetadataCache({ store, ttlMs: 5000 })
-    await cache.start()
-    files = new FtpFileService({ upstream, cache })
+    upstream = testUpstream(srv, { store, poolMax: 4, poolMaxTotal: 8 })
+    files = await testFileService(upstream, store)
     who = identityOf(srv.user, srv.password)
   })
 

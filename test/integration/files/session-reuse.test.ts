@@ -8,9 +8,10 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
-import { FtpFileService, isFileError, MetadataCache, Upstream } from '../../../src/files/index.js'
+import { type FtpFileService, isFileError, type Upstream } from '../../../src/files/index.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { startEmbedded } from '../../faults/support/harness.js'
+import { testFileService, testUpstream } from '../../helpers/file-service.js'
 import { readAll } from '../../helpers/streams.js'
 
 describe('pooled session reuse after a failure', () => {
@@ -27,19 +28,9 @@ describe('pooled session reuse after a failure', () => {
   beforeAll(async () => {
     up = await startEmbedded()
     await writeFile(path.join(up.root, 'present.txt'), 'hello')
-    upstream = new Upstream({
-      url: { host: '127.0.0.1', port: up.port, secure: 'none', root: undefined },
-      dataMode: 'passive',
-      poolMax: 1,
-      poolMaxTotal: 8,
-      idleTimeoutMs: 60_000,
-      timeoutMs: 300,
-      store,
-    })
+    upstream = testUpstream(up, { store, poolMax: 1, poolMaxTotal: 8, timeoutMs: 300 })
     // No caching: every stat reaches the server.
-    const cache = new MetadataCache({ store, ttlMs: 0 })
-    await cache.start()
-    files = new FtpFileService({ upstream, cache })
+    files = await testFileService(upstream, store, 0)
   })
 
   afterEach(() => {
