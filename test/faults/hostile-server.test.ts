@@ -8,7 +8,6 @@
  * sees, then the pool and the server's connection count go back to baseline, files are
  * byte-compared, and the worker saw no unhandled rejection.
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
@@ -16,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalFtpServer } from '../../src/local-server/index.js'
+import { writeSelfSignedCert } from '../helpers/client-tools.js'
 import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
 import { pickFreePort } from '../helpers/process-gateway.js'
 import { testCertificate } from '../helpers/servers/common.js'
@@ -394,31 +394,12 @@ describe('explicit FTPS upstream whose certificate names another host', () => {
 
   beforeAll(async () => {
     certDir = await mkdtemp(path.join(os.tmpdir(), 'ftpgw-faults-cert-'))
-    const key = path.join(certDir, 'key.pem')
-    wrongCert = path.join(certDir, 'cert.pem')
     // Self-signed (its own trust root, given as FTP_TLS_CA_FILE): only the name can be wrong.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-sha256',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=ftp.other.example',
-        '-addext',
-        'subjectAltName=DNS:ftp.other.example,IP:10.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        wrongCert,
-      ],
-      { stdio: 'ignore' },
-    )
+    const { key, cert } = writeSelfSignedCert(certDir, {
+      subject: '/CN=ftp.other.example',
+      altNames: 'DNS:ftp.other.example,IP:10.0.0.1',
+    })
+    wrongCert = cert
     tlsUp = await startEmbedded({ tls: { key: await readFile(key), cert: await readFile(wrongCert) } })
     await writeFile(path.join(tlsUp.root, 'small.bin'), small)
   })

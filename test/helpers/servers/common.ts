@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
+import { writeSelfSignedCert } from '../client-tools.js'
 
 /** How the server speaks TLS: not at all, AUTH TLS on the plain port, or TLS from the first byte. */
 export type TlsMode = 'none' | 'explicit' | 'implicit'
@@ -217,26 +218,11 @@ export function testCertificate(): Promise<CertFiles> {
     if (existsSync(files.combined)) return files
     await mkdir(path.dirname(tlsCacheDir), { recursive: true })
     const tmp = await mkdtemp(`${tlsCacheDir}.tmp-`)
-    const cert = path.join(tmp, 'cert.pem')
-    const key = path.join(tmp, 'key.pem')
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ])
+    const { cert, key } = writeSelfSignedCert(tmp, {
+      subject: '/CN=127.0.0.1',
+      altNames: 'IP:127.0.0.1,DNS:localhost',
+      days: 3650,
+    })
     const pem = (await readFile(key, 'utf8')) + (await readFile(cert, 'utf8'))
     await writeFile(path.join(tmp, 'combined.pem'), pem, { mode: 0o600 })
     await chmod(tmp, 0o755)

@@ -2,13 +2,13 @@
  * The engine's fallbacks and safety switches: servers without MLST or SIZE, DOS listings, HASH,
  * keepalive NOOPs, a refused AUTH TLS (no fall back to clear text), certificate verification.
  */
-import { execFileSync } from 'node:child_process'
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FtpSession, type FtpSessionOptions, isFtpError } from '../../../src/ftp/index.js'
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../../src/local-server/index.js'
+import { writeSelfSignedCert } from '../../helpers/client-tools.js'
 import { startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -132,27 +132,7 @@ describe('certificate verification', () => {
   it('refuses a certificate issued for another name even when its CA is trusted', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ftpgw-cert-'))
     roots.push(dir)
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=other.example',
-        '-addext',
-        'subjectAltName=DNS:other.example',
-        '-keyout',
-        `${dir}/key.pem`,
-        '-out',
-        `${dir}/cert.pem`,
-      ],
-      { stdio: 'ignore' },
-    )
+    writeSelfSignedCert(dir, { subject: '/CN=other.example', altNames: 'DNS:other.example' })
     const cert = readFileSync(`${dir}/cert.pem`)
     const { connect } = await serve({ tls: { key: readFileSync(`${dir}/key.pem`), cert } })
     const err = await connect({ secure: 'explicit', tlsCa: cert }).catch((e: unknown) => e)

@@ -6,13 +6,13 @@
  * silently on a connection with another one, which vsftpd (require_ssl_reuse) answers with
  * "522 SSL connection failed: session reuse required".
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DataMode, FtpSession, isFtpError } from '../../../src/ftp/index.js'
+import { writeSelfSignedCert } from '../../helpers/client-tools.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { readAll } from '../../helpers/streams.js'
 
@@ -23,28 +23,7 @@ beforeAll(() => {
   certDir = mkdtempSync(path.join(os.tmpdir(), 'ftpgw-tls-identity-'))
   // A certificate for the name only (no IP SAN), as a public CA issues them: checked against
   // 127.0.0.1 it must fail, checked against 'localhost' it must pass.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-keyout',
-      path.join(certDir, 'key.pem'),
-      '-out',
-      path.join(certDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
+  writeSelfSignedCert(certDir, { subject: '/CN=localhost', altNames: 'DNS:localhost' })
   cert = readFileSync(path.join(certDir, 'cert.pem'))
 })
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, run } from '../../helpers/client-tools.js'
+import { curl, writeSelfSignedCert } from '../../helpers/client-tools.js'
 import { RawClient, startServer } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer FTPS', () => {
@@ -10,24 +10,7 @@ describe('LocalFtpServer FTPS', () => {
   let tlsOptions: { key: string; cert: string }
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'lfs-tls-'))
-    const key = path.join(dir, 'key.pem')
-    const cert = path.join(dir, 'cert.pem')
-    const r = await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ])
-    expect(r.code, r.stderr).toBe(0)
+    const { key, cert } = writeSelfSignedCert(dir, { subject: '/CN=127.0.0.1', days: 1 })
     tlsOptions = { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') }
   }, 30_000)
   afterAll(() => rm(dir, { recursive: true, force: true }))
