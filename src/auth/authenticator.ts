@@ -88,12 +88,17 @@ export function createAuth(deps: AuthDeps): Auth {
   }
 
   /** The one FTP login of service-account mode, from FTP_URL (read lazily: local mode fills it late). */
+  let serviceLogin: Identity | undefined
   const serviceIdentity = (principal: string): Identity => {
-    const url = config.upstream?.url
-    if (url?.user === undefined || url.password === undefined) {
-      throw new Error('service-account mode needs FTP_URL with a user name and password')
+    if (serviceLogin === undefined) {
+      const url = config.upstream?.url
+      if (url?.user === undefined || url.password === undefined) {
+        throw new Error('service-account mode needs FTP_URL with a user name and password')
+      }
+      serviceLogin = identityOf(url.user, url.password)
     }
-    return identityOf(url.user, url.password, principal)
+    // The key is the service account's whoever the principal is: computed once, not per request.
+    return { ...serviceLogin, principal }
   }
 
   const invalid = () => new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
@@ -126,13 +131,15 @@ export function createAuth(deps: AuthDeps): Auth {
 
   /** Checks a user name and password for the mode; returns the identity requests then run as. */
   const login = async (user: string, password: string, address: string, via: string): Promise<Identity> => {
-    const known = recent.keyOf(address, user, password)
+    // The credentials' keyed hash (identityOf) doubles as the remembered login's key: one HMAC.
+    const credentials = identityOf(user, password)
+    const known = recent.keyOf(address, credentials)
     const check = recent.has(known)
       ? await limiter.knownMayPass(address, user).catch(() => undefined)
       : undefined
     if (check?.pass) {
       try {
-        const identity = await verify(user, password)
+        const identity = await verify(credentials)
         if (check.pairFailures > 0) await limiter.clearPair(address, user).catch(ignoreStoreError)
         return identity
       } catch (err) {
@@ -144,7 +151,7 @@ export function createAuth(deps: AuthDeps): Auth {
     const attempt = await reserve(user, address, via)
     let identity: Identity
     try {
-      identity = await verify(user, password)
+      identity = await verify(credentials)
     } catch (err) {
       // A refused login keeps its reservation: that is the counted failure. Anything else (the
       // upstream down) was not the client's doing, so the attempt is given back.
@@ -162,12 +169,12 @@ export function createAuth(deps: AuthDeps): Auth {
   }
 
   /** The identity for correct credentials; AUTH_ERR_INVALID for wrong ones. */
-  const verify = async (user: string, password: string): Promise<Identity> => {
+  const verify = async (credentials: Identity): Promise<Identity> => {
     if (mode === 'service') {
-      if (!htpasswd || !(await htpasswd.verify(user, password))) throw invalid()
-      return serviceIdentity(user)
+      if (!htpasswd || !(await htpasswd.verify(credentials.user, credentials.password))) throw invalid()
+      return serviceIdentity(credentials.user)
     }
-    const identity = identityOf(user, password)
+    const identity = credentials
     try {
       await files.verifyLogin(identity)
     } catch (err) {

@@ -86,6 +86,9 @@ type Exemption = 'fresh' | 'good'
 const UNLIMITED = Number.MAX_SAFE_INTEGER
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** Address-and-user pairs whose key hashes are remembered. */
+const MAX_REMEMBERED_HASHES = 10_000
+
 /** Reserves login attempts against the four counts and refuses those over a limit. */
 export class LoginRateLimiter {
   private readonly store: Store
@@ -97,6 +100,7 @@ export class LoginRateLimiter {
   private readonly now: () => number
   private readonly sleep: (ms: number) => Promise<void>
   private readonly maxWaits: number
+  private readonly hashes = new Map<string, { pair: string; addr: string; usr: string }>()
 
   constructor(options: LoginRateLimiterOptions) {
     this.store = options.store
@@ -249,20 +253,35 @@ export class LoginRateLimiter {
   }
 
   private keys(address: string, user: string, window: number): Keys {
-    // Hashed so user names (and whatever a client typed as one) never show up as store keys.
-    const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
-    const pair = hash(`${address}\0${user}`)
-    const addr = hash(address)
+    const { pair, addr, usr } = this.hashesOf(address, user)
     return {
       pair: `login-fail:${pair}:${window}`,
       address: `login-fail-addr:${addr}:${window}`,
-      user: `login-fail-user:${hash(user)}:${window}`,
+      user: `login-fail-user:${usr}:${window}`,
       global: `login-fail-all:${window}`,
       exemptSlot: `login-exempt:${addr}:${window}`,
       pairFailed: `login-failed:${pair}:${window}`,
       addressFailed: `login-failed-addr:${addr}:${window}`,
       good: `login-ok:${pair}:${window}`,
     }
+  }
+
+  /**
+   * The hashed parts of the keys, so user names (and whatever a client typed as one) never show
+   * up as store keys. Remembered per address and user: a client that sends Basic credentials with
+   * every request would otherwise pay three SHA-256 per request for the same answer.
+   */
+  private hashesOf(address: string, user: string): { pair: string; addr: string; usr: string } {
+    const id = `${address}\0${user}`
+    let hashes = this.hashes.get(id)
+    if (hashes === undefined) {
+      const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+      hashes = { pair: hash(id), addr: hash(address), usr: hash(user) }
+      // Bounded: starting over costs three hashes per client once.
+      if (this.hashes.size >= MAX_REMEMBERED_HASHES) this.hashes.clear()
+      this.hashes.set(id, hashes)
+    }
+    return hashes
   }
 }
 

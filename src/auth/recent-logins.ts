@@ -3,19 +3,19 @@
  * a client that sends Basic credentials with every request (WebDAV) does not pay the failed-login
  * reservation (eight store commands in two round trips) each time: a known login only checks that
  * its address is not over a limit (one MGET) and is then verified as usual (pool, htpasswd cache).
- * Entries are keyed by a keyed hash of address, user and password; nothing here is a credential.
+ * Entries are keyed by the address and the credentials' pool key (the user and a keyed hash of the
+ * password, made once per request by identityOf); nothing here is a credential.
  *
  * Not an oracle: the address-and-user limit is still checked first, so a client that is refused
  * there cannot learn from this memory whether a guess is the remembered password.
  */
-import { createHmac, randomBytes } from 'node:crypto'
+import type { Identity } from '../files/types.js'
 
 const MAX_ENTRIES = 10_000
 
 /** Recently successful (address, user, password) triples. */
 export class RecentLogins {
   private readonly entries = new Map<string, number>()
-  private readonly key = randomBytes(32)
 
   constructor(
     private readonly ttlMs: number,
@@ -23,8 +23,8 @@ export class RecentLogins {
   ) {}
 
   /** The opaque key of a login; pass it to `has`, `remember` and `forget`. */
-  keyOf(address: string, user: string, password: string): string {
-    return createHmac('sha256', this.key).update(`${address}\0${user}\0${password}`, 'utf8').digest('hex')
+  keyOf(address: string, credentials: Pick<Identity, 'key'>): string {
+    return `${address}\0${credentials.key}`
   }
 
   /** Whether this login succeeded within the TTL. */

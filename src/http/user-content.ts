@@ -70,14 +70,31 @@ export interface UserContentOptions {
  * The headers of a response carrying the bytes of the file `name` (GET and HEAD alike, 200, 206
  * and 304): its Content-Type, the sandboxing policy, nosniff, and the disposition.
  */
-export function userContentHeaders(name: string, options: UserContentOptions = {}): Record<string, string> {
+export function userContentHeaders(
+  name: string,
+  options: UserContentOptions = {},
+): Readonly<Record<string, string>> {
+  const download = options.download === true
+  const id = `${download ? 'a' : 'i'}${name}`
+  const known = remembered.get(id)
+  if (known !== undefined) return known
+  const headers = Object.freeze(headersFor(name, download))
+  // Bounded: a GET of the same names again (the common case) skips the type lookup and encoding.
+  if (remembered.size >= MAX_REMEMBERED_NAMES) remembered.clear()
+  remembered.set(id, headers)
+  return headers
+}
+
+const MAX_REMEMBERED_NAMES = 1000
+const remembered = new Map<string, Readonly<Record<string, string>>>()
+
+function headersFor(name: string, download: boolean): Record<string, string> {
   const type = contentTypeFor(name)
   const headers: Record<string, string> = {
     'content-type': type,
     'content-security-policy': USER_CONTENT_POLICY,
     'x-content-type-options': 'nosniff',
   }
-  if (options.download === true || !isPassiveType(type))
-    headers['content-disposition'] = attachmentDisposition(name)
+  if (download || !isPassiveType(type)) headers['content-disposition'] = attachmentDisposition(name)
   return headers
 }
