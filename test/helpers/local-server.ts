@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { LocalFtpServer, type LocalFtpServerOptions } from '../../src/local-server/index.js'
 
 /** A started server over a fresh temporary root with a few fixtures. */
@@ -169,4 +170,43 @@ export function collect(s: net.Socket): Promise<Buffer> {
     s.on('close', () => resolve(Buffer.concat(parts)))
     s.resume() // a socket paused on purpose does not resume by itself when a listener is added
   })
+}
+
+/**
+ * A fault-injection suite's fixture: one embedded server for the suite (`prepare` may add files),
+ * raw clients closed and fault knobs reset after each test. Call at the top of a `describe`.
+ */
+export function faultSuite(prepare?: (t: TestServer) => Promise<void>): {
+  /** The suite's server (started in beforeAll). */
+  server: () => TestServer
+  /** A new raw client, logged in unless `login` is false; closed after the test. */
+  client: (login?: boolean) => Promise<RawClient>
+} {
+  let t: TestServer | undefined
+  const clients: RawClient[] = []
+  const server = (): TestServer => {
+    if (t === undefined) throw new Error('faultSuite: the server starts in beforeAll')
+    return t
+  }
+  beforeAll(async () => {
+    t = await startServer()
+    await prepare?.(t)
+  })
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close()
+    if (t) {
+      t.server.faults = {}
+      t.server.clearIntercepts()
+    }
+  })
+  afterAll(() => t?.stop())
+  return {
+    server,
+    client: async (login = true) => {
+      const c = await RawClient.connect(server().port)
+      clients.push(c)
+      if (login) await c.login()
+      return c
+    },
+  }
 }

@@ -2,43 +2,28 @@
  * The embedded server's fault knobs seen by a real client (curl): a hostile PASV address is
  * ignored and the transfer still works; a 421 ends one session and the next client is served.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { curl } from '../../helpers/client-tools.js'
-import { RawClient, startServer, type TestServer } from '../../helpers/local-server.js'
+import { faultSuite } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer fault injection, with curl', () => {
-  let t: TestServer
-  const clients: RawClient[] = []
-  const client = async (login = true): Promise<RawClient> => {
-    const c = await RawClient.connect(t.port)
-    clients.push(c)
-    if (login) await c.login()
-    return c
-  }
-  beforeAll(async () => {
-    t = await startServer()
-  })
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close()
-    t.server.faults = {}
-    t.server.clearIntercepts()
-  })
-  afterAll(() => t.stop())
+  const suite = faultSuite()
+  const client = suite.client
 
   it('advertises a hostile PASV address while listening on the real one', async () => {
-    t.server.faults.pasvAddress = '10.0.0.1'
+    suite.server().server.faults.pasvAddress = '10.0.0.1'
     const c = await client()
     const r = await c.cmd('PASV')
     expect(r.lines[0]).toMatch(/^227 Entering Passive Mode \(10,0,0,1,\d+,\d+\)\.$/)
-    t.server.faults.pasvAddress = '169.254.169.254'
+    suite.server().server.faults.pasvAddress = '169.254.169.254'
     expect((await c.cmd('PASV')).lines[0]).toMatch(/\(169,254,169,254,/)
     // curl ignores the PASV address (CURLOPT_FTP_SKIP_PASV_IP), so the transfer still works.
-    const dl = await curl('--disable-epsv', `${t.url}/hello.txt`)
+    const dl = await curl('--disable-epsv', `${suite.server().url}/hello.txt`)
     expect(dl.stdout.toString()).toBe('hello world\n')
   })
 
   it('intercepts: 421 mid-session for the next command only', async () => {
-    t.server.intercept(
+    suite.server().server.intercept(
       'retr',
       async (ctx) => {
         await ctx.reply(421, 'Service shutting down.')
@@ -49,6 +34,6 @@ describe('LocalFtpServer fault injection, with curl', () => {
     const c = await client()
     expect((await c.cmd('RETR hello.txt')).code).toBe(421)
     await c.whenClosed()
-    expect((await curl(`${t.url}/hello.txt`)).stdout.toString()).toBe('hello world\n')
+    expect((await curl(`${suite.server().url}/hello.txt`)).stdout.toString()).toBe('hello world\n')
   })
 })

@@ -2,32 +2,18 @@ import { writeFile } from 'node:fs/promises'
 import type net from 'node:net'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { collect, RawClient, startServer, type TestServer } from '../../helpers/local-server.js'
+import { describe, expect, it } from 'vitest'
+import { collect, faultSuite } from '../../helpers/local-server.js'
 
 describe('LocalFtpServer fault injection', () => {
-  let t: TestServer
-  const clients: RawClient[] = []
-  const client = async (login = true): Promise<RawClient> => {
-    const c = await RawClient.connect(t.port)
-    clients.push(c)
-    if (login) await c.login()
-    return c
-  }
-  beforeAll(async () => {
-    t = await startServer()
+  const suite = faultSuite(async (t) => {
     // Big enough that loopback socket buffers cannot swallow it while the client is not reading.
     await writeFile(path.join(t.root, 'big.bin'), Buffer.alloc(32 * 1024 * 1024, 7))
   })
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close()
-    t.server.faults = {}
-    t.server.clearIntercepts()
-  })
-  afterAll(() => t.stop())
+  const client = suite.client
 
   it('splits replies into 1-3 byte pieces', async () => {
-    t.server.faults.splitReplies = true
+    suite.server().server.faults.splitReplies = true
     const c = await client(false)
     const greeting = await c.reply()
     expect(greeting.lines).toEqual(['220 ftp-gateway local FTP server ready'])
@@ -39,24 +25,24 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('refuses at the greeting with 421, or never greets', async () => {
-    t.server.faults.greeting = '421'
+    suite.server().server.faults.greeting = '421'
     const c = await client(false)
     expect((await c.reply()).code).toBe(421)
     await c.whenClosed()
-    t.server.faults.greeting = 'hang'
+    suite.server().server.faults.greeting = 'hang'
     const h = await client(false)
     await expect(h.reply(300)).rejects.toThrow('no reply')
     expect(h.closed).toBe(false)
   })
 
   it('sends a raw EPSV reply override', async () => {
-    t.server.faults.epsvReply = '229 Entering Extended Passive Mode (!!!22!)'
+    suite.server().server.faults.epsvReply = '229 Entering Extended Passive Mode (!!!22!)'
     const c = await client()
     expect((await c.cmd('EPSV')).lines[0]).toBe('229 Entering Extended Passive Mode (!!!22!)')
   })
 
   it('cuts RETR after N bytes with 426', async () => {
-    t.server.faults.abortAfterBytes = 5
+    suite.server().server.faults.abortAfterBytes = 5
     const c = await client()
     const data = await c.passive()
     const body = collect(data)
@@ -75,7 +61,7 @@ describe('LocalFtpServer fault injection', () => {
     expect((await c.reply()).code).toBe(426)
     expect((await c.reply()).code).toBe(226)
     data.destroy()
-    t.server.faults.extra150AfterAbor = true
+    suite.server().server.faults.extra150AfterAbor = true
     data = await c.passive()
     expect((await c.cmd('RETR big.bin')).code).toBe(150)
     await delay(50)
@@ -94,7 +80,7 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('an endless listing keeps sending until the client goes', async () => {
-    t.server.faults.endlessListing = true
+    suite.server().server.faults.endlessListing = true
     const c = await client()
     const data = await c.passive()
     expect((await c.cmd('LIST')).code).toBe(150)
@@ -111,7 +97,7 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('never226: data completes without a completion reply', async () => {
-    t.server.faults.never226 = true
+    suite.server().server.faults.never226 = true
     const c = await client()
     const data = await c.passive()
     const body = collect(data)
@@ -122,7 +108,7 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('dataStall: the data connection opens and stays silent', async () => {
-    t.server.faults.dataStall = true
+    suite.server().server.faults.dataStall = true
     const c = await client()
     const data = await c.passive()
     const chunks: Buffer[] = []
@@ -136,7 +122,7 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('completionOrder: 226 before EOF, or only after the client closed the data socket', async () => {
-    t.server.faults.completionOrder = 'before-eof'
+    suite.server().server.faults.completionOrder = 'before-eof'
     const c = await client()
     let data: net.Socket = await c.passive()
     data.pause()
@@ -144,7 +130,7 @@ describe('LocalFtpServer fault injection', () => {
     expect((await c.reply()).code).toBe(226)
     expect((await collect(data)).toString()).toBe('hello world\n')
 
-    t.server.faults.completionOrder = 'after-eof'
+    suite.server().server.faults.completionOrder = 'after-eof'
     data = await c.passive()
     data.pause()
     expect((await c.cmd('RETR hello.txt')).code).toBe(150)
@@ -155,13 +141,13 @@ describe('LocalFtpServer fault injection', () => {
   })
 
   it('intercepts: raw bytes, fallthrough, hang and custom data', async () => {
-    t.server.intercept('NOOP', (ctx) => ctx.write('200-odd\r\n234 inner line\r\n200 done\r\n'))
-    t.server.intercept('PWD', async (ctx) => {
+    suite.server().server.intercept('NOOP', (ctx) => ctx.write('200-odd\r\n234 inner line\r\n200 done\r\n'))
+    suite.server().server.intercept('PWD', async (ctx) => {
       await ctx.write('100 first\r\n')
       await ctx.fallthrough()
     })
-    t.server.intercept('SYST', (ctx) => ctx.hang())
-    t.server.intercept('RETR', async (ctx) => {
+    suite.server().server.intercept('SYST', (ctx) => ctx.hang())
+    suite.server().server.intercept('RETR', async (ctx) => {
       await ctx.reply(150, 'custom')
       const d = await ctx.openData()
       d.end('made up')
@@ -178,6 +164,6 @@ describe('LocalFtpServer fault injection', () => {
     expect((await c.reply()).lines).toEqual(['250-multi', ' middle', '250 end'])
     c.send('SYST')
     await expect(c.reply(300)).rejects.toThrow('no reply')
-    expect(t.server.commands.filter((x) => x.verb === 'SYST').length).toBeGreaterThan(0)
+    expect(suite.server().server.commands.filter((x) => x.verb === 'SYST').length).toBeGreaterThan(0)
   })
 })
