@@ -7,17 +7,21 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { readSettings } from './config/spec.js'
+import { readSettings, type SettingValues } from './config/spec.js'
 import { type TrustProxy, trustProxyWarning } from './config/trust-proxy.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
 export { CONFIG_NAMES } from './config/spec.js'
 export { parseTrustProxy, type TrustProxy } from './config/trust-proxy.js'
 
-/** Upstream FTP settings. */
+/** One upstream FTP server's settings (`upstreams.<name>` in GATEWAY_CONFIG, or the FTP_* variables). */
 export interface UpstreamConfig {
+  /** `[a-z0-9-]+`; `default` for the upstream the environment describes. */
+  name: string
   /** Parsed FTP_URL (credentials kept only here; never logged). */
   url: FtpUrl
+  /** The URL carries a user and password: every request to this upstream runs as that account. */
+  serviceAccount: boolean
   dataMode: DataMode
   activeAddress: string | undefined
   activePorts: [number, number] | undefined
@@ -32,6 +36,34 @@ export interface UpstreamConfig {
   reverifyMs: number
   idleTimeoutMs: number
   timeoutMs: number
+  /** FTP_KEEPALIVE_MS: idle pooled sessions send NOOP this often (0: never). */
+  keepaliveMs: number
+  /** FTP_ENCODING: how the server encodes names (an iconv-lite name, lower case). */
+  encoding: string
+  /** FTP_TIMEZONE: IANA zone of the server's clock, for LIST times without a zone. */
+  timezone: string
+  /** FTP_LIST_HIDDEN: LIST -a on servers without MLSD. */
+  listHidden: boolean
+  /** FTP_READ_ONLY: every write to this upstream is refused before any FTP command. */
+  readOnly: boolean
+}
+
+/** Who a mount rule names: everyone, one user (the person, `Identity.principal`) or a group. */
+export type Principal = '*' | `user:${string}` | `group:${string}`
+
+/** Where an upstream folder appears in the gateway's tree (`mounts:` in GATEWAY_CONFIG). */
+export interface MountConfig {
+  /** Normalised: '/' or '/a/b' (no trailing slash). */
+  path: string
+  /** Name of an entry of `upstreams`. */
+  upstream: string
+  /** Folder on the upstream, relative to its base (the URL's path, else the login's home): '' for the base. */
+  root: string
+  readOnly: boolean
+  /** Who may see the mount; first match wins, so order matters only for readability. */
+  allow: readonly Principal[]
+  /** Who may change it (within `allow`). */
+  write: readonly Principal[]
 }
 
 /** Local mode: the embedded FTP server over DATA_DIR. */
@@ -44,11 +76,15 @@ export interface LocalModeConfig {
 export interface GatewayConfig {
   host: string
   port: number
-  /** Set when FTP_URL is unset: main starts the embedded server and fills `upstream` from it. */
+  /** Set when neither FTP_URL nor GATEWAY_CONFIG is: the gateway starts the embedded server and fills `upstreams` from it. */
   local: LocalModeConfig | undefined
-  /** Undefined only in local mode before the embedded server has started. */
-  upstream: UpstreamConfig | undefined
-  /** FTP_URL carried credentials: HTTP clients authenticate to the gateway (tokens or htpasswd). */
+  /** GATEWAY_CONFIG: the file the upstreams and mounts came from (SIGHUP re-reads it). */
+  configFile: string | undefined
+  /** Every upstream, by unique name; empty only in local mode before the embedded server has started. */
+  upstreams: readonly UpstreamConfig[]
+  /** The tree: where each upstream folder appears, and who may see and change it. */
+  mounts: readonly MountConfig[]
+  /** Every upstream has a service account: HTTP clients authenticate to the gateway (tokens or htpasswd). */
   serviceAccount: boolean
   redisUrl: string | undefined
   /** REDIS_KEY_PREFIX: prefix of every Redis key and channel (default `ftpgw:`); lets deployments and tests share one Redis. */
@@ -122,43 +158,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const problems: string[] = []
   const v = readSettings(env, problems)
 
-  const local = v.ftpUrl === undefined
-  let tlsCa: Buffer | undefined
-  if (v.ftpTlsCaFile !== undefined) {
-    try {
-      tlsCa = readFileSync(v.ftpTlsCaFile)
-    } catch (err) {
-      problems.push(`FTP_TLS_CA_FILE cannot be read: ${(err as Error).message}`)
-    }
-  }
-  if (v.ftpPoolMaxTotal < v.ftpPoolMax) problems.push('FTP_POOL_MAX_TOTAL must be at least FTP_POOL_MAX')
-  if (v.ftpPoolMaxUnverified > v.ftpPoolMaxTotal)
-    problems.push('FTP_POOL_MAX_UNVERIFIED must be at most FTP_POOL_MAX_TOTAL')
-  let upstream: UpstreamConfig | undefined
-  let serviceAccount = false
+  const local = v.ftpUrl === undefined && v.gatewayConfig === undefined
+  if (v.ftpUrl !== undefined && v.gatewayConfig !== undefined)
+    problems.push('Set FTP_URL or GATEWAY_CONFIG, not both (the config file describes the upstreams)')
+  const upstreams: UpstreamConfig[] = []
+  const mounts: MountConfig[] = []
   if (v.ftpUrl !== undefined) {
-    try {
-      const url = parseFtpUrl(v.ftpUrl)
-      serviceAccount = url.user !== undefined
-      if (serviceAccount && url.password === undefined) problems.push('FTP_URL has a user but no password')
-      upstream = {
-        url,
-        dataMode: v.ftpDataMode,
-        activeAddress: v.ftpActiveAddress,
-        activePorts: v.ftpActivePorts,
-        tlsCa,
-        tlsInsecure: v.ftpTlsInsecure,
-        poolMax: v.ftpPoolMax,
-        poolMaxTotal: v.ftpPoolMaxTotal,
-        poolMaxUnverified: v.ftpPoolMaxUnverified,
-        reverifyMs: v.ftpReverifyMs,
-        idleTimeoutMs: v.ftpIdleTimeoutMs,
-        timeoutMs: v.ftpTimeoutMs,
-      }
-    } catch (err) {
-      problems.push((err as Error).message)
+    const up = upstreamFromSettings('default', v.ftpUrl, v, problems, {
+      url: 'FTP_URL',
+      passwordFile: 'FTP_PASSWORD_FILE',
+      caFile: 'FTP_TLS_CA_FILE',
+      poolMax: 'FTP_POOL_MAX',
+      poolMaxTotal: 'FTP_POOL_MAX_TOTAL',
+      poolMaxUnverified: 'FTP_POOL_MAX_UNVERIFIED',
+    })
+    if (up) {
+      upstreams.push(up)
+      mounts.push({ path: '/', upstream: up.name, root: '', readOnly: false, allow: ['*'], write: ['*'] })
     }
   }
+  const serviceAccount = upstreams.length > 0 && upstreams.every((u) => u.serviceAccount)
 
   const topologies = [v.redisUrl, v.redisSentinels, v.redisClusterNodes].filter((t) => t !== undefined)
   if (topologies.length > 1)
@@ -177,7 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     local: local
       ? { dataDir: path.resolve(v.dataDir), user: v.localUser, password: v.localPassword }
       : undefined,
-    upstream,
+    configFile: v.gatewayConfig === undefined ? undefined : path.resolve(v.gatewayConfig),
+    upstreams,
+    mounts,
     serviceAccount,
     redisUrl: v.redisUrl,
     redisKeyPrefix: v.redisKeyPrefix,
@@ -219,8 +240,109 @@ export function withLocalUpstream(
   port: number,
   env: NodeJS.ProcessEnv = process.env,
 ): GatewayConfig {
-  const base = loadConfig({ ...env, FTP_URL: `ftp://127.0.0.1:${port}` })
-  return deepFreeze({ ...config, upstream: base.upstream })
+  const base = loadConfig({ ...env, GATEWAY_CONFIG: '', FTP_URL: `ftp://127.0.0.1:${port}` })
+  return deepFreeze({ ...config, upstreams: base.upstreams, mounts: base.mounts, serviceAccount: false })
+}
+
+/** How problems name the settings of one upstream (environment names, or config-file keys). */
+export interface UpstreamSettingNames {
+  url: string
+  passwordFile: string
+  caFile: string
+  poolMax: string
+  poolMaxTotal: string
+  poolMaxUnverified: string
+}
+
+/** The upstream-scoped settings an upstream is built from (parsed, by spec id). */
+export type UpstreamSettingValues = Pick<
+  SettingValues,
+  | 'ftpPasswordFile'
+  | 'ftpDataMode'
+  | 'ftpActiveAddress'
+  | 'ftpActivePorts'
+  | 'ftpTlsCaFile'
+  | 'ftpTlsInsecure'
+  | 'ftpPoolMax'
+  | 'ftpPoolMaxTotal'
+  | 'ftpPoolMaxUnverified'
+  | 'ftpReverifyMs'
+  | 'ftpIdleTimeoutMs'
+  | 'ftpTimeoutMs'
+  | 'ftpKeepaliveMs'
+  | 'ftpEncoding'
+  | 'ftpTimezone'
+  | 'ftpListHidden'
+  | 'ftpReadOnly'
+>
+
+/**
+ * Builds one upstream from its parsed settings, appending problems (files that cannot be read,
+ * bounds that depend on each other); undefined when the URL itself is unusable.
+ */
+export function upstreamFromSettings(
+  name: string,
+  rawUrl: string,
+  v: UpstreamSettingValues,
+  problems: string[],
+  names: UpstreamSettingNames,
+): UpstreamConfig | undefined {
+  let tlsCa: Buffer | undefined
+  if (v.ftpTlsCaFile !== undefined) {
+    try {
+      tlsCa = readFileSync(v.ftpTlsCaFile)
+    } catch (err) {
+      problems.push(`${names.caFile} cannot be read: ${(err as Error).message}`)
+    }
+  }
+  if (v.ftpPoolMaxTotal < v.ftpPoolMax)
+    problems.push(`${names.poolMaxTotal} must be at least ${names.poolMax}`)
+  if (v.ftpPoolMaxUnverified > v.ftpPoolMaxTotal)
+    problems.push(`${names.poolMaxUnverified} must be at most ${names.poolMaxTotal}`)
+  let url: FtpUrl
+  try {
+    url = parseFtpUrl(rawUrl)
+  } catch (err) {
+    problems.push(`${names.url}: ${(err as Error).message}`)
+    return undefined
+  }
+  if (v.ftpPasswordFile !== undefined) {
+    if (url.user === undefined) problems.push(`${names.passwordFile} needs a user name in ${names.url}`)
+    else if (url.password !== undefined)
+      problems.push(`${names.url} has a password and ${names.passwordFile} is set: keep one`)
+    else {
+      try {
+        // One trailing newline is how editors and `echo` write secrets; it is not part of the password.
+        url = { ...url, password: readFileSync(v.ftpPasswordFile, 'utf8').replace(/\r?\n$/, '') }
+      } catch (err) {
+        problems.push(`${names.passwordFile} cannot be read: ${(err as Error).message}`)
+      }
+    }
+  }
+  const serviceAccount = url.user !== undefined
+  if (serviceAccount && url.password === undefined)
+    problems.push(`${names.url} has a user but no password (add one, or ${names.passwordFile})`)
+  return {
+    name,
+    url,
+    serviceAccount,
+    dataMode: v.ftpDataMode,
+    activeAddress: v.ftpActiveAddress,
+    activePorts: v.ftpActivePorts,
+    tlsCa,
+    tlsInsecure: v.ftpTlsInsecure,
+    poolMax: v.ftpPoolMax,
+    poolMaxTotal: v.ftpPoolMaxTotal,
+    poolMaxUnverified: v.ftpPoolMaxUnverified,
+    reverifyMs: v.ftpReverifyMs,
+    idleTimeoutMs: v.ftpIdleTimeoutMs,
+    timeoutMs: v.ftpTimeoutMs,
+    keepaliveMs: v.ftpKeepaliveMs,
+    encoding: v.ftpEncoding,
+    timezone: v.ftpTimezone,
+    listHidden: v.ftpListHidden,
+    readOnly: v.ftpReadOnly,
+  }
 }
 
 function deepFreeze<T>(o: T): T {

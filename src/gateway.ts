@@ -45,7 +45,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
     const { port } = await localServer.listen()
     config = withLocalUpstream(config, port)
   }
-  const up = config.upstream
+  const up = config.upstreams[0]
   if (!up) throw new Error('No upstream configured')
   if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
   if (config.trustProxyWarning) logger.warn(config.trustProxyWarning)

@@ -91,7 +91,7 @@ export function createAuth(deps: AuthDeps): Auth {
   let serviceLogin: Identity | undefined
   const serviceIdentity = (principal: string): Identity => {
     if (serviceLogin === undefined) {
-      const url = config.upstream?.url
+      const url = config.upstreams[0]?.url
       if (url?.user === undefined || url.password === undefined) {
         throw new Error('service-account mode needs FTP_URL with a user name and password')
       }

@@ -65,7 +65,8 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   '*.password',
   '*.*.password',
   'body.password',
-  'config.upstream.url.password',
+  'config.upstreams[*].url.password',
+  'upstream.url.password',
 ])
 
 /** pino's `redact` option with LOG_REDACT_PATHS: every logger of the gateway uses this one. */

@@ -53,7 +53,7 @@ function declaredLength(request: FastifyRequest): number | undefined {
 
 /** The plugin (runs in its parent's context, like gatewayApp). */
 export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app, options) => {
-  const up = options.config.upstream
+  const up = options.config.upstreams[0]
   const metrics = new GatewayMetrics({
     stats: options.stats,
     store: options.store,
