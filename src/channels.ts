@@ -18,4 +18,6 @@ export interface FtpCommandEvent {
   durationMs: number
   /** The engine's session id, as in its log lines. */
   session: number
+  /** The session's `label` option: the gateway's upstream name. */
+  upstream?: string
 }

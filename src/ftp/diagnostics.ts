@@ -13,8 +13,8 @@ export { FTP_COMMAND_CHANNEL, type FtpCommandEvent }
 const channel = diagnosticsChannel.channel(FTP_COMMAND_CHANNEL)
 
 /** Starts timing one command; undefined when nobody subscribes (then nothing is measured). */
-export function startCommandTimer(verb: string, session: number): CommandTimer | undefined {
-  return channel.hasSubscribers ? new CommandTimer(verb, session) : undefined
+export function startCommandTimer(verb: string, session: number, label?: string): CommandTimer | undefined {
+  return channel.hasSubscribers ? new CommandTimer(verb, session, label) : undefined
 }
 
 /** Measures one exchange and publishes it when it ends. */
@@ -23,6 +23,7 @@ export class CommandTimer {
   constructor(
     readonly verb: string,
     readonly session: number,
+    readonly label?: string,
   ) {}
 
   /** Publishes the exchange with its reply code (0 for no reply). */
@@ -32,6 +33,7 @@ export class CommandTimer {
       code,
       durationMs: performance.now() - this.#started,
       session: this.session,
+      ...(this.label === undefined ? {} : { upstream: this.label }),
     }
     channel.publish(event)
   }

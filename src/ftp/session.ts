@@ -122,6 +122,7 @@ export class FtpSession implements TransferHost {
       maxReplyBytes: opts.maxReplyBytes,
       logger: opts.logger,
       sessionId: id,
+      label: opts.label,
     })
     try {
       if (opts.secure === 'explicit') {

@@ -15,7 +15,7 @@ import fastify, {
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig, TrustProxy } from '../config.js'
-import type { FileService } from '../files/types.js'
+import type { FileService, Identity } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
@@ -47,8 +47,10 @@ export interface AppDeps {
   admin?: AdminApi | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
-  /** The upstream `files` serves, which scopes WebDAV locks and properties ('default' when omitted). */
-  upstreamId?: string | undefined
+  /** Which files an identity sees (scopes WebDAV locks and properties); one upstream 'default' when omitted. */
+  viewOf?: ((who: Identity) => string) | undefined
+  /** The upstream a path lives on for `who` (audit lines); omitted: none named. */
+  upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
 }
 
 /**
@@ -100,7 +102,12 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   // A request body that stops arriving ends the request (408), whatever route reads it (WebDAV too).
   app.addHook('onRequest', bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs))
   // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
-  await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
+  await app.register(productionFace, {
+    config: deps.config,
+    stats: deps.stats,
+    store: deps.store,
+    upstreamOf: deps.upstreamOf,
+  })
   // Writes a page of another site makes with the browser's credentials: refused before any route.
   app.addHook('onRequest', crossSiteHook())
   await registerOpenApi(app)
@@ -118,7 +125,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     auth: deps.auth,
     store: deps.store,
     config: deps.config,
-    upstreamId: deps.upstreamId,
+    viewOf: deps.viewOf,
   })
   await app.register(browsePlugin, { files: deps.files, auth: deps.auth, sessions: deps.sessions })
 }
