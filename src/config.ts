@@ -68,6 +68,10 @@ export interface GatewayConfig {
   trustProxyWarning: string | undefined
   /** LOG_LEVEL (a pino level). */
   logLevel: string
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go; undefined keeps tracing off (no SDK loaded). */
+  otelEndpoint: string | undefined
+  /** OTEL_SERVICE_NAME: the spans' `service.name`. */
+  otelServiceName: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
   /** SHUTDOWN_GRACE_MS: how long in-flight transfers may finish on SIGTERM. */
@@ -189,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     trustProxy: v.trustProxy,
     trustProxyWarning: trustProxyWarning(env.TRUST_PROXY),
     logLevel: v.logLevel,
+    otelEndpoint: v.otelEndpoint,
+    otelServiceName: v.otelServiceName,
     htpasswdFile: v.htpasswdFile,
     shutdownGraceMs: v.shutdownGraceMs,
     loginFailLimit: v.loginFailLimit,

@@ -4,6 +4,7 @@
  * process concerns (signals, exit) so tests start and stop whole gateways in-process.
  */
 import { mkdirSync } from 'node:fs'
+import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAuth } from './auth/index.js'
@@ -28,8 +29,18 @@ export interface Gateway {
   readonly draining: boolean
 }
 
+/** What the process hands the gateway besides its configuration. */
+export interface GatewayOptions {
+  /** Traces requests with this tracer (src/tracing.ts starts it); absent: no tracing code runs. */
+  tracer?: Tracer | undefined
+}
+
 /** Builds a gateway from validated configuration. */
-export async function createGateway(initial: GatewayConfig, logger: Logger): Promise<Gateway> {
+export async function createGateway(
+  initial: GatewayConfig,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   let config = initial
   let localServer: LocalFtpServer | undefined
   if (config.local) {
@@ -115,6 +126,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       admin: files,
       store,
       upstreamId: upstream.id,
+      tracer: options.tracer,
       stats: () => ({
         pool: upstream.pool.stats(),
         cache: { hits: cache.hits, misses: cache.misses },

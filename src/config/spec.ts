@@ -384,6 +384,33 @@ export const SETTINGS = {
         ? ok(raw as (typeof LOG_LEVELS)[number])
         : bad(`${name} must be one of ${LOG_LEVELS.join(', ')}`),
   }),
+  otelEndpoint: setting<string | undefined>({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    key: 'tracing.endpoint',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset: tracing off, no SDK loaded',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: (raw, name) => {
+      if (typeof raw !== 'string') return bad(`${name} must be an http(s) URL`)
+      try {
+        const url = new URL(raw)
+        if (url.protocol === 'http:' || url.protocol === 'https:') return ok(raw)
+      } catch {
+        // reported below
+      }
+      return bad(`${name} must be an http(s) URL such as http://otel-collector:4318 (got ${shown(raw)})`)
+    },
+  }),
+  otelServiceName: setting<string>({
+    env: 'OTEL_SERVICE_NAME',
+    key: 'tracing.serviceName',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: `service.name` of the spans',
+    defaultDoc: '`ftp-gateway`',
+    fallback: 'ftp-gateway',
+    parse: stringSetting,
+  }),
   htpasswdFile: setting<string | undefined>({
     env: 'GATEWAY_HTPASSWD',
     key: 'htpasswd',
