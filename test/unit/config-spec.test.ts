@@ -51,6 +51,7 @@ describe('the config spec', () => {
           'redisSentinels',
           'redisClusterNodes',
           'trustProxyWarning',
+          'otelEndpoint',
         ].includes(field)
       )
         continue
