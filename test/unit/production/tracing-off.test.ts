@@ -51,3 +51,17 @@ describe('tracing off', () => {
     ])
   })
 })
+
+describe('tracing settings', () => {
+  it('OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL; the service name defaults to ftp-gateway', async () => {
+    const { loadConfig } = await import('../../../src/config.js')
+    for (const bad of ['collector:4318', 'ftp://collector', 'grpc://x:4317']) {
+      expect(() => loadConfig({ FTP_URL: 'ftp://h', OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toThrow(
+        /OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/,
+      )
+    }
+    const on = loadConfig({ FTP_URL: 'ftp://h', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' })
+    expect([on.otelEndpoint, on.otelServiceName]).toEqual(['http://otel:4318', 'ftp-gateway'])
+    expect(loadConfig({ FTP_URL: 'ftp://h' }).otelEndpoint).toBeUndefined()
+  })
+})
