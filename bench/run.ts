@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   let srv: FtpServerHandle | undefined
   try {
     // The gateway runs as its own compiled process, so its CPU and memory are its own.
-    const dist = path.join(repoDir, '.cache/bench-dist')
+    // BENCH_DIST_DIR: somewhere else (several worktrees sharing one .cache would overwrite each other).
+    const dist = process.env.BENCH_DIST_DIR ?? path.join(repoDir, '.cache/bench-dist')
     log('building the gateway into .cache/bench-dist')
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dist], {
       cwd: repoDir,

@@ -57,6 +57,8 @@ export interface GatewayConfig {
   sessionKey: Buffer
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
   sessionTtlMs: number
+  /** TOKEN_CACHE_TTL_MS: how long a token the store confirmed is accepted while the store is unreachable (0: never). */
+  tokenCacheTtlMs: number
   cacheTtlMs: number
   /** CACHE_CONTENT_MAX_BYTES: small files' bytes kept in memory, in total (0: off). */
   cacheContentMaxBytes: number
@@ -187,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisKeyPrefix: v.redisKeyPrefix,
     sessionKey,
     sessionTtlMs: v.sessionTtlMs,
+    tokenCacheTtlMs: v.tokenCacheTtlMs,
     cacheTtlMs: v.cacheTtlMs,
     cacheContentMaxBytes: v.cacheContentMaxBytes,
     cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,

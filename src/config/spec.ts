@@ -336,6 +336,15 @@ export const SETTINGS = {
     fallback: 3_600_000,
     parse: intSetting(1000),
   }),
+  tokenCacheTtlMs: setting<number>({
+    env: 'TOKEN_CACHE_TTL_MS',
+    key: 'tokenCacheTtlMs',
+    scope: 'gateway',
+    doc: 'with Redis: while the store cannot be read (a failover), bearer tokens it confirmed within this long are still accepted from memory; 0: off',
+    defaultDoc: '120000',
+    fallback: 120_000,
+    parse: intSetting(0, 3_600_000),
+  }),
   cacheTtlMs: setting<number>({
     env: 'CACHE_TTL_MS',
     key: 'cache.ttlMs',
