@@ -26,7 +26,6 @@ beforeAll(async () => {
     REDIS_SENTINELS: sentinels.sentinelsSetting,
     REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
     REDIS_KEY_PREFIX: testKeyPrefix('failover'),
-    TOKEN_CACHE_TTL_MS: '0',
   })
   const put = await fetch(`${gw.url}/api/v1/files/failover.bin`, {
     method: 'PUT',
