@@ -4,6 +4,7 @@
  * process concerns (signals, exit) so tests start and stop whole gateways in-process.
  */
 import { mkdirSync } from 'node:fs'
+import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAuth } from './auth/index.js'
@@ -39,8 +40,18 @@ export interface Gateway {
   readonly draining: boolean
 }
 
+/** What the process hands the gateway besides its configuration. */
+export interface GatewayOptions {
+  /** Traces requests with this tracer (src/tracing.ts starts it); absent: no tracing code runs. */
+  tracer?: Tracer | undefined
+}
+
 /** Builds a gateway from validated configuration. */
-export async function createGateway(initial: GatewayConfig, logger: Logger): Promise<Gateway> {
+export async function createGateway(
+  initial: GatewayConfig,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   let config = initial
   let localServer: LocalFtpServer | undefined
   if (config.local) {
@@ -125,6 +136,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       store,
       viewOf: (who) => files.viewOf(who),
       upstreamOf: (who, path) => files.whereIs(who, path),
+      tracer: options.tracer,
       stats: () => {
         const pools: Record<string, ReturnType<Upstream['pool']['stats']>> = {}
         let hits = 0

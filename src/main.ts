@@ -21,12 +21,19 @@ async function main(): Promise<void> {
   }
   // Before anything allocates much (ftp/memory/index.ts); MEMORY_TUNING=false leaves the process as Node made it.
   if (config.memoryTuning) tuneProcessMemory()
+  // Tracing only when asked for: otherwise neither the SDK nor the span code is ever loaded.
+  const tracing = config.otelEndpoint
+    ? (await import('./tracing.js')).startTracing({
+        endpoint: config.otelEndpoint,
+        serviceName: config.otelServiceName,
+      })
+    : undefined
   const logger = pino({
     level: config.logLevel,
     redact: LOG_REDACTION,
-    mixin: requestIdMixin,
+    mixin: tracing ? (await import('./http/tracing.js')).withTraceIds(requestIdMixin) : requestIdMixin,
   })
-  const gateway = await createGateway(config, logger)
+  const gateway = await createGateway(config, logger, { tracer: tracing?.tracer })
   const address = await gateway.app.listen({ host: config.host, port: config.port })
   logger.info(
     { address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind },
@@ -38,6 +45,10 @@ async function main(): Promise<void> {
     if (err) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down: draining')
     await gateway.close(config.shutdownGraceMs)
+    // Spans still buffered go out before the process ends.
+    await tracing
+      ?.shutdown()
+      .catch((e: unknown) => logger.warn({ err: String(e) }, 'trace export failed at shutdown'))
     logger.info('shutdown complete')
   })
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ServerOptions as HttpServerOptions } from 'node:http'
+import type { Tracer } from '@opentelemetry/api'
 import fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -51,6 +52,8 @@ export interface AppDeps {
   viewOf?: ((who: Identity) => string) | undefined
   /** The upstream a path lives on for `who` (audit lines); omitted: none named. */
   upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
+  /** OpenTelemetry tracer (src/tracing.ts); without it nothing is traced and tracing.ts is never loaded. */
+  tracer?: Tracer | undefined
 }
 
 /**
@@ -94,6 +97,15 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.addSchema(ProblemSchema)
   // First hook: everything the request does after this (FTP commands included) logs its id.
   app.addHook('onRequest', (request, _reply, done) => runInRequest(request.id, done))
+  let auth = deps.auth
+  let sessions = deps.sessions
+  if (deps.tracer) {
+    // Loaded only when traced: an untraced gateway pays nothing, not even the import.
+    const tracing = await import('./tracing.js')
+    await app.register(tracing.tracingPlugin, { tracer: deps.tracer })
+    auth = tracing.tracedAuthenticator(auth, deps.tracer)
+    sessions = sessions && tracing.tracedSessions(sessions, deps.tracer)
+  }
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     // No response of the gateway is ever to be sniffed as another type (set on raw: WebDAV hijacks).
@@ -115,19 +127,19 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   await app.register(apiRoutes, {
     prefix: '/api/v1',
     files: deps.files,
-    auth: deps.auth,
-    sessions: deps.sessions,
+    auth,
+    sessions,
     admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins } },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {
     files: deps.files,
-    auth: deps.auth,
+    auth,
     store: deps.store,
     config: deps.config,
     viewOf: deps.viewOf,
   })
-  await app.register(browsePlugin, { files: deps.files, auth: deps.auth, sessions: deps.sessions })
+  await app.register(browsePlugin, { files: deps.files, auth, sessions })
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {
