@@ -49,7 +49,7 @@ export interface UpstreamConfig {
 }
 
 /** Who a mount rule names: everyone, one user (the person, `Identity.principal`) or a group. */
-export type Principal = '*' | `user:${string}` | `group:${string}`
+export type Principal = '*' | `user:${string}` | `group:${string}` | `!user:${string}` | `!group:${string}`
 
 /** Where an upstream folder appears in the gateway's tree (`mounts:` in GATEWAY_CONFIG). */
 export interface MountConfig {

@@ -127,8 +127,13 @@ export class TreeFileService implements FileService {
     if (r.kind === 'hidden') throw notFound()
     if (r.kind === 'virtual') return virtualDir(rel)
     const routed = this.#routed(rel, r.mount, r.inner, who)
-    const stat = await this.#call(() => routed.binding.files.stat(routed.who, routed.up))
-    return this.#toTree(routed, stat)
+    try {
+      return this.#toTree(routed, await this.#call(() => routed.binding.files.stat(routed.who, routed.up)))
+    } catch (err) {
+      // A folder the mount does not have but that leads to mounts below it: shown as virtual.
+      if (isFileError(err, 'FILE_ERR_NOT_FOUND') && this.#leadsToMounts(rel, who)) return virtualDir(rel)
+      throw err
+    }
   }
 
   async list(
@@ -149,16 +154,21 @@ export class TreeFileService implements FileService {
     }
     const all: FileStat[] = []
     let cursor: string | undefined
-    do {
-      const page = await this.#call(() =>
-        routed.binding.files.list(routed.who, routed.up, {
-          limit: MAX_PAGE,
-          ...(cursor === undefined ? {} : { cursor }),
-        }),
-      )
-      for (const e of page.entries) all.push(this.#toTree(routed, e))
-      cursor = page.next ?? undefined
-    } while (cursor !== undefined)
+    try {
+      do {
+        const page = await this.#call(() =>
+          routed.binding.files.list(routed.who, routed.up, {
+            limit: MAX_PAGE,
+            ...(cursor === undefined ? {} : { cursor }),
+          }),
+        )
+        for (const e of page.entries) all.push(this.#toTree(routed, e))
+        cursor = page.next ?? undefined
+      } while (cursor !== undefined)
+    } catch (err) {
+      // The mount has no such folder, but mounts below make it one (virtual, like /teams above /teams/x).
+      if (!isFileError(err, 'FILE_ERR_NOT_FOUND') || !this.#leadsToMounts(rel, who)) throw err
+    }
     return this.#page(rel, this.#merged(all, rel, children), options)
   }
 
@@ -230,6 +240,10 @@ export class TreeFileService implements FileService {
     return this.#call(() => copyAcross(this.#side(from), this.#side(to), options))
   }
 
+  assertMayChange(who: Identity, raw: RelPath): void {
+    this.#routeWrite(raw, who)
+  }
+
   async setModified(who: Identity, raw: RelPath, time: Date): Promise<void> {
     const routed = this.#routeWrite(raw, who)
     await this.#call(() => routed.binding.files.setModified(routed.who, routed.up, time))
@@ -266,6 +280,11 @@ export class TreeFileService implements FileService {
     if (opts.structural && (r.inner === '' || this.#table.hasMountsBelow(rel)))
       throw readOnly('A mount point cannot be removed, moved or replaced')
     return this.#routed(rel, r.mount, r.inner, who)
+  }
+
+  /** Whether a visible mount lies below `rel` (which makes `rel` a folder, virtual if need be). */
+  #leadsToMounts(rel: RelPath, who: Identity): boolean {
+    return [...this.#table.childrenOf(rel, who).values()].some((shown) => shown)
   }
 
   #routed(rel: RelPath, mount: Mount, inner: RelPath, who: Identity): Routed {

@@ -126,6 +126,16 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
     }
     const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
     setCallerIdentity(raw, who)
+    // The tree's rules first: a change nobody may make here sends no FTP command (the library
+    // would stat the resource before refusing).
+    if (CHANGING_METHODS.has(method)) {
+      if (method !== 'COPY') opts.files.assertMayChange?.(who, path)
+      const destination = raw.headers.destination
+      if ((method === 'COPY' || method === 'MOVE') && typeof destination === 'string') {
+        const to = tagPath(destination)
+        if (to !== undefined) opts.files.assertMayChange?.(who, to)
+      }
+    }
     const scope = davScopeOf(viewOf(who), who)
     const svc: DavServices = {
       ...shared,
@@ -185,6 +195,9 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
 }
 // Register in the parent's context (what fastify-plugin does): the added HTTP methods are global anyway.
 Object.assign(webdavPlugin, { [Symbol.for('skip-override')]: true })
+
+/** Methods that change the resource (or, for COPY, its destination). */
+const CHANGING_METHODS = new Set(['PUT', 'MKCOL', 'DELETE', 'MOVE', 'COPY', 'PROPPATCH', 'LOCK'])
 
 /** The drive path a resource tag in an If header names; undefined when it is not on this drive. */
 function tagPath(tag: string): RelPath | undefined {
