@@ -7,7 +7,9 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { readSettings, type SettingValues } from './config/spec.js'
+import { type ConfigFile, readConfigFile } from './config/file.js'
+import type { Principal } from './config/mounts.js'
+import { readSettings, SETTINGS, type SettingId, type SettingValues } from './config/spec.js'
 import { type TrustProxy, trustProxyWarning } from './config/trust-proxy.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
@@ -48,8 +50,11 @@ export interface UpstreamConfig {
   readOnly: boolean
 }
 
-/** Who a mount rule names: everyone, one user (the person, `Identity.principal`) or a group. */
-export type Principal = '*' | `user:${string}` | `group:${string}`
+/**
+ * One entry of a mount's `allow`/`write` list: everyone, one user (the person,
+ * `Identity.principal`) or a group, optionally `!`-prefixed to exclude (first match wins).
+ */
+export type { Principal, PrincipalMatch } from './config/mounts.js'
 
 /** Where an upstream folder appears in the gateway's tree (`mounts:` in GATEWAY_CONFIG). */
 export interface MountConfig {
@@ -86,6 +91,11 @@ export interface GatewayConfig {
   mounts: readonly MountConfig[]
   /** Every upstream has a service account: HTTP clients authenticate to the gateway (tokens or htpasswd). */
   serviceAccount: boolean
+  /**
+   * Environment variables that overrode a value of the config file (12-factor: the environment
+   * wins for gateway settings); logged once at start. Empty without GATEWAY_CONFIG.
+   */
+  overriddenByEnv: readonly string[]
   redisUrl: string | undefined
   /** REDIS_KEY_PREFIX: prefix of every Redis key and channel (default `ftpgw:`); lets deployments and tests share one Redis. */
   redisKeyPrefix: string
@@ -163,7 +173,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     problems.push('Set FTP_URL or GATEWAY_CONFIG, not both (the config file describes the upstreams)')
   const upstreams: UpstreamConfig[] = []
   const mounts: MountConfig[] = []
-  if (v.ftpUrl !== undefined) {
+  const overriddenByEnv: string[] = []
+  let file: ConfigFile | undefined
+  if (v.gatewayConfig !== undefined) {
+    file = readConfigFile(v.gatewayConfig, problems)
+    mergeConfigFile(file, env, v, overriddenByEnv, problems)
+    upstreams.push(...upstreamsFromFile(file, problems))
+    mounts.push(...file.mounts)
+  }
+  if (v.ftpUrl !== undefined && file === undefined) {
     const up = upstreamFromSettings('default', v.ftpUrl, v, problems, {
       url: 'FTP_URL',
       passwordFile: 'FTP_PASSWORD_FILE',
@@ -183,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (topologies.length > 1)
     problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
   // Any Redis topology means shared state: every instance must decrypt the same sessions.
-  if (topologies.length > 0 && (env.SESSION_SECRET ?? '') === '') {
+  if (topologies.length > 0 && isUnset(env.SESSION_SECRET) && !file?.settings.has('sessionSecret')) {
     problems.push('SESSION_SECRET is required with REDIS_URL (every instance must decrypt the same sessions)')
   }
   const sessionKey = Buffer.from(
@@ -200,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreams,
     mounts,
     serviceAccount,
+    overriddenByEnv,
     redisUrl: v.redisUrl,
     redisKeyPrefix: v.redisKeyPrefix,
     sessionKey,
@@ -208,7 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     cacheContentMaxBytes: v.cacheContentMaxBytes,
     cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,
     trustProxy: v.trustProxy,
-    trustProxyWarning: trustProxyWarning(env.TRUST_PROXY),
+    trustProxyWarning: trustProxyWarning(
+      isUnset(env.TRUST_PROXY) ? rawString(file?.settings.get('trustProxy')?.raw) : env.TRUST_PROXY,
+    ),
     logLevel: v.logLevel,
     htpasswdFile: v.htpasswdFile,
     shutdownGraceMs: v.shutdownGraceMs,
@@ -230,8 +251,101 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gatewayAdmins: v.gatewayAdmins,
     memoryTuning: v.memoryTuning,
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
+  SETTING_VALUES.set(config, Object.freeze(v))
   return deepFreeze(config)
+}
+
+/** The merged settings each loaded config was made from (for reload's "needs a restart" check). */
+const SETTING_VALUES = new WeakMap<GatewayConfig, Readonly<SettingValues>>()
+
+/** The parsed settings `config` was loaded from; undefined for a config not made by loadConfig. */
+export function settingValuesOf(config: GatewayConfig): Readonly<SettingValues> | undefined {
+  return SETTING_VALUES.get(config)
+}
+
+/** Records the settings of a config derived from loaded ones (a reload that kept some old values). */
+export function rememberSettingValues(config: GatewayConfig, values: Readonly<SettingValues>): void {
+  SETTING_VALUES.set(config, Object.freeze({ ...values }))
+}
+
+/** The environment's problems first, then the file's in line order (as an editor would walk them). */
+function byLine(file: ConfigFile, problems: string[]): string[] {
+  const prefix = `${file.source.file}:`
+  const lineOf = (p: string) =>
+    p.startsWith(prefix) ? Number(/^(\d+)/.exec(p.slice(prefix.length))?.[1] ?? 0) : -1
+  return problems
+    .map((p, i) => ({ p, i, line: lineOf(p) }))
+    .sort((a, b) => a.line - b.line || a.i - b.i)
+    .map((x) => x.p)
+}
+
+const isUnset = (raw: string | undefined) => raw === undefined || raw === ''
+const rawString = (raw: unknown) => (raw === undefined ? undefined : String(raw))
+
+/**
+ * Gateway settings come from the file unless the environment sets them (12-factor: the
+ * environment wins, and the overrides are recorded). Upstream settings cannot come from the
+ * environment with a file: they would be ignored, so each one set is a problem.
+ */
+function mergeConfigFile(
+  file: ConfigFile,
+  env: NodeJS.ProcessEnv,
+  v: SettingValues,
+  overriddenByEnv: string[],
+  problems: string[],
+): void {
+  for (const [id, s] of Object.entries(SETTINGS) as Array<[SettingId, (typeof SETTINGS)[SettingId]]>) {
+    const fromFile = file.settings.get(id)
+    if (fromFile !== undefined) {
+      if (isUnset(env[s.env])) (v as Record<SettingId, unknown>)[id] = fromFile.value
+      else overriddenByEnv.push(s.env)
+    }
+    // FTP_URL with GATEWAY_CONFIG is already a problem of its own.
+    if (s.scope === 'upstream' && s.env !== 'FTP_URL' && !isUnset(env[s.env]))
+      problems.push(
+        `${s.env} is set, but GATEWAY_CONFIG describes the upstreams: set upstreams.<name>.${s.key} in ${file.source.file} instead`,
+      )
+  }
+}
+
+/** The upstreams of a file, each through upstreamFromSettings, its problems located at the key they name. */
+function upstreamsFromFile(file: ConfigFile, problems: string[]): UpstreamConfig[] {
+  const out: UpstreamConfig[] = []
+  for (const fu of file.upstreams) {
+    const key = (k: string) => `upstreams.${fu.name}.${k}`
+    const values = { ...readSettings({}, []), ...fu.values }
+    const own: string[] = []
+    // Without a usable url (already a problem) the other checks still run, on a stand-in with a
+    // user so that passwordFile is read; what they would say about the stand-in is dropped.
+    const url = fu.url ?? 'ftp://user@url.invalid'
+    const up = upstreamFromSettings(fu.name, url, values, own, {
+      url: key(SETTINGS.ftpUrl.key),
+      passwordFile: key(SETTINGS.ftpPasswordFile.key),
+      caFile: key(SETTINGS.ftpTlsCaFile.key),
+      poolMax: key(SETTINGS.ftpPoolMax.key),
+      poolMaxTotal: key(SETTINGS.ftpPoolMaxTotal.key),
+      poolMaxUnverified: key(SETTINGS.ftpPoolMaxUnverified.key),
+    })
+    for (const p of own) {
+      if (fu.url === undefined && p.includes(key(SETTINGS.ftpUrl.key))) continue
+      problems.push(file.source.at(lineOfFirstKey(p, fu.lines) ?? fu.line, p))
+    }
+    if (up && fu.url !== undefined) out.push(up)
+  }
+  return out
+}
+
+/** The line of the key a problem names first (its subject). */
+function lineOfFirstKey(problem: string, lines: ReadonlyMap<string, number>): number | undefined {
+  let best: { index: number; length: number; line: number } | undefined
+  for (const [key, line] of lines) {
+    const index = problem.indexOf(key)
+    if (index < 0) continue
+    if (!best || index < best.index || (index === best.index && key.length > best.length))
+      best = { index, length: key.length, line }
+  }
+  return best?.line
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */
@@ -303,7 +417,8 @@ export function upstreamFromSettings(
   try {
     url = parseFtpUrl(rawUrl)
   } catch (err) {
-    problems.push(`${names.url}: ${(err as Error).message}`)
+    // The engine's message names FTP_URL; the problem names the setting as the user wrote it.
+    problems.push(`${names.url}: ${(err as Error).message.replace(/^FTP_URL /, '')}`)
     return undefined
   }
   if (v.ftpPasswordFile !== undefined) {
