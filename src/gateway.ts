@@ -23,6 +23,13 @@ export interface Gateway {
   readonly files: FtpFileService
   /** The embedded FTP server in local mode. */
   readonly localServer: LocalFtpServer | undefined
+  /**
+   * Takes a reloaded configuration (SIGHUP with GATEWAY_CONFIG, validated by
+   * src/config/reload.ts): new requests use the new tree, transfers in flight finish on the old.
+   * For now only the record changes (`config` returns the new one): the multi-upstream tree
+   * (issue 17) replaces this with the swap of upstreams and mounts.
+   */
+  reload(config: GatewayConfig): Promise<void>
   /** Readiness turns false at once; in-flight requests get up to `graceMs`; then everything closes. */
   close(graceMs?: number): Promise<void>
   readonly draining: boolean
@@ -134,7 +141,17 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
   )
 
   return {
-    config,
+    get config() {
+      return config
+    },
+    async reload(next) {
+      // Placeholder until the namespace lands: nothing built from the old config is rebuilt.
+      config = next
+      logger.warn(
+        { upstreams: next.upstreams.map((u) => u.name), mounts: next.mounts.map((m) => m.path) },
+        'configuration recorded; this build applies upstream and mount changes at the next restart',
+      )
+    },
     app,
     upstream,
     store,
