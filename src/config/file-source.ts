@@ -70,7 +70,10 @@ export function readConfigSource(file: string, problems: string[]): ConfigSource
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = lines.linePos(e.pos[0])
-      problems.push(`${file}:${pos.line}:${pos.col}: ${source.format} syntax: ${e.message}`)
+      // The parser's advice for this one speaks to programmers; the reader is an operator.
+      const message =
+        e.code === 'MULTIPLE_DOCS' ? 'a config file is one document (remove this ---)' : e.message
+      problems.push(`${file}:${pos.line}:${pos.col}: ${source.format} syntax: ${message}`)
     }
     return source
   }
