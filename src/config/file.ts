@@ -248,7 +248,9 @@ function parseLeaf(
     LIST_SETTINGS.has(id) &&
     node.items.every((i) => i.kind === 'scalar' && i.value !== null)
   )
-    raw = node.items.map((i) => String((i as { value: unknown }).value)).join(',')
+    // The environment's comma form; an empty list stays a list (`admins: []` is nobody, not "").
+    raw =
+      node.items.length === 0 ? [] : node.items.map((i) => String((i as { value: unknown }).value)).join(',')
   else {
     const what = LIST_SETTINGS.has(id) ? 'a value or a list of values' : 'a single value'
     problems.push(source.at(node.line, `${key} must be ${what} (got ${describeNode(node)})`))

@@ -198,6 +198,27 @@ describe('GATEWAY_CONFIG: good files', () => {
     ])
   })
 
+  it('settings whose variable is a comma list take a YAML list; an empty list is an empty value', () => {
+    const p = file(
+      'admins: []\ntrustProxy: []\nredis:\n  sentinels: [s1:26379, "[::1]:26380"]\nsessionSecret: 0123456789abcdef\nupstreams:\n  a: { url: ftp://h }\n',
+    )
+    expect(loadConfig({ GATEWAY_CONFIG: p })).toMatchObject({
+      gatewayAdmins: [],
+      trustProxy: false,
+      redisSentinels: [
+        { host: 's1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+    })
+    const bad = file(
+      'redis:\n  sentinels: []\n  clusterNodes: [{ host: a }]\nupstreams:\n  a: { url: ftp://h }\n',
+    )
+    expect(problemsOf({ GATEWAY_CONFIG: bad })).toEqual([
+      `${bad}:2: redis.sentinels must be a list such as host1:26379,host2:26379`,
+      `${bad}:3: redis.clusterNodes must be a value or a list of values (got a list)`,
+    ])
+  })
+
   it('YAML anchors and aliases are read through (one allow list shared by mounts)', () => {
     const p = file(
       'upstreams:\n  a: { url: ftp://h }\nmounts:\n  - { path: /x, upstream: a, allow: &staff [group:staff] }\n  - { path: /y, upstream: a, allow: *staff }\n',
