@@ -148,7 +148,10 @@ function nearest(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1
   for (const k of known) {
-    const d = k.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, k)
+    const w = word.toLowerCase()
+    const lk = k.toLowerCase()
+    // A key with a word stuck on (poolSize for pool) is as near as a typo.
+    const d = w === lk ? 0 : w.startsWith(lk) || lk.startsWith(w) ? 1 : editDistance(word, k)
     if (d < bestDistance) {
       best = k
       bestDistance = d
