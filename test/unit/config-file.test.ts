@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { summarizeConfig } from '../../src/config/summary.js'
 import { ConfigError, type GatewayConfig, loadConfig } from '../../src/config.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ftpgw-config-'))
@@ -452,5 +453,22 @@ describe('upstreams.<name>.passwordFile (read like FTP_PASSWORD_FILE)', () => {
       `${p}:6: upstreams.b.url has a password and upstreams.b.passwordFile is set: keep one`,
       `${p}:9: upstreams.c.url has a user but no password (add one, or upstreams.c.passwordFile)`,
     ])
+  })
+})
+
+describe('summarizeConfig (what check-config prints for a valid file)', () => {
+  it('one line per upstream and mount, the overrides, and never a secret', () => {
+    const p = file(GOOD_YAML)
+    const c = loadConfig({ GATEWAY_CONFIG: p, PORT: '7070', SESSION_SECRET: 'x'.repeat(16) })
+    expect(summarizeConfig(c)).toEqual([
+      `config file ${p}`,
+      'listens on 0.0.0.0:7070; state in memory (one instance)',
+      'upstream web: ftp://127.0.0.1:2121/srv (users log in as themselves); Europe/Berlin',
+      'upstream partner: ftpes://ftp.partner.example:21/out as svc (service account); read-only, latin1',
+      'mount /web -> web:/; allow *, write *',
+      'mount /partner/in -> partner:/x/y (read-only); allow !user:intern group:finance, write group:finance',
+      'the environment overrides: PORT',
+    ])
+    expect(summarizeConfig(c).join('\n')).not.toContain('s3cret')
   })
 })
