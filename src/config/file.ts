@@ -263,3 +263,54 @@ function parseLeaf(
   }
   return { value: parsed.value, raw }
 }
+
+/**
+ * Gateway settings come from the file unless the environment sets them (12-factor: the
+ * environment wins, and the overrides are recorded). Upstream settings cannot come from the
+ * environment with a file: they would be ignored, so each one set is a problem.
+ */
+export function mergeConfigFile(
+  file: ConfigFile,
+  env: NodeJS.ProcessEnv,
+  v: SettingValues,
+  overriddenByEnv: string[],
+  problems: string[],
+): void {
+  for (const [id, s] of Object.entries(SETTINGS) as Array<[SettingId, (typeof SETTINGS)[SettingId]]>) {
+    const fromFile = file.settings.get(id)
+    if (fromFile !== undefined) {
+      if (isUnset(env[s.env])) (v as Record<SettingId, unknown>)[id] = fromFile.value
+      else overriddenByEnv.push(s.env)
+    }
+    // FTP_URL with GATEWAY_CONFIG is already a problem of its own.
+    if (s.scope === 'upstream' && s.env !== 'FTP_URL' && !isUnset(env[s.env]))
+      problems.push(
+        `${s.env} is set, but GATEWAY_CONFIG describes the upstreams: set upstreams.<name>.${s.key} in ${file.source.file} instead`,
+      )
+  }
+}
+
+/** The environment's problems first, then the file's in line order (as an editor would walk them). */
+export function byLine(file: ConfigFile, problems: string[]): string[] {
+  const prefix = `${file.source.file}:`
+  const lineOf = (p: string) =>
+    p.startsWith(prefix) ? Number(/^(\d+)/.exec(p.slice(prefix.length))?.[1] ?? 0) : -1
+  return problems
+    .map((p, i) => ({ p, i, line: lineOf(p) }))
+    .sort((a, b) => a.line - b.line || a.i - b.i)
+    .map((x) => x.p)
+}
+
+/** The line of the key a problem names first (its subject). */
+export function lineOfFirstKey(problem: string, lines: ReadonlyMap<string, number>): number | undefined {
+  let best: { index: number; length: number; line: number } | undefined
+  for (const [key, line] of lines) {
+    const index = problem.indexOf(key)
+    if (index < 0) continue
+    if (!best || index < best.index || (index === best.index && key.length > best.length))
+      best = { index, length: key.length, line }
+  }
+  return best?.line
+}
+
+const isUnset = (raw: string | undefined) => raw === undefined || raw === ''
