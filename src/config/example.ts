@@ -105,6 +105,7 @@ const HEADER = `# ftp-gateway configuration: GATEWAY_CONFIG=/path/to/this/file.y
 # you change; a key commented out shows its default (or an example where the default is "unset").
 #
 # - YAML or JSON, same keys. A dotted key of the README (redis.url) is a nested mapping here.
+#   Relative paths (passwordFile, tls.caFile, htpasswd) are relative to this file's folder.
 # - Checked at start: every problem is reported at once, with its line; an unknown key is an error.
 # - The environment overrides the gateway settings here (PORT, REDIS_URL…; logged at start).
 #   FTP_URL and the other FTP_* variables are refused with a config file: upstreams live here.

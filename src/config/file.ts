@@ -8,6 +8,7 @@
  * This module only reads the file; src/config.ts merges it with the environment (which overrides
  * gateway settings) and builds the upstreams.
  */
+import path from 'node:path'
 import {
   type ConfigSource,
   describeNode,
@@ -58,6 +59,8 @@ const LIST_SETTINGS: ReadonlySet<SettingId> = new Set([
   'redisSentinels',
   'redisClusterNodes',
 ])
+/** Settings that name a file: relative paths in a config file are relative to its folder. */
+const PATH_SETTINGS: ReadonlySet<SettingId> = new Set(['ftpPasswordFile', 'ftpTlsCaFile', 'htpasswdFile'])
 const UPSTREAM_NAME = /^[a-z0-9-]+$/
 
 /** Nested keys of one scope: `redis` -> { url -> 'redisUrl', … }. */
@@ -261,6 +264,9 @@ function parseLeaf(
     problems.push(source.at(node.line, parsed.problem))
     return undefined
   }
+  // A file's relative paths mean what they say next to the file, wherever the gateway was started.
+  if (PATH_SETTINGS.has(id) && typeof parsed.value === 'string')
+    return { value: path.resolve(path.dirname(path.resolve(source.file)), parsed.value), raw }
   return { value: parsed.value, raw }
 }
 

@@ -444,6 +444,16 @@ describe('upstreams.<name>.passwordFile (read like FTP_PASSWORD_FILE)', () => {
     expect(up?.serviceAccount).toBe(true)
   })
 
+  it("a relative passwordFile (like tls.caFile and htpasswd) is relative to the config file's folder", () => {
+    const p = file(
+      `htpasswd: users.htpasswd\nupstreams:\n  a:\n    url: ftp://svc@h\n    passwordFile: ${path.basename(secret)}\n    tls: { caFile: ${path.basename(secret)} }\n`,
+    )
+    const c = loadConfig({ GATEWAY_CONFIG: path.relative(process.cwd(), p) })
+    expect(c.upstreams[0]?.url.password).toBe('s3cret-from-file')
+    expect(c.upstreams[0]?.tlsCa?.toString()).toBe('s3cret-from-file\n')
+    expect(c.htpasswdFile).toBe(path.join(dir, 'users.htpasswd'))
+  })
+
   it('needs a user and no password in the URL; a user alone needs it', () => {
     const p = file(
       `upstreams:\n  a:\n    url: ftp://h\n    passwordFile: ${secret}\n  b:\n    url: ftp://u:pw@h\n    passwordFile: ${secret}\n  c:\n    url: ftp://u@h\n`,
