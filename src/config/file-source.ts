@@ -51,7 +51,8 @@ export function readConfigSource(file: string, problems: string[]): ConfigSource
       problems.push(`GATEWAY_CONFIG: ${file} is larger than 1 MiB; is it the config file?`)
       return source
     }
-    text = readFileSync(file, 'utf8')
+    // Windows editors may start a file with a byte-order mark; JSON.parse would refuse it.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
   } catch (err) {
     problems.push(`GATEWAY_CONFIG: cannot read ${file}: ${(err as Error).message}`)
     return source

@@ -191,6 +191,13 @@ describe('GATEWAY_CONFIG: good files', () => {
     expectGood(loadConfig({ GATEWAY_CONFIG: relative }), p)
   })
 
+  it('a byte-order mark and CRLF line ends (Windows editors) are fine, in JSON and YAML', () => {
+    const json = file(`\uFEFF${GOOD_JSON.replaceAll('\n', '\r\n')}`, '.json')
+    expectGood(loadConfig({ GATEWAY_CONFIG: json }), json)
+    const yaml = file(`\uFEFF${GOOD_YAML.replaceAll('\n', '\r\n')}`)
+    expectGood(loadConfig({ GATEWAY_CONFIG: yaml }), yaml)
+  })
+
   it('without mounts, every upstream appears at /<name>, open to everyone', () => {
     const p = file('upstreams:\n  a: { url: ftp://h1 }\n  b-2: { url: ftp://h2 }\n')
     expect(loadConfig({ GATEWAY_CONFIG: p }).mounts).toEqual([
