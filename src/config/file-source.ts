@@ -83,12 +83,18 @@ export function readConfigSource(file: string, problems: string[]): ConfigSource
     return source
   }
   let budget = MAX_NODES
+  const anchors = new Map<Node, Node | undefined>()
   const convert = (node: Node | null, fallbackLine: number): FileNode => {
     if (--budget < 0) throw new RangeError('too many nodes')
     if (node === null) return { kind: 'scalar', line: fallbackLine, value: null }
     const line = node.range ? lines.linePos(node.range[0]).line : fallbackLine
     if (isAlias(node)) {
-      const target = node.resolve(doc as Document)
+      // resolve() searches the document; an alias repeated through other aliases is looked up once.
+      let target = anchors.get(node)
+      if (target === undefined) {
+        target = node.resolve(doc as Document)
+        anchors.set(node, target)
+      }
       return target ? { ...convert(target, line), line } : { kind: 'other', line, what: 'a broken alias' }
     }
     if (isScalar(node)) {
