@@ -103,6 +103,8 @@ export interface GatewayConfig {
   sessionKey: Buffer
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
   sessionTtlMs: number
+  /** TOKEN_CACHE_TTL_MS: how long a token the store confirmed is accepted while the store is unreachable (0: never). */
+  tokenCacheTtlMs: number
   cacheTtlMs: number
   /** CACHE_CONTENT_MAX_BYTES: small files' bytes kept in memory, in total (0: off). */
   cacheContentMaxBytes: number
@@ -114,6 +116,10 @@ export interface GatewayConfig {
   trustProxyWarning: string | undefined
   /** LOG_LEVEL (a pino level). */
   logLevel: string
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go; undefined keeps tracing off (no SDK loaded). */
+  otelEndpoint: string | undefined
+  /** OTEL_SERVICE_NAME: the spans' `service.name`. */
+  otelServiceName: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
   /** SHUTDOWN_GRACE_MS: how long in-flight transfers may finish on SIGTERM. */
@@ -223,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisKeyPrefix: v.redisKeyPrefix,
     sessionKey,
     sessionTtlMs: v.sessionTtlMs,
+    tokenCacheTtlMs: v.tokenCacheTtlMs,
     cacheTtlMs: v.cacheTtlMs,
     cacheContentMaxBytes: v.cacheContentMaxBytes,
     cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,
@@ -231,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       isUnset(env.TRUST_PROXY) ? rawString(file?.settings.get('trustProxy')?.raw) : env.TRUST_PROXY,
     ),
     logLevel: v.logLevel,
+    otelEndpoint: v.otelEndpoint,
+    otelServiceName: v.otelServiceName,
     htpasswdFile: v.htpasswdFile,
     shutdownGraceMs: v.shutdownGraceMs,
     loginFailLimit: v.loginFailLimit,

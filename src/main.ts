@@ -23,12 +23,19 @@ async function main(): Promise<void> {
   }
   // Before anything allocates much (ftp/memory/index.ts); MEMORY_TUNING=false leaves the process as Node made it.
   if (config.memoryTuning) tuneProcessMemory()
+  // Tracing only when asked for: otherwise neither the SDK nor the span code is ever loaded.
+  const tracing = config.otelEndpoint
+    ? (await import('./tracing.js')).startTracing({
+        endpoint: config.otelEndpoint,
+        serviceName: config.otelServiceName,
+      })
+    : undefined
   const logger = pino({
     level: config.logLevel,
     redact: LOG_REDACTION,
-    mixin: requestIdMixin,
+    mixin: tracing ? (await import('./http/tracing.js')).withTraceIds(requestIdMixin) : requestIdMixin,
   })
-  const gateway = await createGateway(config, logger)
+  const gateway = await createGateway(config, logger, { tracer: tracing?.tracer })
   const address = await gateway.app.listen({ host: config.host, port: config.port })
   logger.info(
     { address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind },
@@ -49,6 +56,10 @@ async function main(): Promise<void> {
     if (err) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down: draining')
     await gateway.close(config.shutdownGraceMs)
+    // Spans still buffered go out before the process ends.
+    await tracing
+      ?.shutdown()
+      .catch((e: unknown) => logger.warn({ err: String(e) }, 'trace export failed at shutdown'))
     logger.info('shutdown complete')
   })
 }
@@ -76,13 +87,10 @@ function reloadOnHangup(initial: GatewayConfig, gateway: Gateway, logger: pino.L
         { file, settings: result.restartNeeded },
         `changed in the config file but only applied at the next restart: ${result.restartNeeded.join(', ')}`,
       )
+    // The gateway logs the new tree ("configuration reloaded") once it is in place.
     await gateway.reload(result.config)
     current = result.config
     logger.level = current.logLevel
-    logger.info(
-      { file, upstreams: current.upstreams.map((u) => u.name), mounts: current.mounts.map((m) => m.path) },
-      'configuration reloaded',
-    )
   }
   process.on('SIGHUP', () => {
     queue = queue.then(reload).catch((err: unknown) => logger.error({ err }, 'configuration reload failed'))

@@ -26,6 +26,7 @@ export const EXAMPLE_VALUES: Partial<Record<SettingId, unknown>> = {
   redisClusterNodes: ['redis-1:6379', 'redis-2:6379', 'redis-3:6379'],
   sessionSecret: 'a-long-random-string-from-your-secret-store',
   htpasswdFile: '/etc/ftp-gateway/htpasswd',
+  otelEndpoint: 'http://otel-collector:4318',
 }
 
 /** The upstream settings the example sets for real (the rest are shown commented, at their default). */
@@ -92,9 +93,10 @@ function emit(
     }
     const { id, s } = node
     const value = s.fallback === undefined || live(id) ? EXAMPLE_VALUES[id] : s.fallback
+    if (value === undefined) throw new Error(`${s.env} has no default: give it an example in EXAMPLE_VALUES`)
     if (indent === '' && out.length > 0) out.push('')
     out.push(...comment(s.doc, indent), ...comment(note(s), indent))
-    out.push(`${indent}${live(id) ? '' : '# '}${key}: ${scalar(value ?? s.fallback)}`)
+    out.push(`${indent}${live(id) ? '' : '# '}${key}: ${scalar(value)}`)
   }
   return out
 }

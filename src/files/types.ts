@@ -15,6 +15,11 @@ export interface Identity {
    * ownership checks name this, never the shared FTP account.
    */
   principal: string
+  /**
+   * Groups of the principal, for mount rules (`group:NAME`); set by identity providers that know
+   * them, absent otherwise.
+   */
+  groups?: readonly string[] | undefined
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */

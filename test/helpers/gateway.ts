@@ -9,7 +9,7 @@ import http from 'node:http'
 import { Redis } from 'ioredis'
 import pino from 'pino'
 import { loadConfig } from '../../src/config.js'
-import { createGateway, type Gateway } from '../../src/gateway.js'
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js'
 
 /** The Redis every integration test shares (a server already listens on 6379 on the development and CI machines; scripts/install-test-deps.sh starts one otherwise). */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -48,6 +48,7 @@ export function basicAuth(user: string, password: string): string {
 export async function startGateway(
   server: UpstreamTarget,
   env: Record<string, string> = {},
+  options: GatewayOptions & { logger?: pino.Logger } = {},
 ): Promise<GatewayHandle> {
   const merged: Record<string, string> = {
     FTP_URL: `ftp://${server.host}:${server.port}`,
@@ -59,8 +60,8 @@ export async function startGateway(
     ...env,
   }
   const config = loadConfig(merged)
-  const logger = pino({ level: config.logLevel })
-  const gateway = await createGateway(config, logger)
+  const logger = options.logger ?? pino({ level: config.logLevel })
+  const gateway = await createGateway(config, logger, options)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('gateway has no TCP address')

@@ -1,8 +1,9 @@
 /**
  * GATEWAY_CONFIG end to end: a gateway PROCESS configured by a YAML file serves a real vsftpd;
  * the environment's PORT overrides the file's (logged once at start); SIGHUP with an invalid file
- * logs every problem, keeps serving with the old configuration and does not touch a download in
- * flight; SIGHUP with a valid one is taken, naming the settings that wait for a restart.
+ * logs every problem and keeps serving with the old configuration; SIGHUP with a valid one swaps
+ * the tree (a new mount, the upstream's pool rebuilt) and names the settings that wait for a
+ * restart; a download in flight through both completes byte-exact.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -91,7 +92,7 @@ describe('a gateway process configured by GATEWAY_CONFIG', () => {
     expect(overrides[0]).toMatchObject({ file: configFile, overriddenByEnv: ['PORT'] })
   })
 
-  it('SIGHUP with an invalid file: every problem logged, old config kept, a download in flight completes', async () => {
+  it('SIGHUP: an invalid file is refused (every problem logged), a valid one swaps the tree; a download in flight completes', async () => {
     // A download that is paused half-way (the client stops reading) holds its FTP transfer open.
     const hash = createHash('sha256')
     let received = 0
@@ -139,13 +140,27 @@ mounts:
     expect(await listing()).toEqual(['big.bin'])
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200)
 
-    // A valid file: taken; the restart-only change is named and keeps its running value.
-    await writeFile(configFile, goodYaml(server.port).replace('ttlMs: 2000', 'ttlMs: 10'))
+    // A valid file: taken. The upstream's pool changes (its runtime is rebuilt, the old one drains
+    // under the paused download), a second mount appears, and the restart-only change is named
+    // and keeps its running value.
+    await writeFile(
+      configFile,
+      goodYaml(server.port, '  - path: /again\n    upstream: vs\n')
+        .replace('ttlMs: 2000', 'ttlMs: 10')
+        .replace('total: 8', 'total: 9'),
+    )
     process.kill(gw.pid, 'SIGHUP')
     const warned = await logged((l) => l.msg.startsWith('changed in the config file'), 'restart warning')
     expect(warned.settings).toEqual(['cache.ttlMs'])
-    await logged((l) => l.msg === 'configuration reloaded', 'reloaded')
-    expect(await listing()).toEqual(['big.bin'])
+    const reloaded = await logged((l) => l.msg === 'configuration reloaded', 'reloaded')
+    expect(reloaded.mounts).toEqual(['/', '/again'])
+    expect(await listing()).toEqual(['again', 'big.bin'])
+    const head = await fetch(`${gw.url}/api/v1/files/again/big.bin`, {
+      method: 'HEAD',
+      headers: { authorization: auth },
+    })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-length')).toBe(String(BIG.length))
 
     // The download was in flight through both reloads.
     const metrics = await (await fetch(`${gw.url}/metrics`)).text()
