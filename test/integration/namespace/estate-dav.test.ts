@@ -85,7 +85,9 @@ describe('WebDAV inside a mount', () => {
 })
 
 describe('1 GiB between two servers', () => {
-  it('copies then moves it across, byte for byte, with the gateway memory flat', { timeout: 240_000 }, async () => {
+  it('copies then moves it across, byte for byte, with the gateway memory flat', {
+    timeout: 240_000,
+  }, async () => {
     const source = path.join(drive.root, 'big.bin')
     await writeBig(source, GIB)
     await chown(source, drive.uid, drive.gid)
