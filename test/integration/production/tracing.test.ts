@@ -115,7 +115,8 @@ describe('tracing', () => {
     expect(transfer?.attributes).toMatchObject({
       'ftp.command': 'STOR',
       'ftpgw.transfer.bytes': body.length,
-      'ftpgw.upstream': `${server.host}:${server.port}`,
+      // The upstream's configured name (FTP_URL's upstream is 'default').
+      'ftpgw.upstream': 'default',
     })
     // The rename into place is part of the same request.
     expect(below.some((s) => s.name === 'ftp RNTO')).toBe(true)
@@ -165,7 +166,8 @@ describe('tracing', () => {
     expect(transfer?.attributes).toMatchObject({
       'ftp.command': 'RETR',
       'ftpgw.transfer.bytes': content.length,
-      'ftpgw.upstream': `${server.host}:${server.port}`,
+      // The upstream's configured name (FTP_URL's upstream is 'default').
+      'ftpgw.upstream': 'default',
     })
     // Every span of this trace hangs off the request span: nothing leaked into another trace.
     const sameTrace = exporter
