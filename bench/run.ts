@@ -8,7 +8,7 @@
  * `--short` (CI): small files, one repetition, one-second wrk runs, nothing enforced, results to
  * bench/results/short.json only. Other options: --runs N, --transfer-runs N (1 GiB GET and PUT),
  * --size-mib N, --wrk-seconds N,
- * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb,trace
+ * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb,cross,trace
  * (`trace`, not in the default set: the same gateway with tracing off and on, bench/lib/trace-case.ts), --profile (writes the
  * gateway's --cpu-prof files to the run folder and keeps it).
  */
@@ -17,8 +17,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import path from 'node:path'
 import { freePortRange, repoDir } from '../test/helpers/servers/common.js'
-import { type FtpServerHandle, startVsftpd } from '../test/helpers/servers/index.js'
+import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../test/helpers/servers/index.js'
 import { alternate, type Peers, runCases } from './lib/cases.js'
+import { cleanupCross, runCrossCase, startCrossGateway } from './lib/cross-case.js'
 import { holdFreedPages } from './lib/machine.js'
 import { type Child, freeTcpPort, killAll, run, startChild } from './lib/procs.js'
 import { buildTargets, caseTable, prepareFiles, type Settings } from './lib/report.js'
@@ -52,7 +53,7 @@ const settings: Settings = {
   // small GETs run 16 transfers at once; 64 in total leaves room for several users.
   poolMax: opt('--pool-max', 16),
   poolMaxTotal: opt('--pool-max-total', 64),
-  only: optStr('--only')?.split(',') ?? ['get', 'put', 'rps', 'propfind', 'memory', 'ttfb'],
+  only: optStr('--only')?.split(',') ?? ['get', 'put', 'rps', 'propfind', 'memory', 'ttfb', 'cross'],
 }
 const profile = args.includes('--profile')
 const enforce = args.includes('--enforce')
@@ -222,6 +223,30 @@ async function main(): Promise<void> {
         results.trace = await runTraceCase(gw, traced, auth, files.bytes, sink, settings, alternate, log)
       } finally {
         await sink.close()
+      }
+    }
+    if (settings.only.includes('cross')) {
+      // A second server as the copy's destination: Pure-FTPd (it does not start from /dev/shm).
+      const dst = await startPureFtpd()
+      try {
+        const cross = await startCrossGateway(srv, dst, dist, nodeArgs, work, settings.poolMax)
+        owned.push(cross)
+        log(`cross: gateway over vsftpd (/) and Pure-FTPd (/b) on ${cross.port}`)
+        const obscure = async (pw: string) => (await run('rclone', ['obscure', pw], 10_000)).trim()
+        results.cross = await runCrossCase(
+          cross,
+          srv,
+          dst,
+          files.bytes,
+          settings.transferRuns,
+          work,
+          obscure,
+          alternate,
+          log,
+        )
+      } finally {
+        cleanupCross()
+        await dst.stop()
       }
     }
     const targets = buildTargets(results)

@@ -15,6 +15,7 @@ import {
   timeToFirstByte,
   wrk,
 } from './clients.js'
+import type { CrossResults } from './cross-case.js'
 import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
 import { type HistogramCounts, histogramCounts, median, slowestBucket, type WrkResult } from './stats.js'
 import type { TraceResults } from './trace-case.js'
@@ -76,6 +77,8 @@ export interface Results {
   ttfb?: { gateway: number[]; rclone: number[] }
   /** Tracing off vs on (bench/lib/trace-case.ts). */
   trace?: TraceResults
+  /** big.bin copied from vsftpd to Pure-FTPd (bench/lib/cross-case.ts). */
+  cross?: CrossResults
 }
 
 const http = (c: Child, p: string) => `http://127.0.0.1:${c.port}${p}`
