@@ -90,12 +90,12 @@ export const moveCopyRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> =
         const source = await files.stat(who, from).catch((err: unknown) => {
           throw sourceMissing(err, from)
         })
-        const { replaced } = await (op === 'move'
-          ? files.move(who, from, to, { overwrite })
-          : files.copy(who, from, to, { overwrite })
-        ).catch((err: unknown) => {
-          throw sourceMissing(err, from)
-        })
+        // A 404 from here on is not labelled: the source was just there, and a refused RNTO also
+        // reads as not-found (files/translate.ts), so guessing the argument could mislead.
+        const { replaced } =
+          op === 'move'
+            ? await files.move(who, from, to, { overwrite })
+            : await files.copy(who, from, to, { overwrite })
         const face = source.type === 'dir' ? 'dirs' : 'files'
         reply.header('location', `/api/v1/${face}/${encodePath(to)}`)
         return reply.code(replaced ? 200 : 201).send({ from: `/${from}`, to: `/${to}`, replaced })
