@@ -349,7 +349,10 @@ describe.each([
     })
     expect(missing.status).toBe(404)
     // Says which argument, in plain words; the FTP reply only in upstreamReply.
-    expect(missing.json()).toMatchObject({ missing: 'from', detail: `The source "/${dir}/none" does not exist.` })
+    expect(missing.json()).toMatchObject({
+      missing: 'from',
+      detail: `The source "/${dir}/none" does not exist.`,
+    })
     expect(`${missing.json().title} ${missing.json().detail}`).not.toMatch(/\b(550|SIZE|MLST|MDTM)\b/)
     expect(missing.json().upstreamReply).toEqual(expect.any(String))
     const noFolder = await req('POST', '/api/v1/copy', {
