@@ -15,7 +15,10 @@ const TransferBody = Type.Object(
   {
     from: Type.String({ minLength: 1, maxLength: 8192, description: 'Source path (plain, not URL-encoded)' }),
     to: Type.String({ minLength: 1, maxLength: 8192, description: 'Target path (plain, not URL-encoded)' }),
-    overwrite: Type.Optional(Type.Boolean({ default: false, description: 'Replace an existing target' })),
+    overwrite: Type.Optional(
+      // No JSON Schema `default`: generators (openapi-typescript) would make the field required.
+      Type.Boolean({ description: 'Replace an existing target (default false)' }),
+    ),
   },
   {
     additionalProperties: false,
