@@ -100,7 +100,7 @@ export class FtpFileService implements FileService {
     // A "missing" answer from a cached listing is wrong right after another instance created the
     // file (its invalidation is still in flight), so with a shared store a miss asks the server.
     if (!this.#freshReads && this.#cache.knownMissing(who.key, rel))
-      throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
+      throw new FileError('FILE_ERR_NOT_FOUND', 'There is no file or folder with this name.')
     return this.#with(who, (s) => this.#statWith(who, s, rel))
   }
 
@@ -204,7 +204,7 @@ export class FtpFileService implements FileService {
 
   async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
+    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'The root is a folder, not a file.')
     const checkout = await this.#acquire(who)
     const s = checkout.resource
     const target = this.#up.serverPath(s, rel)
@@ -252,7 +252,7 @@ export class FtpFileService implements FileService {
 
   async mkdir(who: Identity, raw: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root exists')
+    if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root folder always exists.')
     return this.#with(
       who,
       async (s) => {
@@ -315,7 +315,7 @@ export class FtpFileService implements FileService {
 
   async rmdir(who: Identity, raw: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot remove the root')
+    if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root folder cannot be removed.')
     await this.#with(
       who,
       async (s) => {

@@ -117,7 +117,7 @@ export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asyn
         operationId: 'createFolder',
         summary: 'Create a folder',
         description:
-          'An existing folder (or file) of that name is 409 FILE_ERR_EXISTS; a missing parent folder is 409 with `reason: "parent-missing"` unless `parents=1` creates it.',
+          'An existing folder is 409 FILE_ERR_EXISTS (a file of that name: 409 with `reason: "not-a-directory"`); a missing parent folder is 409 with `reason: "parent-missing"` unless `parents=1` creates it.',
         tags: TAGS,
         security: SECURITY,
         querystring: Type.Object({
