@@ -4,6 +4,7 @@ import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { PROBLEM_CODES } from '../../../src/http/errors.js'
 import { buildOpenApiDocument, openApiYaml } from '../../../src/http/openapi-document.js'
+import { shapeDocument } from '../../../src/http/openapi-shape.js'
 import { buildTestApp, GOOD_AUTH } from '../../helpers/http-app.js'
 
 type Json = Record<string, unknown>
@@ -132,6 +133,16 @@ describe('a contract a generated client can use (issue 21)', () => {
         'TransferResult',
       ]),
     )
+  })
+
+  it('refuses two different schemas under one component name', () => {
+    const op = (type: string) => ({
+      responses: { '200': { content: { 'application/json': { schema: { title: 'Thing', type } } } } },
+    })
+    const doc = { paths: { '/a': { get: op('string') }, '/b': { get: op('integer') } }, components: {} }
+    expect(() => shapeDocument(doc)).toThrow(/two different schemas are both titled Thing/)
+    const same = { paths: { '/a': { get: op('string') }, '/b': { get: op('string') } }, components: {} }
+    expect(shapeDocument(same)).toMatchObject({ components: { schemas: { Thing: { type: 'string' } } } })
   })
 
   it('documents the upload body, request headers and response headers', async () => {
