@@ -100,7 +100,7 @@ export class FtpFileService implements FileService {
     // A "missing" answer from a cached listing is wrong right after another instance created the
     // file (its invalidation is still in flight), so with a shared store a miss asks the server.
     if (!this.#freshReads && this.#cache.knownMissing(who.key, rel))
-      throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
+      throw new FileError('FILE_ERR_NOT_FOUND', 'There is no file or folder with this name.')
     return this.#with(who, (s) => this.#statWith(who, s, rel))
   }
 
@@ -156,7 +156,10 @@ export class FtpFileService implements FileService {
       async (checkout) => {
         const s = checkout.resource
         const stat = cached ?? (await this.#statWith(who, s, rel, { fresh: this.#freshReads }))
-        if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+        if (stat.type === 'dir')
+          throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', {
+            reason: 'is-directory',
+          })
         if (this.#content?.fits(stat.size)) {
           // Small enough to read whole (bounded by the cache's file limit, and the engine fails a
           // transfer longer than the stat says): kept for the next reader, and a failure is still
@@ -201,7 +204,7 @@ export class FtpFileService implements FileService {
 
   async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
+    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'The root is a folder, not a file.')
     const checkout = await this.#acquire(who)
     const s = checkout.resource
     const target = this.#up.serverPath(s, rel)
@@ -212,12 +215,12 @@ export class FtpFileService implements FileService {
       const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
       checkPreconditions(existing, options)
       if (existing?.type === 'dir')
-        throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
+        throw new FileError('FILE_ERR_CONFLICT', 'A folder has this name.', { reason: 'is-directory' })
       const parent = parentOf(rel)
       if (parent !== '') {
         const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
         if (p?.type !== 'dir')
-          throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+          throw new FileError('FILE_ERR_CONFLICT', `The folder "/${parent}" does not exist.`, {
             reason: 'parent-missing',
           })
       }
@@ -249,7 +252,7 @@ export class FtpFileService implements FileService {
 
   async mkdir(who: Identity, raw: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root exists')
+    if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root folder always exists.')
     return this.#with(
       who,
       async (s) => {
@@ -257,14 +260,18 @@ export class FtpFileService implements FileService {
         for (const [i, dir] of dirs.entries()) {
           const existing = await this.#statWith(who, s, dir, { fresh: true }).catch(notFoundAsUndefined)
           if (existing) {
-            if (existing.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A file is in the way')
-            if (i === dirs.length - 1) throw new FileError('FILE_ERR_EXISTS', 'Directory exists')
+            if (existing.type !== 'dir')
+              throw new FileError('FILE_ERR_CONFLICT', `A file named "${dir}" is in the way.`, {
+                reason: 'not-a-directory',
+              })
+            if (i === dirs.length - 1)
+              throw new FileError('FILE_ERR_EXISTS', 'A folder with this name already exists.')
             continue
           }
           if (i === 0 && !options.parents && parentOf(dir) !== '') {
             const parent = await this.#statWith(who, s, parentOf(dir)).catch(notFoundAsUndefined)
             if (parent?.type !== 'dir')
-              throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+              throw new FileError('FILE_ERR_CONFLICT', `The folder "/${parentOf(dir)}" does not exist.`, {
                 reason: 'parent-missing',
               })
           }
@@ -277,7 +284,9 @@ export class FtpFileService implements FileService {
             const now = await this.#statWith(who, s, dir, { fresh: true }).catch(() => undefined)
             if (now?.type !== 'dir') throw err
             if (i === dirs.length - 1)
-              throw new FileError('FILE_ERR_EXISTS', 'Directory exists', { cause: err })
+              throw new FileError('FILE_ERR_EXISTS', 'A folder with this name already exists.', {
+                cause: err,
+              })
           }
           await this.#cache.invalidate([dir])
         }
@@ -293,7 +302,10 @@ export class FtpFileService implements FileService {
       who,
       async (s) => {
         const stat = await this.#statWith(who, s, rel, { fresh: true })
-        if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+        if (stat.type === 'dir')
+          throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', {
+            reason: 'is-directory',
+          })
         await s.delete(this.#up.serverPath(s, rel))
         await this.#cache.invalidate([rel])
       },
@@ -303,15 +315,15 @@ export class FtpFileService implements FileService {
 
   async rmdir(who: Identity, raw: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
     const rel = normalizeRelPath(raw)
-    if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot remove the root')
+    if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root folder cannot be removed.')
     await this.#with(
       who,
       async (s) => {
         const stat = await this.#statWith(who, s, rel, { fresh: true })
-        if (stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+        if (stat.type !== 'dir') throw notADirectory()
         const children = await s.list(this.#up.serverPath(s, rel))
         if (children.length > 0 && !options.recursive)
-          throw new FileError('FILE_ERR_NOT_EMPTY', 'Directory is not empty')
+          throw new FileError('FILE_ERR_NOT_EMPTY', 'The folder is not empty (remove it with recursive).')
         await this.#removeTree(s, rel, children.length > 0)
         await this.#cache.invalidate([rel], { subtree: true })
       },
@@ -436,11 +448,15 @@ export class FtpFileService implements FileService {
       try {
         infos = await s.list(this.#up.serverPath(s, rel))
       } catch (err) {
-        // Listing a file fails like a missing directory; say which it is.
-        if (isFtpError(err, 'not-found') && rel !== '') {
+        // Listing a file fails like a missing directory (550) or a bad argument (vsftpd: 501 Not a
+        // directory); say which it is, so that every operation answers a file-for-a-folder alike.
+        if ((isFtpError(err, 'not-found') || isFtpError(err, 'bad-name')) && rel !== '') {
           const stat = await this.#statWith(who, s, rel, { fresh: true }).catch(() => undefined)
-          if (stat && stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
-          if (stat) throw new FileError('FILE_ERR_FORBIDDEN', 'Listing refused by the server')
+          if (stat && stat.type !== 'dir') throw notADirectory()
+          if (stat && isFtpError(err, 'not-found'))
+            throw new FileError('FILE_ERR_FORBIDDEN', 'The server refused to list this folder.', {
+              upstreamReply: err.message,
+            })
         }
         throw err
       }
@@ -466,10 +482,15 @@ export class FtpFileService implements FileService {
     const parent = parentOf(to)
     if (parent !== '') {
       const p = await this.#statWith(who, s, parent, { fresh: true }).catch(notFoundAsUndefined)
-      if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Destination parent does not exist')
+      if (p?.type !== 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', `The target's folder "/${parent}" does not exist.`, {
+          reason: 'parent-missing',
+          argument: 'to',
+        })
     }
     const target = await this.#statWith(who, s, to, { fresh: true }).catch(notFoundAsUndefined)
-    if (target && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Destination exists')
+    if (target && !overwrite)
+      throw new FileError('FILE_ERR_EXISTS', `The target "/${to}" already exists.`, { argument: 'to' })
     return target
   }
 
@@ -536,4 +557,9 @@ export class FtpFileService implements FileService {
     if (isFtpError(err, 'unsupported') || isFileError(err, 'FILE_ERR_NOT_SUPPORTED')) return
     throw err
   }
+}
+
+/** The one error for a file where a folder is expected (listing, rmdir, a file in a mkdir path). */
+function notADirectory(): FileError {
+  return new FileError('FILE_ERR_CONFLICT', 'This is a file, not a folder.', { reason: 'not-a-directory' })
 }

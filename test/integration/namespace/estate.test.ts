@@ -232,9 +232,9 @@ describe('one tree over four servers', () => {
     expect(move.status).toBe(201)
     expect(await readFile(path.join(homeOf(ops, ALICE).root, 'moved.txt'), 'utf8')).toBe('alice at home')
     await expect(stat(path.join(partners.root, 'copied.txt'))).rejects.toThrow()
-    // A copy onto an existing name without overwrite: 412 and the target untouched.
+    // A copy onto an existing name without overwrite: 409 and the target untouched.
     const again = await api(ALICE, 'POST', '/api/v1/copy', { from: '/mine.txt', to: '/ops/moved.txt' })
-    expect(again.status).toBe(412)
+    expect(again.status).toBe(409)
     // A folder, recursively, across servers.
     const dir = await api(ALICE, 'POST', '/api/v1/copy', { from: '/teams/finance', to: '/finance-copy' })
     expect(dir.status).toBeLessThan(300)
