@@ -73,7 +73,9 @@ describe('the tree', () => {
     const { b, tree } = setup()
     await expect(tree.stat(bob, 'b/report.txt')).rejects.toMatchObject({ code: 'FILE_ERR_NOT_FOUND' })
     await expect(tree.delete(carol, 'b/report.txt')).rejects.toMatchObject({ code: 'FILE_ERR_READ_ONLY' })
-    await expect(tree.rmdir(alice, 'b', { recursive: true })).rejects.toMatchObject({ code: 'FILE_ERR_READ_ONLY' })
+    await expect(tree.rmdir(alice, 'b', { recursive: true })).rejects.toMatchObject({
+      code: 'FILE_ERR_READ_ONLY',
+    })
     expect(() => tree.assertMayChange(carol, 'b/x')).toThrow(FileError)
     expect(() => tree.assertMayChange(alice, 'b/x')).not.toThrow()
     expect(b.calls).toEqual([])
