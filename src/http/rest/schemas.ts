@@ -78,8 +78,9 @@ export const ListSchema = Type.Object({
   path: Type.String(),
   entries: Type.Array(EntrySchema),
   next: Type.Union([Type.String(), Type.Null()], {
-    description: 'Cursor of the next page; null on the last page',
+    description: 'Cursor of the next page (it carries the sort, order and filter); null on the last page',
   }),
+  total: Type.Integer({ minimum: 0, description: 'Entries in the whole folder after the filter' }),
 })
 
 /** Security requirement of authenticated routes. */
