@@ -47,7 +47,7 @@ describe('browse page in Chromium over vsftpd', () => {
   })
 
   const names = () =>
-    page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))
+    page.locator('#listing tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))
   const row = (name: string) => page.locator(`tbody tr[data-name="${name}"]`)
 
   it('sends a visitor to the sign-in form and back to the folder afterwards', async () => {
@@ -174,7 +174,7 @@ describe('browse page in Chromium over vsftpd', () => {
     expect((await stat(path.join(fx.ftp.root, 'made here'))).isDirectory()).toBe(true)
     await page.getByLabel('New folder').fill('made here')
     await page.getByRole('button', { name: 'Create' }).click()
-    const error = page.locator('#messages .message.error')
+    const error = page.locator('#alerts .message.error')
     await expect.poll(() => error.count()).toBe(1)
     expect((await error.textContent())?.length).toBeGreaterThan(10)
     expect(await error.textContent()).not.toContain('{')
@@ -224,16 +224,20 @@ describe('browse page in Chromium over vsftpd', () => {
     expect(await row('inside.txt').count()).toBe(1)
   })
 
-  it('pages through a large folder with Next page links', async () => {
+  it('pages through a large folder with Next, Previous and page numbers', async () => {
     await page.goto(`${fx.base}/browse/?limit=3`)
     const first = await names()
     expect(first).toHaveLength(3)
-    await page.getByRole('link', { name: 'Next page' }).click()
+    await page.getByRole('link', { name: 'Next' }).click()
+    await page.waitForURL(/page=2/)
     const second = await names()
     expect(second.length).toBeGreaterThan(0)
     expect(second.some((n) => first.includes(n))).toBe(false)
-    await page.getByRole('link', { name: 'First page' }).click()
+    await page.getByRole('link', { name: 'Previous' }).click()
+    await page.waitForURL(/limit=3$/)
     expect(await names()).toEqual(first)
+    await page.getByRole('link', { name: 'Page 2' }).click()
+    expect(await names()).toEqual(second)
   })
 
   it('fits a phone-sized screen: size and date fold under the name', async () => {
