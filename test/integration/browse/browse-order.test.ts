@@ -149,7 +149,9 @@ describe('a 2,500-file folder in Chromium over vsftpd', () => {
     const sizes = seen.slice(1).map((n) => sizeOf(Number(n.slice(4))))
     expect(sizes).toEqual([...sizes].sort((a, b) => b - a))
     // Filter and natural order together; a cursor used with another sort is a clear 400.
-    const q = await fetch(`${fx.base}/api/v1/dirs/big?q=FILE100&limit=2`, { headers: { authorization: auth } })
+    const q = await fetch(`${fx.base}/api/v1/dirs/big?q=FILE100&limit=2`, {
+      headers: { authorization: auth },
+    })
     const page = (await q.json()) as { entries: { name: string }[]; next: string; total: number }
     expect(page.entries.map((e) => e.name)).toEqual(['file100', 'file1000'])
     expect(page.total).toBe(11) // file100, file1000-1009
