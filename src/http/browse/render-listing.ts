@@ -216,12 +216,12 @@ export function listingPage(view: ListingView): string {
 <ul id="uploads" class="uploads" aria-label="Uploads"></ul>
 <div class="list-tools">${filterForm(view)}</div>
 <div id="listing" data-dir="${escapeHtml(dir)}" data-page="${current}" data-pages="${pages}">
-${summary(view)}
+<div class="list-head">${summary(view)}<label class="select-all"><input type="checkbox" id="select-all" hidden> Select all on this page</label></div>
 <div id="bulk" class="bulk" hidden><span id="bulk-count">0 selected</span><button type="button" id="bulk-move">Move…</button><button type="button" id="bulk-copy">Copy…</button><button type="button" id="bulk-download">Download</button><button type="button" id="bulk-delete" class="danger">Delete…</button><button type="button" id="bulk-clear">Clear selection</button></div>
 ${sortBar(view)}
 <table class="listing">
 <caption class="visually-hidden">Contents of ${escapeHtml(`/${dir}`)}, sorted by ${LABELS[view.sort].toLowerCase()}, ${view.order === 'asc' ? 'ascending' : 'descending'}</caption>
-<thead><tr><th scope="col" class="col-select"><input type="checkbox" id="select-all" aria-label="Select all on this page" hidden></th>${headerCell(view, 'name')}${headerCell(view, 'type')}${headerCell(view, 'size')}${headerCell(view, 'modified')}<th scope="col" class="col-actions"><span class="visually-hidden">Actions</span></th></tr></thead>
+<thead><tr><th scope="col" class="col-select"><span class="visually-hidden">Selected</span></th>${headerCell(view, 'name')}${headerCell(view, 'type')}${headerCell(view, 'size')}${headerCell(view, 'modified')}<th scope="col" class="col-actions"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>
 ${page.entries.map((e) => row(view, e)).join('\n')}
 </tbody>

@@ -106,6 +106,9 @@ body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; ba
 .filter { display: flex; align-items: center; gap: .5rem; margin: 0; flex: 1 1 18rem; max-width: 30rem; }
 .filter input { flex: 1; }
 .count { margin: .25rem 0 .5rem; }
+.list-head { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: .5rem 1rem; }
+.select-all { display: none; align-items: center; gap: .5rem; font-size: .9rem; }
+.select-all:has(input:not([hidden])) { display: inline-flex; }
 .bulk { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .5rem .75rem; margin-bottom: .5rem;
   background: var(--selected); border-radius: 8px; }
 #bulk-count { font-weight: 600; margin-right: .5rem; }

@@ -36,7 +36,8 @@ describe('browse page defects of issue 21', () => {
     await fx?.close()
   })
 
-  const activeText = (page: Page) => page.evaluate<string>('document.activeElement && document.activeElement.textContent')
+  const activeText = (page: Page) =>
+    page.evaluate<string>('document.activeElement && document.activeElement.textContent')
   const row = (page: Page, name: string) => page.locator(`#listing tbody tr[data-name="${name}"]`)
 
   describe('at desktop size', () => {
@@ -55,9 +56,9 @@ describe('browse page defects of issue 21', () => {
       await page.keyboard.press('Enter')
       await expect.poll(() => row(page, 'renamed a.txt').count()).toBe(1)
       expect(await readFile(path.join(fx.ftp.root, 'renamed a.txt'), 'utf8')).toBe('a.txt\n')
-      await expect.poll(() => page.locator('#messages[role="status"]').textContent()).toContain(
-        'Renamed a.txt to renamed a.txt.',
-      )
+      await expect
+        .poll(() => page.locator('#messages[role="status"]').textContent())
+        .toContain('Renamed a.txt to renamed a.txt.')
       await expect.poll(() => activeText(page)).toBe('renamed a.txt')
     })
 
@@ -88,9 +89,9 @@ describe('browse page defects of issue 21', () => {
     })
 
     it('announces a finished upload', async () => {
-      await page.locator('#file-input').setInputFiles([
-        { name: 'up.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded\n') },
-      ])
+      await page
+        .locator('#file-input')
+        .setInputFiles([{ name: 'up.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded\n') }])
       await expect.poll(() => page.locator('#messages').textContent()).toContain('Uploaded up.txt.')
     })
 
@@ -131,9 +132,9 @@ describe('browse page defects of issue 21', () => {
           });
         }).observe(document.getElementById('uploads'), { subtree: true, attributes: true, childList: true });
       })()`)
-      await page.locator('#file-input').setInputFiles([
-        { name: 'first.txt', mimeType: 'text/plain', buffer: Buffer.from('1\n') },
-      ])
+      await page
+        .locator('#file-input')
+        .setInputFiles([{ name: 'first.txt', mimeType: 'text/plain', buffer: Buffer.from('1\n') }])
       await expect.poll(() => page.evaluate<number>('window.__doneSeen.length')).toBe(1)
       expect(await page.evaluate('window.__doneSeen')).toEqual([{ empty: false, listed: true }])
     })
@@ -147,14 +148,18 @@ describe('browse page defects of issue 21', () => {
       await page.goto(`${fx.base}/browse/leave/`)
       // Chromium shows the prompt only to a page the person has interacted with.
       await page.locator('h1').click()
-      await page.locator('#file-input').setInputFiles([
-        { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024, 1) },
-      ])
+      await page
+        .locator('#file-input')
+        .setInputFiles([
+          { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024, 1) },
+        ])
       await expect.poll(() => held.length).toBe(1)
-      const prompted = new Promise<string>((resolve) => page.once('dialog', (d) => {
-        resolve(d.type())
-        void d.dismiss()
-      }))
+      const prompted = new Promise<string>((resolve) =>
+        page.once('dialog', (d) => {
+          resolve(d.type())
+          void d.dismiss()
+        }),
+      )
       await page.close({ runBeforeUnload: true })
       expect(await prompted).toBe('beforeunload')
       expect(page.isClosed()).toBe(false)
