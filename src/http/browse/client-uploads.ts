@@ -147,11 +147,27 @@ export const CLIENT_UPLOADS = `
         refreshQueued = false;
         var jobs = waitingForListing;
         waitingForListing = [];
-        return refresh().then(function () {
-          jobs.forEach(function (j) { end(j, 'done', 'Done'); });
-        });
+        return refresh().then(function () { settle(jobs, 0); });
       });
     }
+  }
+
+  // A listing read while an upload was finishing can be a moment old: look again (a few times)
+  // before saying Done, and never say Done beside "This folder is empty".
+  var MAX_LOOKS = 3;
+  function settle(jobs, looks) {
+    var unseen = jobs.filter(function (j) { return !rowNamed(j.rel.split('/')[0]); });
+    var empty = listingBox.querySelector('.empty') !== null;
+    if ((empty || unseen.length > 0) && looks < MAX_LOOKS) {
+      return setTimeout(function () {
+        refresh().then(function () { settle(jobs, looks + 1); });
+      }, 300 * (looks + 1));
+    }
+    jobs.forEach(function (j) {
+      // Not shown after all: on another page or outside the filter, or the list is out of date.
+      if (empty) end(j, 'saved', 'Saved');
+      else end(j, 'done', 'Done');
+    });
   }
 
   function refused(job, problem) {

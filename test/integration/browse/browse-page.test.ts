@@ -122,7 +122,8 @@ describe('browse page in Chromium over vsftpd', () => {
         timeout: 20_000,
       })
       .toEqual([100, 100])
-    expect(await page.locator('#uploads li[data-state="done"]').count()).toBe(2)
+    // Done once the refreshed listing shows them.
+    await expect.poll(() => page.locator('#uploads li[data-state="done"]').count()).toBe(2)
     expect(await page.locator('#uploads .upload-state').allTextContents()).toEqual(['Done', 'Done'])
     // The listing refreshes in place, the progress list stays.
     await expect.poll(() => row('upload one.bin').count()).toBe(1)

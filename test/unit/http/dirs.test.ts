@@ -64,7 +64,10 @@ describe('GET /api/v1/dirs/*', () => {
 
   it('passes sort, order and filter through, and the cursor continues that view', async () => {
     const { app, files } = await setup()
-    const first = await app.inject({ url: '/api/v1/dirs/d?limit=1&sort=type&order=desc&q=.TXT', headers: auth })
+    const first = await app.inject({
+      url: '/api/v1/dirs/d?limit=1&sort=type&order=desc&q=.TXT',
+      headers: auth,
+    })
     expect(first.statusCode).toBe(200)
     const page = first.json()
     expect(page.entries.map((e: { name: string }) => e.name)).toEqual(['c.txt'])
@@ -88,16 +91,13 @@ describe('GET /api/v1/dirs/*', () => {
     'order=up',
     'q=a%0Ab',
     `q=${'x'.repeat(256)}`,
-  ])(
-    '%s → 400 GW_ERR_VALIDATION, no file call',
-    async (query) => {
-      const { app, files } = await setup()
-      const r = await app.inject({ url: `/api/v1/dirs/d?${query}`, headers: auth })
-      expect(r.statusCode).toBe(400)
-      expect(code(r.body)).toBe('GW_ERR_VALIDATION')
-      expect(files.calls).toHaveLength(0)
-    },
-  )
+  ])('%s → 400 GW_ERR_VALIDATION, no file call', async (query) => {
+    const { app, files } = await setup()
+    const r = await app.inject({ url: `/api/v1/dirs/d?${query}`, headers: auth })
+    expect(r.statusCode).toBe(400)
+    expect(code(r.body)).toBe('GW_ERR_VALIDATION')
+    expect(files.calls).toHaveLength(0)
+  })
 
   it('a cursor the service does not know → 400 FILE_ERR_BAD_REQUEST', async () => {
     const { app } = await setup()
