@@ -68,6 +68,7 @@ a { color: var(--accent); }
 .top { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem 1rem;
   padding: .6rem 1.25rem; background: #24292f; color: #f6f8fa; }
 .top a, .top .brand { color: #fff; font-weight: 600; text-decoration: none; }
+.top .ghost-link { font-weight: 400; }
 .user { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem .75rem; font-size: .9rem; }
 .signout { margin: 0; }
 .top button, .top .ghost-link { background: transparent; color: #fff; border: 1px solid #8c959f; border-radius: 6px; padding: .3rem .7rem; font-size: .9rem; }
@@ -218,6 +219,9 @@ kbd { font-family: ui-monospace, monospace; border: 1px solid var(--control-line
 /* Touch screens and phones: 44 px targets (WCAG 2.5.5), no "drop files" (there is nothing to drag). */
 @media (max-width: 600px), (pointer: coarse) {
   button, .button, input:not([type=checkbox]), .top .ghost-link { min-height: 44px; }
+  button, .button { display: inline-flex; align-items: center; justify-content: center; }
+  /* No keyboard to speak of: the shortcut help stays reachable with "?" only. */
+  #help-open { display: none; }
   .top .ghost-link { display: inline-flex; align-items: center; }
   .row-actions button, .dismiss, .upload-cancel { min-height: 44px; min-width: 44px; font-size: .95rem; }
   .entry { min-height: 44px; align-items: center; }
