@@ -300,6 +300,26 @@ describe('browse page features of issue 21', () => {
         await page.keyboard.press('Escape')
       })
 
+      it('is axe-clean with each remaining dialog open, and on the sign-in page', async () => {
+        await page.goto(`${fx.base}/browse/bulk/`)
+        await row(page, 'one.txt').getByRole('button', { name: 'Rename one.txt' }).click()
+        expect(await axeViolations(page)).toEqual([])
+        await page.keyboard.press('Escape')
+        await row(page, 'one.txt').getByRole('button', { name: 'Delete one.txt' }).click()
+        expect(await axeViolations(page)).toEqual([])
+        await page.keyboard.press('Escape')
+        const anonymous = await browser.newContext({ viewport })
+        const login = await anonymous.newPage()
+        await login.goto(`${fx.base}/browse/bulk/`)
+        await login.waitForURL(/\/_browse\/login/)
+        expect(await axeViolations(login)).toEqual([])
+        await login.getByLabel('User name').fill('nobody')
+        await login.getByRole('button', { name: 'Sign in' }).click()
+        await login.locator('.error').waitFor()
+        expect(await axeViolations(login)).toEqual([])
+        await anonymous.close()
+      })
+
       it('offers a Connect panel with the WebDAV address, a copy button and per-system steps', async () => {
         await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: fx.base })
         await page.goto(`${fx.base}/browse/`)
