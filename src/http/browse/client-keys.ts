@@ -10,7 +10,9 @@ export const CLIENT_KEYS = `
 
   function typing(e) {
     var t = e.target;
-    return t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT';
+    // Checkboxes take no text: shortcuts still work while one has focus.
+    if (t.tagName === 'INPUT') return t.type !== 'checkbox';
+    return t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT';
   }
   function focusedRow() {
     var el = document.activeElement;
