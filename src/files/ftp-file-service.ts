@@ -5,8 +5,8 @@ import type { Checkout } from '../pool/index.js'
 import { type ContentCache, collect, inMemory, type SharedRead } from './content-cache.js'
 import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
+import { pageOf } from './listing-order.js'
 import type { MetadataCache } from './metadata-cache.js'
-import { decodeCursor, pageOf } from './pages.js'
 import { childOf, normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
 import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
@@ -17,6 +17,7 @@ import type {
   FileService,
   FileStat,
   Identity,
+  ListOptions,
   ListPage,
   RangeSpec,
   ReadResult,
@@ -104,15 +105,9 @@ export class FtpFileService implements FileService {
     return this.#with(who, (s) => this.#statWith(who, s, rel))
   }
 
-  async list(
-    who: Identity,
-    raw: RelPath,
-    options: { limit?: number; cursor?: string } = {},
-  ): Promise<ListPage> {
+  async list(who: Identity, raw: RelPath, options: ListOptions = {}): Promise<ListPage> {
     const rel = normalizeRelPath(raw)
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
-    const entries = await this.#listAll(who, rel)
-    return pageOf(rel, entries, options.limit ?? 1000, after)
+    return pageOf(rel, await this.#listAll(who, rel), options)
   }
 
   async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
@@ -443,6 +438,8 @@ export class FtpFileService implements FileService {
   async #listAll(who: Identity, rel: RelPath): Promise<FileStat[]> {
     const cached = this.#cache.getListing(who.key, rel)
     if (cached) return cached
+    // Taken before the server is asked: a write that lands meanwhile keeps this listing uncached.
+    const epoch = this.#cache.epoch
     return this.#with(who, async (s) => {
       let infos: Awaited<ReturnType<Session['list']>>
       try {
@@ -463,7 +460,7 @@ export class FtpFileService implements FileService {
       const entries = infos
         .map((info) => toFileStat(childOf(rel, info.name), info))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      this.#cache.setListing(who.key, rel, entries)
+      this.#cache.setListing(who.key, rel, entries, epoch)
       return entries
     })
   }
