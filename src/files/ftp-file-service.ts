@@ -7,8 +7,14 @@ import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
 import { decodeCursor, pageOf } from './pages.js'
+import {
+  appendTo,
+  isHiddenTempName,
+  type PartialContext,
+  probeAppendMethod,
+  sizeOf,
+} from './partial-uploads.js'
 import { childOf, normalizeRelPath, parentOf } from './paths.js'
-import { appendTo, isHiddenTempName, type PartialContext, probeAppendMethod, sizeOf } from './partial-uploads.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
 import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
 import { onSession } from './session-use.js'
@@ -460,7 +466,12 @@ export class FtpFileService implements FileService {
       who,
       async (s) => {
         const existing = await this.#checkWriteTarget(who, s, p.path, options)
-        await swapIn(this.#swapOps(s), { from: p.temp, to: p.path, incoming: 'file', existing: kindOf(existing) })
+        await swapIn(this.#swapOps(s), {
+          from: p.temp,
+          to: p.path,
+          incoming: 'file',
+          existing: kindOf(existing),
+        })
         await this.#cache.invalidate([p.path])
         const stat = await this.#statWith(who, s, p.path, { fresh: true })
         return { created: existing === undefined, stat }

@@ -70,14 +70,21 @@ export async function appendTo(
   const fits = options.rewrite ? size >= offset : size === offset
   if (!fits) {
     // Nothing is written: the client asks (HEAD) where to go on from.
-    throw new FileError('FILE_ERR_CONFLICT', `Upload-Offset ${offset} does not match the ${size} bytes received`, {
-      reason: 'offset-mismatch',
-      size,
-    })
+    throw new FileError(
+      'FILE_ERR_CONFLICT',
+      `Upload-Offset ${offset} does not match the ${size} bytes received`,
+      {
+        reason: 'offset-mismatch',
+        size,
+      },
+    )
   }
   const restart = partial.method === 'restart' || (options.rewrite === true && size > offset)
   if (restart && !ctx.session.features.rest && offset > 0)
-    throw new FileError('FILE_ERR_NOT_SUPPORTED', 'The FTP server cannot restart an upload at an offset (REST)')
+    throw new FileError(
+      'FILE_ERR_NOT_SUPPORTED',
+      'The FTP server cannot restart an upload at an offset (REST)',
+    )
   let written = 0
   let tooLong = false
   body.on('error', () => undefined)
@@ -97,7 +104,8 @@ export async function appendTo(
       },
     })
   } catch (err) {
-    if (tooLong) throw new FileError('FILE_ERR_BAD_REQUEST', 'The body runs past Upload-Length', { cause: err })
+    if (tooLong)
+      throw new FileError('FILE_ERR_BAD_REQUEST', 'The body runs past Upload-Length', { cause: err })
     throw err
   }
   return written

@@ -278,7 +278,8 @@ export class FakeFileService implements FileService {
     if (existing?.type === 'dir')
       throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way', { reason: 'is-directory' })
     this.parentMustBeDir(path)
-    if (options.ifNoneMatch === '*' && existing !== undefined) throw new FileError('FILE_ERR_EXISTS', 'Exists')
+    if (options.ifNoneMatch === '*' && existing !== undefined)
+      throw new FileError('FILE_ERR_EXISTS', 'Exists')
     if (options.ifMatch !== undefined && existing === undefined)
       throw new FileError('FILE_ERR_PRECONDITION', 'No current file')
     void who
@@ -305,7 +306,10 @@ export class FakeFileService implements FileService {
     const data = this.partials.get(partial.temp)
     if (data === undefined) throw new FileError('FILE_ERR_NOT_FOUND', 'No partial upload')
     if (options.rewrite ? data.length < offset : data.length !== offset)
-      throw new FileError('FILE_ERR_CONFLICT', 'Offset mismatch', { reason: 'offset-mismatch', size: data.length })
+      throw new FileError('FILE_ERR_CONFLICT', 'Offset mismatch', {
+        reason: 'offset-mismatch',
+        size: data.length,
+      })
     let written = 0
     let next = data.subarray(0, offset)
     for await (const c of body) {
@@ -314,7 +318,10 @@ export class FakeFileService implements FileService {
       options.onChunk?.(b)
       written += b.length
       next = Buffer.concat([next, b])
-      this.partials.set(partial.temp, options.rewrite ? Buffer.concat([next, data.subarray(next.length)]) : next)
+      this.partials.set(
+        partial.temp,
+        options.rewrite ? Buffer.concat([next, data.subarray(next.length)]) : next,
+      )
     }
     return written
   }
@@ -328,7 +335,8 @@ export class FakeFileService implements FileService {
     const data = this.partials.get(partial.temp)
     if (data === undefined) throw new FileError('FILE_ERR_NOT_FOUND', 'No partial upload')
     const existing = this.nodes.get(partial.path)
-    if (options.ifNoneMatch === '*' && existing !== undefined) throw new FileError('FILE_ERR_EXISTS', 'Exists')
+    if (options.ifNoneMatch === '*' && existing !== undefined)
+      throw new FileError('FILE_ERR_EXISTS', 'Exists')
     this.partials.delete(partial.temp)
     const node: Node = { type: 'file', data, modified: this.tick() }
     this.nodes.set(partial.path, node)
