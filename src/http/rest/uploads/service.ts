@@ -223,13 +223,20 @@ export class UploadService {
     const hash = req.checksum ? createHash(req.checksum.algorithm) : undefined
     const sizeBefore = record.rewindTo === undefined ? undefined : await this.#size(req.who, record)
     let written: number
+    // Bytes received are counted as they go to the FTP server, also those of a PATCH cut short.
+    let counted = 0
+    const onChunk = (chunk: Buffer) => {
+      hash?.update(chunk)
+      counted += chunk.length
+    }
     try {
       written = await files.appendPartial(req.who, record.partial, req.offset, req.body, {
         maxBytes: record.length - req.offset,
         rewrite: record.rewindTo !== undefined,
-        onChunk: hash ? (chunk) => hash.update(chunk) : undefined,
+        onChunk,
       })
     } catch (err) {
+      if (counted > 0) this.#event({ kind: 'bytes', bytes: counted })
       if (isConflict(err, 'offset-mismatch'))
         throw new GatewayError('GW_ERR_UPLOAD_OFFSET', (err as FileError).message)
       if (isFileError(err, 'FILE_ERR_NOT_FOUND')) await this.#lost(record, req.who)
@@ -239,7 +246,7 @@ export class UploadService {
         .catch(() => undefined)
       throw err
     }
-    this.#event({ kind: 'bytes', bytes: written })
+    this.#event({ kind: 'bytes', bytes: counted })
     const next = req.offset + written
     if (hash && req.checksum && hash.digest('base64') !== req.checksum.base64) {
       // The bytes are on the server but not part of the upload: the next PATCH writes over them.
