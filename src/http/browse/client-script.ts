@@ -140,7 +140,93 @@ export const CLIENT_SCRIPT = `'use strict';
     }
   }
 
+  function finishJob(job, ok, text) {
+    running--;
+    job.li.classList.add(ok ? 'done' : 'failed');
+    job.li.setAttribute('data-state', ok ? 'done' : 'failed');
+    job.state.textContent = text;
+    if (job.buttons) job.buttons.remove();
+    if (ok) job.bar.value = 100;
+    else say(job.file.name + ': ' + text, 'error');
+    pump();
+    if (running === 0 && queue.length === 0) refresh();
+  }
+
+  function sizeText(n) {
+    var units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    var i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i === 0 ? n : n.toFixed(1)) + ' ' + units[i];
+  }
+
+  function timeText(s) {
+    if (!isFinite(s)) return '';
+    if (s < 60) return Math.ceil(s) + ' s left';
+    if (s < 3600) return Math.ceil(s / 60) + ' min left';
+    return (s / 3600).toFixed(1) + ' h left';
+  }
+
+  // Through the upload engine (/_browse/upload.js: resumable tus, PUT fallback): progress with
+  // speed and time left, pause/resume, cancel (which ends the upload on the server too).
   function send(job) {
+    if (!window.gwUpload) return sendPut(job);
+    job.state.textContent = 'Uploading';
+    var buttons = document.createElement('span');
+    buttons.className = 'upload-buttons';
+    var pause = document.createElement('button');
+    pause.type = 'button';
+    pause.className = 'upload-pause';
+    pause.textContent = 'Pause';
+    var cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'upload-cancel';
+    cancel.textContent = 'Cancel';
+    buttons.append(pause, cancel);
+    job.li.appendChild(buttons);
+    job.buttons = buttons;
+    var samples = [];
+    var ended = false;
+    var control = window.gwUpload.start(job.file, '/' + join(job.file.name), {
+      overwrite: true,
+      onProgress: function (sent, total) {
+        var now = Date.now();
+        samples.push([now, sent]);
+        while (samples.length > 2 && now - samples[0][0] > 5000) samples.shift();
+        var first = samples[0];
+        var rate = now > first[0] ? ((sent - first[1]) * 1000) / (now - first[0]) : 0;
+        job.bar.value = total > 0 ? Math.min(99, Math.floor((sent / total) * 100)) : 0;
+        job.li.setAttribute('data-sent', String(sent));
+        job.state.textContent = sizeText(sent) + ' of ' + sizeText(total) +
+          (rate > 0 ? ' · ' + sizeText(rate) + '/s · ' + timeText((total - sent) / rate) : '');
+      },
+      onSuccess: function () { if (!ended) { ended = true; finishJob(job, true, 'Done'); } },
+      onError: function (problem) {
+        if (ended) return;
+        ended = true;
+        if (problem.status === 401) signInAgain();
+        finishJob(job, false, problem.detail || problem.title || 'The upload failed');
+      }
+    });
+    pause.addEventListener('click', function () {
+      if (pause.textContent === 'Pause') {
+        control.pause();
+        pause.textContent = 'Resume';
+        job.state.textContent = 'Paused';
+      } else {
+        control.resume();
+        pause.textContent = 'Pause';
+        job.state.textContent = 'Uploading';
+      }
+    });
+    cancel.addEventListener('click', function () {
+      if (ended) return;
+      ended = true;
+      control.cancel();
+      finishJob(job, false, 'Cancelled');
+    });
+  }
+
+  function sendPut(job) {
     var xhr = new XMLHttpRequest();
     xhr.open('PUT', '/api/v1/files/' + encodePath(join(job.file.name)));
     xhr.setRequestHeader('X-Requested-With', 'ftp-gateway');
@@ -152,16 +238,7 @@ export const CLIENT_SCRIPT = `'use strict';
       job.bar.value = Math.min(99, Math.floor((e.loaded / e.total) * 100));
       if (e.loaded >= e.total) job.state.textContent = 'Saving';
     };
-    function finish(ok, text) {
-      running--;
-      job.li.classList.add(ok ? 'done' : 'failed');
-      job.li.setAttribute('data-state', ok ? 'done' : 'failed');
-      job.state.textContent = text;
-      if (ok) job.bar.value = 100;
-      else say(job.file.name + ': ' + text, 'error');
-      pump();
-      if (running === 0 && queue.length === 0) refresh();
-    }
+    function finish(ok, text) { finishJob(job, ok, text); }
     xhr.onload = function () {
       if (xhr.status >= 200 && xhr.status < 300) finish(true, 'Done');
       else {

@@ -26,7 +26,7 @@ import {
   sessionToken,
   setSessionCookie,
 } from '../session-cookie.js'
-import { ASSETS } from './assets.js'
+import { ASSETS, UPLOAD_SCRIPT } from './assets.js'
 import { downloadHref, parseSort, safeNext } from './format.js'
 import { errorPage, listingPage, loginPage, type Viewer } from './render.js'
 
@@ -161,6 +161,13 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
     reply.header('cache-control', 'public, max-age=31536000, immutable').header('etag', asset.etag)
     if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send()
     return reply.type(asset.type).send(asset.body)
+  })
+
+  // The upload engine (upload-script.ts): an unversioned URL, so browsers revalidate it.
+  app.get('/_browse/upload.js', async (request, reply) => {
+    reply.header('cache-control', 'no-cache').header('etag', UPLOAD_SCRIPT.etag)
+    if (request.headers['if-none-match'] === UPLOAD_SCRIPT.etag) return reply.code(304).send()
+    return reply.type(UPLOAD_SCRIPT.type).send(UPLOAD_SCRIPT.body)
   })
 
   app.get<{ Querystring: { next?: string } }>('/_browse/login', async (request, reply) => {

@@ -30,6 +30,7 @@ function layout(title: string, body: string, header = ''): string {
 <title>${escapeHtml(title)} · ftp-gateway</title>
 <link rel="stylesheet" href="${ASSET_URLS.css}">
 <link rel="icon" href="${ASSET_URLS.favicon}">
+<script src="/_browse/upload.js" defer></script>
 <script src="${ASSET_URLS.js}" defer></script>
 </head>
 <body>

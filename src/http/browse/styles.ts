@@ -98,6 +98,7 @@ body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; ba
 .upload-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .upload-item progress { width: 100%; height: .9rem; accent-color: var(--accent); }
 .upload-item.done .upload-state { color: var(--ok); }
+.upload-buttons { display: inline-flex; gap: .25rem; grid-column: 1 / -1; }
 .upload-item.failed .upload-state { color: var(--danger); }
 
 .listing { width: 100%; border-collapse: collapse; }

@@ -16,6 +16,10 @@ import { publishUploadEvent, type UploadEvent } from '../../upload-events.js'
 import type { UploadChecksum } from './protocol.js'
 import { type UploadLock, type UploadRecord, UploadState } from './state.js'
 
+/** How long a termination waits for a running PATCH to let go of the upload's lock. */
+const TERMINATE_WAIT_MS = 5000
+const LOCK_POLL_MS = 50
+
 /** Settings and dependencies of the upload service. */
 export interface UploadServiceOptions {
   files: FileService
@@ -167,7 +171,9 @@ export class UploadService {
       await this.#findDone(who, id)
       throw new GatewayError('GW_ERR_UPLOAD_OFFSET', 'The upload is complete; delete the file instead')
     }
-    const lock = await this.#lock(id)
+    // A client that cancels aborts its PATCH and terminates at once: give the instance serving that
+    // PATCH a moment to notice and let go of the lock.
+    const lock = await this.#lock(id, TERMINATE_WAIT_MS)
     try {
       await this.#o.files.abortPartial(who, record.partial)
       if (await this.state.remove(id)) this.#event({ kind: 'terminated' })
@@ -373,8 +379,13 @@ export class UploadService {
     )
   }
 
-  async #lock(id: string): Promise<UploadLock> {
-    const lock = await this.state.lock(id)
+  async #lock(id: string, waitMs = 0): Promise<UploadLock> {
+    const until = Date.now() + waitMs
+    let lock = await this.state.lock(id)
+    while (lock === undefined && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS))
+      lock = await this.state.lock(id)
+    }
     if (lock === undefined)
       throw new GatewayError(
         'GW_ERR_UPLOAD_LOCKED',
