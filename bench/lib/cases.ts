@@ -17,6 +17,7 @@ import {
 } from './clients.js'
 import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
 import { type HistogramCounts, histogramCounts, median, slowestBucket, type WrkResult } from './stats.js'
+import { runTusCase, type TusResults } from './tus-case.js'
 
 /** The files prepared in the FTP root. */
 export interface BenchFiles {
@@ -73,6 +74,8 @@ export interface Results {
   /** Peak RSS while the 1 KiB GETs ran (reported, no target). */
   rpsPeakMiB?: { gateway: number; rclone: number }
   ttfb?: { gateway: number[]; rclone: number[] }
+  /** Resumable upload (tus) in 64 MiB PATCHes vs a plain PUT and curl's FTP upload. */
+  tus?: TusResults
 }
 
 const http = (c: Child, p: string) => `http://127.0.0.1:${c.port}${p}`
@@ -123,6 +126,20 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
     }
     log(`GET: gateway ${fmtMs(r.gateway)}, rclone ${fmtMs(r.rclone)}, ftp ${fmtMs(r.ftp)}`)
     results.get = r
+  }
+
+  if (s.only.includes('tus')) {
+    results.tus = await runTusCase(
+      p.gw,
+      p.srv.root,
+      ftp,
+      auth,
+      p.files.uploadSource,
+      bytes,
+      s.transferRuns,
+      xferTimeout,
+      log,
+    )
   }
 
   if (s.only.includes('put')) {
