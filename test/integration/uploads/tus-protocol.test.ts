@@ -6,11 +6,13 @@
  * partial files never listed.
  */
 import { createHash } from 'node:crypto'
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type FtpCommandEvent, onFtpCommand } from '../../../src/ftp/index.js'
+import { run } from '../../helpers/client-tools.js'
 import { basicAuth, type GatewayHandle, startGateway } from '../../helpers/gateway.js'
 import {
   type FtpServerHandle,
@@ -257,6 +259,77 @@ describe.each(kinds)('tus on $name', (kind) => {
     expect(await hashFile(path.join(docs(), 'locked.bin'))).toBe(
       createHash('sha256').update(patternSlice(0, size)).digest('hex'),
     )
+  })
+
+  it("the README's curl walk-through: create, PATCH from a file, HEAD, PATCH the rest from stdin (chunked)", async () => {
+    const size = 3 * MiB + 5
+    const dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-tus-curl-'))
+    const src = path.join(dir, 'big.iso')
+    await writeFile(src, patternSlice(0, size))
+    const [user, pass] = [server.user, server.password]
+    const created = await run('curl', [
+      '-s',
+      '-S',
+      '-i',
+      '-u',
+      `${user}:${pass}`,
+      '-X',
+      'POST',
+      endpoint,
+      '-H',
+      'Tus-Resumable: 1.0.0',
+      '-H',
+      `Upload-Length: ${size}`,
+      '-H',
+      `Upload-Metadata: path ${Buffer.from('/docs/big.iso').toString('base64')}`,
+    ])
+    const location = /^location: (\S+)/im.exec(created.stdout.toString())?.[1]
+    expect(location).toMatch(/^\/api\/v1\/uploads\//)
+    const url = `${gw.url}${location}`
+    const first = await writeFile(path.join(dir, 'first'), patternSlice(0, MiB)).then(() =>
+      run('curl', [
+        '-s',
+        '-S',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-u',
+        `${user}:${pass}`,
+        '-X',
+        'PATCH',
+        url,
+        '-H',
+        'Tus-Resumable: 1.0.0',
+        '-H',
+        'Content-Type: application/offset+octet-stream',
+        '-H',
+        'Upload-Offset: 0',
+        '--data-binary',
+        `@${path.join(dir, 'first')}`,
+      ]),
+    )
+    expect(first.stdout.toString()).toBe('204')
+    const head = await run('curl', [
+      '-s',
+      '-S',
+      '-I',
+      '-u',
+      `${user}:${pass}`,
+      url,
+      '-H',
+      'Tus-Resumable: 1.0.0',
+    ])
+    const offset = Number(/^upload-offset: (\d+)/im.exec(head.stdout.toString())?.[1])
+    expect(offset).toBe(MiB)
+    // `tail -c +N file | curl -T -`: a chunked body without Content-Length.
+    const rest = await run('sh', [
+      '-c',
+      `tail -c +${offset + 1} '${src}' | curl -s -S -o /dev/null -w '%{http_code}' -u '${user}:${pass}' -X PATCH '${url}' -H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream' -H 'Upload-Offset: ${offset}' -T -`,
+    ])
+    expect(rest.stdout.toString()).toBe('204')
+    expect(await hashFile(path.join(docs(), 'big.iso'))).toBe(await hashFile(src))
+    await rm(dir, { recursive: true, force: true })
   })
 
   describe('bad input: a clear 4xx, nothing written', () => {
