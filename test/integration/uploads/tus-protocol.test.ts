@@ -332,6 +332,27 @@ describe.each(kinds)('tus on $name', (kind) => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('a chunked PATCH running past Upload-Length: 413, and its bytes do not count', async () => {
+    const own = await create('/docs/too-long.bin', 2 * MiB)
+    expect((await patch(own, 0, patternSlice(0, MiB))).status).toBe(204)
+    const src = path.join(server.root, '..', `too-long-${kind.name}.bin`)
+    await writeFile(src, patternSlice(MiB, 2 * MiB + 4096))
+    const r = await run('sh', [
+      '-c',
+      `curl -s -S -o /dev/null -w '%{http_code}' -u '${server.user}:${server.password}' -X PATCH '${own}' -H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream' -H 'Upload-Offset: ${MiB}' -T - < '${src}'`,
+    ])
+    expect(r.stdout.toString()).toBe('413')
+    await rm(src, { force: true })
+    // The upload is where it was; what the body wrote up to Upload-Length is written over next.
+    expect(await offsetOf(own)).toBe(MiB)
+    expect((await patch(own, MiB, patternSlice(MiB, 2 * MiB))).status).toBe(204)
+    expect(await hashFile(path.join(docs(), 'too-long.bin'))).toBe(
+      createHash('sha256')
+        .update(patternSlice(0, 2 * MiB))
+        .digest('hex'),
+    )
+  })
+
   describe('bad input: a clear 4xx, nothing written', () => {
     let url: string
     beforeAll(async () => {

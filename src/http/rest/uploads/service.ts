@@ -246,10 +246,15 @@ export class UploadService {
       if (isConflict(err, 'offset-mismatch'))
         throw new GatewayError('GW_ERR_UPLOAD_OFFSET', (err as FileError).message)
       if (isFileError(err, 'FILE_ERR_NOT_FOUND')) await this.#lost(record, req.who)
+      const expiresAt = Date.now() + this.#o.expiryMs
+      if (isFileError(err, 'FILE_ERR_BAD_REQUEST')) {
+        // A body that ran past Upload-Length (sent without Content-Length): what it wrote does not
+        // count, as with a checksum mismatch; the next PATCH writes over it.
+        await this.state.put({ ...record, rewindTo: record.rewindTo ?? req.offset, expiresAt })
+        throw new GatewayError('GW_ERR_UPLOAD_TOO_LARGE', `The body runs past Upload-Length ${record.length}`)
+      }
       // Whatever reached the server stays: the client asks (HEAD) where to go on from.
-      await this.state
-        .put({ ...record, interrupted: true, expiresAt: Date.now() + this.#o.expiryMs })
-        .catch(() => undefined)
+      await this.state.put({ ...record, interrupted: true, expiresAt }).catch(() => undefined)
       throw err
     }
     this.#event({ kind: 'bytes', bytes: counted })
