@@ -5,7 +5,9 @@
  * the upload resumes there from what reached the FTP server, the bytes are identical (SHA-256) and
  * nothing is left beside the file. The content is generated as a stream, never held whole.
  */
-import { chown, mkdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { chown, mkdir, readdir, stat } from 'node:fs/promises'
+import http from 'node:http'
 import path from 'node:path'
 import { Upload } from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +15,16 @@ import { type CuttingProxy, startCuttingProxy } from '../../helpers/cutting-prox
 import { basicAuth, type GatewayHandle, startGateway, testKeyPrefix } from '../../helpers/gateway.js'
 import { type HaproxyHandle, startHaproxy } from '../../helpers/haproxy.js'
 import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../../helpers/servers/index.js'
-import { hashFile, namesIn, patternHash, patternStream } from '../../helpers/tus.js'
+import {
+  hashFile,
+  namesIn,
+  patternHash,
+  patternSlice,
+  patternStream,
+  tus,
+  tusMetadata,
+} from '../../helpers/tus.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 const MiB = 1024 * 1024
 const SIZE = 160 * MiB + 12_345
@@ -117,5 +128,65 @@ describe.each(kinds)('tus across two instances on $name', (kind) => {
     console.info(
       `tus two instances (${kind.name}): ${patches.length} PATCHes, ${cut.map((c) => `${c.bytes} B cut on ${c.backend}`).join(', ')}`,
     )
+  })
+
+  it('a PATCH on one instance while another PATCH of the same upload runs on the other: 423, nothing corrupted', async () => {
+    const auth = basicAuth(server.user, server.password)
+    const size = 4 * MiB
+    const created = await tus(`${a.url}/api/v1/uploads/`, 'POST', {
+      authorization: auth,
+      'upload-length': String(size),
+      'upload-metadata': tusMetadata({ path: 'big/race.bin' }),
+    })
+    const location = created.headers.get('location')!
+    // A's PATCH sends half its body and waits.
+    const u = new URL(`${a.url}${location}`)
+    let answered!: (status: number) => void
+    const first = new Promise<number>((r) => {
+      answered = r
+    })
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'PATCH',
+        headers: {
+          authorization: auth,
+          'tus-resumable': '1.0.0',
+          'content-type': 'application/offset+octet-stream',
+          'upload-offset': '0',
+          'content-length': String(size),
+        },
+      },
+      (res) => {
+        res.resume()
+        answered(res.statusCode ?? 0)
+      },
+    )
+    req.write(patternSlice(0, 2 * MiB))
+    const dir = path.join(server.root, 'big')
+    const partialSize = async () => {
+      const name = (await readdir(dir)).find((n) => n.startsWith('.race.bin.'))
+      return name === undefined ? 0 : (await stat(path.join(dir, name))).size
+    }
+    expect(await waitFor(async () => (await partialSize()) > 0, 10_000), 'A is writing').toBe(true)
+    const onB = await tus(
+      `${b.url}${location}`,
+      'PATCH',
+      { authorization: auth, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+      patternSlice(0, MiB),
+    )
+    expect(onB.status).toBe(423)
+    expect(((await onB.json()) as { code: string }).code).toBe('GW_ERR_UPLOAD_LOCKED')
+    // B still tells where the upload stands while A writes.
+    const head = await tus(`${b.url}${location}`, 'HEAD', { authorization: auth })
+    expect(head.status).toBe(200)
+    req.end(patternSlice(2 * MiB, size))
+    expect(await first).toBe(204)
+    expect(await hashFile(path.join(dir, 'race.bin'))).toBe(
+      createHash('sha256').update(patternSlice(0, size)).digest('hex'),
+    )
+    expect((await namesIn(dir)).filter((n) => n.includes('race'))).toEqual(['race.bin'])
   })
 })
