@@ -414,8 +414,15 @@ export class FtpFileService implements FileService {
       async (s) => {
         await this.#checkWriteTarget(who, s, rel, options)
         const ctx = this.#partialContext(s)
-        // The temporary file exists from the start: SIZE answers 0 before the first byte.
-        await s.upload(ctx.serverPath(temp), Readable.from([]))
+        // The temporary file exists from the start: SIZE answers 0 before the first byte. The
+        // parent was just found to be a folder, so a 550 here means no permission to write there.
+        await s.upload(ctx.serverPath(temp), Readable.from([])).catch((err: unknown) => {
+          if (isFtpError(err, 'not-found'))
+            throw new FileError('FILE_ERR_FORBIDDEN', 'The FTP server refused to create a file there', {
+              cause: err,
+            })
+          throw err
+        })
         try {
           this.#appendMethod ??= await probeAppendMethod(ctx, temp)
         } catch (err) {

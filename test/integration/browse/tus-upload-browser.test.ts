@@ -173,6 +173,10 @@ describe('the browse page uploads through tus', () => {
     await pipeline(patternStream(SIZE, 9), createWriteStream(paused))
     await page.locator('#file-input').setInputFiles(paused)
     await firstPatchDone
+    // Progress says how much, how fast and how long is left.
+    await expect
+      .poll(() => page.locator('#uploads .upload-state').textContent())
+      .toMatch(/^[\d.]+ MB of [\d.]+ MB · [\d.]+ [KMG]?B\/s · \d+(\.\d)? (s|min|h) left$/)
     await page.getByRole('button', { name: 'Pause' }).click()
     expect(await page.locator('#uploads .upload-state').textContent()).toBe('Paused')
     const beforeResume = log.length

@@ -29,7 +29,13 @@ const MAX = 64 * MiB
 const kinds = [
   {
     name: 'vsftpd',
-    start: () => startVsftpd({ users: [{ name: 'ftpgw-tus-other', password: 'other-pw-1' }] }),
+    start: () =>
+      startVsftpd({
+        users: [
+          { name: 'ftpgw-tus-other', password: 'other-pw-1' },
+          { name: 'ftpgw-tus-ro', password: 'read-only-pw-1', readOnly: true },
+        ],
+      }),
   },
   { name: 'pure-ftpd', start: () => startPureFtpd() },
 ] as const
@@ -554,6 +560,21 @@ describe.each(kinds)('tus on $name', (kind) => {
       await problem(r, 412, 'FILE_ERR_EXISTS')
       expect((await namesIn(docs())).filter((n) => n.includes('exists'))).toEqual(['exists.txt'])
     })
+
+    it.runIf(kind.name === 'vsftpd')(
+      'a user who may not write there is refused (403) at creation',
+      async () => {
+        const ro = (server as VsftpdHandle).users.find((u) => u.user === 'ftpgw-tus-ro')!
+      expect(ro, JSON.stringify((server as VsftpdHandle).users)).toBeDefined()
+        const r = await tus(endpoint, 'POST', {
+          authorization: basicAuth(ro.user, ro.password),
+          'upload-length': '5',
+          'upload-metadata': tusMetadata({ path: 'x.bin' }),
+        })
+        await problem(r, 403, 'FILE_ERR_FORBIDDEN')
+        expect(await namesIn(ro.root)).toEqual([])
+      },
+    )
 
     it('a missing parent folder is 409', async () => {
       const r = await tus(endpoint, 'POST', {
