@@ -565,7 +565,7 @@ describe.each(kinds)('tus on $name', (kind) => {
       'a user who may not write there is refused (403) at creation',
       async () => {
         const ro = (server as VsftpdHandle).users.find((u) => u.user === 'ftpgw-tus-ro')!
-      expect(ro, JSON.stringify((server as VsftpdHandle).users)).toBeDefined()
+        expect(ro, JSON.stringify((server as VsftpdHandle).users)).toBeDefined()
         const r = await tus(endpoint, 'POST', {
           authorization: basicAuth(ro.user, ro.password),
           'upload-length': '5',
