@@ -46,7 +46,7 @@ export interface AuditEntry {
   /** The problem code of a failure. */
   code?: string | undefined
   /** Who; defaults to the identity the face's authentication recorded for the request. */
-  who?: Identity | undefined
+  who?: Pick<Identity, 'user' | 'principal'> | undefined
 }
 
 /** The logger an audit line goes to (a request's, or the app's for work no request asked for). */

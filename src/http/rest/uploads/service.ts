@@ -414,7 +414,7 @@ export class UploadService {
     auditOn(log, {
       action,
       path: `/${record.partial.path}`,
-      who: who ?? { user: record.user, principal: record.principal, password: '', key: '' },
+      who: who ?? { user: record.user, principal: record.principal },
       ...rest,
     })
   }
