@@ -30,6 +30,8 @@ let dir: string
 let bigFile: string
 let expected: string
 const pageErrors: string[] = []
+/** Console lines about the Content-Security-Policy (a refused script or connection shows here). */
+const cspViolations: string[] = []
 
 async function signedInPage(
   base: string,
@@ -39,6 +41,9 @@ async function signedInPage(
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(err.message))
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
+  })
   await page.goto(`${base}/browse/`)
   await page.getByLabel('User name').fill(user)
   await page.getByLabel('Password').fill(password)
@@ -231,6 +236,8 @@ describe('an upstream that cannot resume uploads', () => {
     expect(methods).toContain('POST /api/v1/uploads/')
     expect(methods).toContain('PUT /api/v1/files/plain.txt')
     expect(pageErrors).toEqual([])
+    // The tus client and the upload engine ran under the page's policy without a violation.
+    expect(cspViolations).toEqual([])
     await context.close()
   })
 })
