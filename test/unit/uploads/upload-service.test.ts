@@ -205,6 +205,22 @@ describe('UploadService', () => {
   })
 })
 
+describe('the identity an upload keeps', () => {
+  it('comes back whole for the sweep (everything but the credentials stored as is, the password sealed)', async () => {
+    const t = setup()
+    const who = { ...identityOf('carol', 'carol-pw'), groups: ['staff'] }
+    const r = await t.service.create({ who, path: 'docs/c.txt', length: 3, metadata: '' }, t.log)
+    const stored = JSON.stringify(await t.service.state.get(r.id))
+    expect(stored).not.toContain('carol-pw')
+    expect(stored).toContain('staff')
+    const back = t.service.state.identityOf((await t.service.state.get(r.id))!)
+    expect(back).toMatchObject({ user: 'carol', principal: 'carol', password: 'carol-pw', groups: ['staff'] })
+    expect(back?.key).toBe(identityOf('carol', 'carol-pw').key)
+    t.off()
+    await t.store.close()
+  })
+})
+
 describe('CredentialSeal', () => {
   it('opens only for the same key and upload id; the store never holds the password', () => {
     const seal = new CredentialSeal(KEY)

@@ -20,6 +20,15 @@ import { type UploadLock, type UploadRecord, UploadState } from './state.js'
 const TERMINATE_WAIT_MS = 5000
 const LOCK_POLL_MS = 50
 
+/**
+ * What an identity says beyond its credentials (user, principal and whatever else it carries, such
+ * as groups), kept with the upload so the expiry sweep acts as the same person, under the same rules.
+ */
+function personOf(who: Identity): Record<string, unknown> {
+  const { password: _password, key: _key, ...rest } = who
+  return rest
+}
+
 /** Settings and dependencies of the upload service. */
 export interface UploadServiceOptions {
   files: FileService
@@ -95,6 +104,7 @@ export class UploadService {
       id,
       principal: req.who.principal,
       user: req.who.user,
+      person: personOf(req.who),
       sealed: this.state.sealPassword(id, req.who.password),
       partial,
       length: req.length,

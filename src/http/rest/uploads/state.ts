@@ -20,6 +20,8 @@ export interface UploadRecord {
   /** Who may use it: the person and the FTP account (another caller gets 404). */
   principal: string
   user: string
+  /** The rest of the creator's identity without credentials (groups and the like), for the sweep. */
+  person?: Record<string, unknown> | undefined
   /** The FTP password, sealed (see `CredentialSeal`). */
   sealed: string
   partial: PartialUpload
@@ -112,7 +114,10 @@ export class UploadState {
   /** The identity an upload was created with (the expiry sweep acts as it); undefined if unsealable. */
   identityOf(record: UploadRecord): Identity | undefined {
     const password = this.#seal.open(record.id, record.sealed)
-    return password === undefined ? undefined : identityOf(record.user, password, record.principal)
+    if (password === undefined) return undefined
+    const base = identityOf(record.user, password, record.principal)
+    // The credentials and the pool key always come from identityOf, never from the record.
+    return { ...base, ...record.person, password: base.password, key: base.key } as Identity
   }
 
   async get(id: string): Promise<UploadRecord | undefined> {
