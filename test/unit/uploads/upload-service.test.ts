@@ -84,6 +84,22 @@ describe('UploadService', () => {
     expect(JSON.stringify(t.lines)).not.toContain('alice-secret-pw')
   })
 
+  it('a HEAD that finds every byte but no file in place (the rename failed) puts it in place', async () => {
+    const r = await create()
+    const commit = t.files.commitPartial.bind(t.files)
+    t.files.commitPartial = async () => {
+      throw new (await import('../../../src/files/errors.js')).FileError(
+        'FILE_ERR_UNAVAILABLE',
+        'upstream gone',
+      )
+    }
+    await expect(patch(r.id, 0, 'abcdef')).rejects.toMatchObject({ code: 'FILE_ERR_UNAVAILABLE' })
+    t.files.commitPartial = commit
+    expect(await t.service.status(alice, r.id)).toMatchObject({ offset: 6, expiresAt: undefined })
+    expect((await t.files.stat(alice, 'docs/a.txt')).size).toBe(6)
+    expect(t.events.filter((e) => e.kind === 'completed')).toHaveLength(1)
+  })
+
   it('refuses a length over the limit before the file service is asked', async () => {
     await expect(create(1001)).rejects.toMatchObject({ code: 'GW_ERR_UPLOAD_TOO_LARGE' })
     expect(t.files.calls).toEqual([])

@@ -185,7 +185,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<{ uploads: UploadService }>
     },
     async (request, reply) => {
       requireTusVersion(request.headers)
-      const status = await uploads.status(requestIdentity(request), idOf(request))
+      const status = await uploads.status(requestIdentity(request), idOf(request), request.log)
       reply.header('upload-offset', String(status.offset)).header('upload-length', String(status.length))
       if (status.metadata !== '') reply.header('upload-metadata', status.metadata)
       setExpires(reply, status)

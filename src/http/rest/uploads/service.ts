@@ -128,13 +128,28 @@ export class UploadService {
   }
 
   /** Where the upload stands: SIZE of its temporary file (or the rewound offset), or done. */
-  async status(who: Identity, id: string): Promise<UploadStatus> {
+  async status(who: Identity, id: string, log: AuditLogger = this.#o.log): Promise<UploadStatus> {
     const record = await this.#find(who, id)
     if (record === undefined) {
       const done = await this.#findDone(who, id)
       return { offset: done.length, length: done.length, metadata: '', expiresAt: undefined }
     }
     const offset = record.rewindTo ?? (await this.#size(who, record))
+    if (offset === record.length) {
+      // Every byte is there but the file was not put in place (the last PATCH failed at the rename):
+      // a client told "complete" would stop here, so the rename happens now. When a PATCH holds
+      // the lock it is that PATCH's own last step, already under way.
+      const lock = await this.state.lock(record.id)
+      if (lock !== undefined) {
+        try {
+          const current = await this.state.get(record.id)
+          if (current !== undefined) await this.#complete(current, who, log)
+        } finally {
+          await lock.release()
+        }
+      }
+      return { offset, length: record.length, metadata: record.metadata, expiresAt: undefined }
+    }
     return { offset, length: record.length, metadata: record.metadata, expiresAt: record.expiresAt }
   }
 
