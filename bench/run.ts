@@ -8,7 +8,7 @@
  * `--short` (CI): small files, one repetition, one-second wrk runs, nothing enforced, results to
  * bench/results/short.json only. Other options: --runs N, --transfer-runs N (1 GiB GET and PUT),
  * --size-mib N, --wrk-seconds N,
- * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb,cross,trace
+ * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb,cross,tus,trace
  * (`trace`, not in the default set: the same gateway with tracing off and on, bench/lib/trace-case.ts), --profile (writes the
  * gateway's --cpu-prof files to the run folder and keeps it).
  */

@@ -155,6 +155,10 @@ export interface GatewayConfig {
   gatewayAdmins: readonly string[]
   /** MEMORY_TUNING: the memory work of src/ftp/memory/ (allocator setting, chunk release, read-buffer lending). */
   memoryTuning: boolean
+  /** Largest Upload-Length of a resumable (tus) upload. */
+  uploadMaxBytes: number
+  /** Lifetime of an unfinished resumable upload after its last PATCH. */
+  uploadExpiryMs: number
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -259,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpMaxConnectionsPerAddress: v.httpMaxConnectionsPerAddress,
     gatewayAdmins: v.gatewayAdmins,
     memoryTuning: v.memoryTuning,
+    uploadMaxBytes: v.uploadMaxBytes,
+    uploadExpiryMs: v.uploadExpiryMs,
   }
   if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
   SETTING_VALUES.set(config, Object.freeze(v))

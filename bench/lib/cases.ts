@@ -19,6 +19,7 @@ import type { CrossResults } from './cross-case.js'
 import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
 import { type HistogramCounts, histogramCounts, median, slowestBucket, type WrkResult } from './stats.js'
 import type { TraceResults } from './trace-case.js'
+import { runTusCase, type TusResults } from './tus-case.js'
 
 /** The files prepared in the FTP root. */
 export interface BenchFiles {
@@ -79,6 +80,8 @@ export interface Results {
   trace?: TraceResults
   /** big.bin copied from vsftpd to Pure-FTPd (bench/lib/cross-case.ts). */
   cross?: CrossResults
+  /** Resumable upload (tus) in 64 MiB PATCHes vs a plain PUT and curl's FTP upload. */
+  tus?: TusResults
 }
 
 const http = (c: Child, p: string) => `http://127.0.0.1:${c.port}${p}`
@@ -129,6 +132,20 @@ export async function runCases(p: Peers, s: CaseSettings, log: (m: string) => vo
     }
     log(`GET: gateway ${fmtMs(r.gateway)}, rclone ${fmtMs(r.rclone)}, ftp ${fmtMs(r.ftp)}`)
     results.get = r
+  }
+
+  if (s.only.includes('tus')) {
+    results.tus = await runTusCase(
+      p.gw,
+      p.srv.root,
+      ftp,
+      auth,
+      p.files.uploadSource,
+      bytes,
+      s.transferRuns,
+      xferTimeout,
+      log,
+    )
   }
 
   if (s.only.includes('put')) {

@@ -117,6 +117,16 @@ export function buildTargets(r: Results): Target[] {
     limit: 0.6,
     unit: 'ratio',
   })
+  if (r.tus) {
+    const tus = rate(r.bytes, r.tus.tus)
+    t.push({
+      name: `tus in ${r.tus.patchesPerUpload} PATCHes / plain PUT through the gateway`,
+      value: tus / rate(r.bytes, r.tus.put),
+      op: '>=',
+      limit: 0.8,
+      unit: 'ratio',
+    })
+  }
   for (const level of [16, 64, 256]) {
     t.push({
       name: `1 KiB GETs at ${level}: gateway / rclone req/s`,
@@ -188,6 +198,12 @@ export function caseTable(r: Results, s: Settings): string {
       rate(r.bytes, r.put.ftp),
     ]
     rows.push([`${size} PUT (rclone serve webdav)`, gb(gw), gb(rc), gb(ftp), ratio(gw, rc), ratio(gw, ftp)])
+  }
+  if (r.tus) {
+    const [tus, put, ftp] = [rate(r.bytes, r.tus.tus), rate(r.bytes, r.tus.put), rate(r.bytes, r.tus.ftp)]
+    rows.push([`${size} tus upload, 64 MiB PATCHes`, gb(tus), '', gb(ftp), '', ratio(tus, ftp)])
+    rows.push([`${size} PUT (same run as tus)`, gb(put), '', gb(ftp), '', ratio(put, ftp)])
+    rows.push(['tus / PUT', ratio(tus, put), '', '', '', ''])
   }
   for (const level of s.levels) {
     if (!r.rps?.[String(level)]) continue

@@ -33,6 +33,7 @@ export type ConflictReason =
   | 'is-directory' // a file was expected and a directory has that name
   | 'parent-missing' // the parent directory does not exist
   | 'not-a-directory' // a directory was expected and a file has that name
+  | 'offset-mismatch' // a resumable upload's offset is not the size of what the server holds
 
 /** Options for a FileError. */
 export interface FileErrorOptions {
@@ -41,7 +42,10 @@ export interface FileErrorOptions {
   reason?: ConflictReason | undefined
   /** Seconds a client should wait before retrying (503). */
   retryAfterSeconds?: number | undefined
-  /** For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`. */
+  /**
+   * For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`; for an offset mismatch
+   * the size the server holds.
+   */
   size?: number
   /**
    * The upstream server's own words (command and reply, e.g. `MLST: 550 No such file`), for

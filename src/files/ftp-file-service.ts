@@ -1,5 +1,5 @@
 import { IncomingMessage } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { type DownloadOptions, type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
 import { type ContentCache, collect, inMemory, type SharedRead } from './content-cache.js'
@@ -7,6 +7,13 @@ import { BodyMeter } from './digest.js'
 import { FileError, isFileError } from './errors.js'
 import { pageOf } from './listing-order.js'
 import type { MetadataCache } from './metadata-cache.js'
+import {
+  appendTo,
+  isHiddenTempName,
+  type PartialContext,
+  probeAppendMethod,
+  sizeOf,
+} from './partial-uploads.js'
 import { childOf, normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined, resolveRange } from './preconditions.js'
 import { assertSeparate, hiddenTempPath, kindOf, type SwapOps, swapIn } from './safe-replace.js'
@@ -19,6 +26,8 @@ import type {
   Identity,
   ListOptions,
   ListPage,
+  PartialAppendOptions,
+  PartialUpload,
   RangeSpec,
   ReadResult,
   RelPath,
@@ -71,6 +80,8 @@ export class FtpFileService implements FileService {
   readonly #log: FtpLogger | undefined
   readonly #freshReads: boolean
   readonly #content: ContentCache | undefined
+  /** How this upstream adds bytes to a file, once a resumable upload has found out. */
+  #appendMethod: PartialUpload['method'] | undefined
 
   constructor(options: FtpFileServiceOptions) {
     this.#up = options.upstream
@@ -395,7 +406,136 @@ export class FtpFileService implements FileService {
     })
   }
 
+  // --- resumable uploads (files/partial-uploads.ts) ---
+
+  async beginPartial(
+    who: Identity,
+    raw: RelPath,
+    options: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'> = {},
+  ): Promise<PartialUpload> {
+    const rel = normalizeRelPath(raw)
+    if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
+    const temp = hiddenTempPath(rel)
+    return this.#with(
+      who,
+      async (s) => {
+        await this.#checkWriteTarget(who, s, rel, options)
+        const ctx = this.#partialContext(s)
+        // The temporary file exists from the start: SIZE answers 0 before the first byte. The
+        // parent was just found to be a folder, so a 550 here means no permission to write there.
+        await s.upload(ctx.serverPath(temp), Readable.from([])).catch((err: unknown) => {
+          if (isFtpError(err, 'not-found'))
+            throw new FileError('FILE_ERR_FORBIDDEN', 'The FTP server refused to create a file there', {
+              cause: err,
+            })
+          throw err
+        })
+        try {
+          this.#appendMethod ??= await probeAppendMethod(ctx, temp)
+        } catch (err) {
+          await this.#removeTemp(who, s, ctx.serverPath(temp))
+          throw err
+        }
+        return { path: rel, temp, method: this.#appendMethod }
+      },
+      { retry: false },
+    )
+  }
+
+  partialSize(who: Identity, partial: PartialUpload): Promise<number> {
+    const p = this.#checkPartial(partial)
+    return this.#with(who, (s) => sizeOf(this.#partialContext(s), p))
+  }
+
+  async appendPartial(
+    who: Identity,
+    partial: PartialUpload,
+    offset: number,
+    body: Readable,
+    options: PartialAppendOptions,
+  ): Promise<number> {
+    const p = this.#checkPartial(partial)
+    const checkout = await this.#acquire(who)
+    try {
+      const written = await appendTo(this.#partialContext(checkout.resource), p, offset, body, {
+        ...options,
+        releaseChunks: chunksAreOurs(body),
+      })
+      checkout.release()
+      return written
+    } catch (err) {
+      if (!body.destroyed) body.resume()
+      checkout.release({ error: err, discard: !checkout.resource.usable })
+      throw toFileError(err)
+    }
+  }
+
+  async commitPartial(
+    who: Identity,
+    partial: PartialUpload,
+    options: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'> = {},
+  ): Promise<WriteResult> {
+    const p = this.#checkPartial(partial)
+    return this.#with(
+      who,
+      async (s) => {
+        const existing = await this.#checkWriteTarget(who, s, p.path, options)
+        await swapIn(this.#swapOps(s), {
+          from: p.temp,
+          to: p.path,
+          incoming: 'file',
+          existing: kindOf(existing),
+        })
+        await this.#cache.invalidate([p.path])
+        const stat = await this.#statWith(who, s, p.path, { fresh: true })
+        return { created: existing === undefined, stat }
+      },
+      { retry: false },
+    )
+  }
+
+  async abortPartial(who: Identity, partial: PartialUpload): Promise<void> {
+    const p = this.#checkPartial(partial)
+    await this.#with(who, (s) => s.delete(this.#up.serverPath(s, p.temp))).catch(notFoundAsUndefined)
+  }
+
   // --- internals ---
+
+  /** A partial upload handed back by a caller: its temporary file must be the hidden sibling. */
+  #checkPartial(partial: PartialUpload): PartialUpload {
+    const path = normalizeRelPath(partial.path)
+    const temp = normalizeRelPath(partial.temp)
+    // State comes back from the store: never let it name anything but an upload's temporary file.
+    if (parentOf(temp) !== parentOf(path) || !isHiddenTempName(temp.slice(temp.lastIndexOf('/') + 1)))
+      throw new FileError('FILE_ERR_BAD_PATH', 'Not a temporary upload file')
+    return { path, temp, method: partial.method }
+  }
+
+  #partialContext(s: Session): PartialContext {
+    return { session: s, serverPath: (rel) => this.#up.serverPath(s, rel) }
+  }
+
+  /** What a write checks before any byte: preconditions, not a folder, the parent is a folder. */
+  async #checkWriteTarget(
+    who: Identity,
+    s: Session,
+    rel: RelPath,
+    options: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
+  ): Promise<FileStat | undefined> {
+    const existing = await this.#statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
+    checkPreconditions(existing, options)
+    if (existing?.type === 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
+    const parent = parentOf(rel)
+    if (parent !== '') {
+      const p = await this.#statWith(who, s, parent).catch(notFoundAsUndefined)
+      if (p?.type !== 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+          reason: 'parent-missing',
+        })
+    }
+    return existing
+  }
 
   async #acquire(who: Identity): Promise<Checkout<Session>> {
     try {
@@ -458,6 +598,8 @@ export class FtpFileService implements FileService {
         throw err
       }
       const entries = infos
+        // Unfinished uploads and copies are nobody's files yet (a resumable one may sit there for a day).
+        .filter((info) => !isHiddenTempName(info.name))
         .map((info) => toFileStat(childOf(rel, info.name), info))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       this.#cache.setListing(who.key, rel, entries, epoch)

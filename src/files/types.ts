@@ -125,6 +125,37 @@ export interface WriteResult {
   stat: FileStat
 }
 
+/**
+ * A resumable upload's bytes on the server until it completes: a hidden temporary file beside the
+ * destination (`.name.ftpgw-<hex>.part`, never listed), grown by appends and renamed into place by
+ * `commitPartial`. Plain data: callers keep it in their own state (the store) and hand it back, so
+ * any instance can continue an upload another one began.
+ */
+export interface PartialUpload {
+  /** The destination. */
+  path: RelPath
+  /** The hidden temporary file the bytes go to. */
+  temp: RelPath
+  /** How bytes are added: APPE, or REST + STOR where the server refuses APPE. */
+  method: 'append' | 'restart'
+}
+
+/** Options of `appendPartial`. */
+export interface PartialAppendOptions {
+  /**
+   * Most bytes the body may bring (the upload's remaining length). A longer body fails with
+   * FILE_ERR_BAD_REQUEST after at most this many bytes were written.
+   */
+  maxBytes: number
+  /**
+   * Write from `offset` although the file may hold more (bytes past `offset` were refused, e.g. by
+   * a checksum): REST + STOR over them instead of an append, and SIZE must be at least `offset`.
+   */
+  rewrite?: boolean | undefined
+  /** Sees each chunk before it is written (a digest of the body, progress). */
+  onChunk?: ((chunk: Buffer) => void) | undefined
+}
+
 /** The one set of file operations both HTTP faces use. Errors are FileErrors (files/errors.ts). */
 export interface FileService {
   stat(who: Identity, path: RelPath): Promise<FileStat>
@@ -165,6 +196,41 @@ export interface FileService {
    * service without such rules has nothing to refuse.
    */
   assertMayChange?(who: Identity, path: RelPath): void
+  /**
+   * Starts a resumable upload to `path`: checks what a write would (preconditions, not a folder,
+   * the parent exists), creates the empty hidden temporary file and decides how bytes will be
+   * added (APPE, else REST + STOR). FILE_ERR_NOT_SUPPORTED when the server can do neither.
+   */
+  beginPartial(
+    who: Identity,
+    path: RelPath,
+    options?: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
+  ): Promise<PartialUpload>
+  /** The bytes the temporary file holds (SIZE, never cached); FILE_ERR_NOT_FOUND when it is gone. */
+  partialSize(who: Identity, partial: PartialUpload): Promise<number>
+  /**
+   * Streams `body` onto the temporary file at `offset` and returns how many bytes were written.
+   * The file's size is checked first (SIZE): when it is not `offset`, nothing is written and the
+   * error is FILE_ERR_CONFLICT with reason 'offset-mismatch' and the actual size in `size`.
+   */
+  appendPartial(
+    who: Identity,
+    partial: PartialUpload,
+    offset: number,
+    body: Readable,
+    options: PartialAppendOptions,
+  ): Promise<number>
+  /**
+   * Renames the complete temporary file into place (the old file stays whole until then, as with
+   * `write`), re-checking the preconditions against the destination as it is now.
+   */
+  commitPartial(
+    who: Identity,
+    partial: PartialUpload,
+    options?: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
+  ): Promise<WriteResult>
+  /** Deletes the temporary file (already gone is fine). */
+  abortPartial(who: Identity, partial: PartialUpload): Promise<void>
   /** Checks credentials with an FTP login (or a pooled session already verified for them). */
   verifyLogin(who: Identity): Promise<void>
 }

@@ -130,6 +130,12 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     auth,
     sessions,
     admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins } },
+    uploads: {
+      store: deps.store,
+      sessionKey: deps.config.sessionKey,
+      maxBytes: deps.config.uploadMaxBytes,
+      expiryMs: deps.config.uploadExpiryMs,
+    },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {

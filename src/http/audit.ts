@@ -23,6 +23,11 @@ export type AuditAction =
   | 'unlock'
   | 'proppatch'
   | 'drop-sessions'
+  // Resumable uploads: each step of an upload's life (its PATCHes are not audited one by one).
+  | 'upload-create'
+  | 'upload-complete'
+  | 'upload-terminate'
+  | 'upload-expire'
 
 /** One audit event as the caller describes it. */
 export interface AuditEntry {
@@ -41,16 +46,26 @@ export interface AuditEntry {
   /** The problem code of a failure. */
   code?: string | undefined
   /** Who; defaults to the identity the face's authentication recorded for the request. */
-  who?: Identity | undefined
+  who?: Pick<Identity, 'user' | 'principal'> | undefined
   /** The upstream (configured name) `path` lives on, and `to`'s when it differs. */
   upstream?: string | undefined
   toUpstream?: string | undefined
 }
 
+/** The logger an audit line goes to (a request's, or the app's for work no request asked for). */
+export interface AuditLogger {
+  info(obj: object, msg: string): void
+}
+
 /** Writes the audit line for `entry` on the request's logger (info level). */
 export function audit(request: FastifyRequest, entry: AuditEntry): void {
-  const who = entry.who ?? callerIdentity(request.raw)
-  request.log.info(
+  auditOn(request.log, { ...entry, who: entry.who ?? callerIdentity(request.raw) })
+}
+
+/** Writes the audit line for `entry` on `log` (an expiry found by a timer has no request). */
+export function auditOn(log: AuditLogger, entry: AuditEntry): void {
+  const who = entry.who
+  log.info(
     {
       audit: true,
       action: entry.action,

@@ -27,6 +27,13 @@ export type GatewayErrorCode =
   | 'GW_ERR_UNAVAILABLE'
   | 'GW_ERR_RATE_LIMITED'
   | 'GW_ERR_CROSS_SITE'
+  | 'GW_ERR_TUS_VERSION'
+  | 'GW_ERR_UPLOAD_NOT_FOUND'
+  | 'GW_ERR_UPLOAD_EXPIRED'
+  | 'GW_ERR_UPLOAD_OFFSET'
+  | 'GW_ERR_UPLOAD_LOCKED'
+  | 'GW_ERR_UPLOAD_TOO_LARGE'
+  | 'GW_ERR_CHECKSUM_MISMATCH'
   | 'GW_ERR_INTERNAL'
 
 type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
@@ -91,6 +98,14 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests from this client' },
   // A browser said a page of another site made this write (cross-site.ts).
   GW_ERR_CROSS_SITE: { status: 403, title: 'Cross-site request refused' },
+  // Resumable uploads (tus 1.0.0, src/http/rest/uploads/).
+  GW_ERR_TUS_VERSION: { status: 412, title: 'Tus-Resumable 1.0.0 is required' },
+  GW_ERR_UPLOAD_NOT_FOUND: { status: 404, title: 'No such upload' },
+  GW_ERR_UPLOAD_EXPIRED: { status: 410, title: 'The upload has expired' },
+  GW_ERR_UPLOAD_OFFSET: { status: 409, title: 'Upload-Offset does not match the bytes received' },
+  GW_ERR_UPLOAD_LOCKED: { status: 423, title: 'Another request is writing to this upload' },
+  GW_ERR_UPLOAD_TOO_LARGE: { status: 413, title: 'The upload is larger than allowed' },
+  GW_ERR_CHECKSUM_MISMATCH: { status: 460, title: 'The body does not match Upload-Checksum' },
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<ProblemCode, ProblemSpec>
 

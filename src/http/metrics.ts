@@ -8,6 +8,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 import { onStoreError, type Store } from '../store/index.js'
+import { onUploadEvent, type UploadEvent } from './upload-events.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
 export interface GatewayStats {
@@ -126,6 +127,38 @@ export class GatewayMetrics {
     })
     // Only this app's store: other gateways in the same process publish on the same channel.
     if (sources.store) this.#unsubscribe.push(onStoreError(sources.store, () => storeErrors.inc()))
+    if (sources.store) this.#unsubscribe.push(onUploadEvent(sources.store, this.#uploadMetrics()))
+  }
+
+  /** Resumable-upload metrics, fed by the uploads routes (upload-events.ts). */
+  #uploadMetrics(): (event: UploadEvent) => void {
+    const registers = [this.registry]
+    const inProgress = new Gauge({
+      name: 'ftpgw_uploads_in_progress',
+      help: 'Resumable uploads created and not yet completed, terminated or expired (counted where each step happened: sum over instances)',
+      registers,
+    })
+    const received = new Counter({
+      name: 'ftpgw_upload_received_bytes_total',
+      help: 'Bytes of resumable uploads written to the FTP server',
+      registers,
+    })
+    const steps = new Counter({
+      name: 'ftpgw_uploads_total',
+      help: 'Resumable upload steps: created, resumed (a PATCH after an interrupted one), completed, terminated, expired',
+      labelNames: ['event'],
+      registers,
+    })
+    for (const event of ['created', 'resumed', 'completed', 'terminated', 'expired']) steps.inc({ event }, 0)
+    return (event) => {
+      if (event.kind === 'bytes') {
+        received.inc(event.bytes)
+        return
+      }
+      steps.inc({ event: event.kind })
+      if (event.kind === 'created') inProgress.inc()
+      else if (event.kind !== 'resumed') inProgress.dec()
+    }
   }
 
   /** Records one finished (or abandoned) request. */

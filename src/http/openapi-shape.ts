@@ -78,7 +78,9 @@ export function shapeDocument(doc: Json): Json {
   for (const [name, schema] of named) schemas[name] = schema
   const responses: Json = {}
   for (const status of [...used].sort()) {
-    responses[PROBLEM_STATUSES[status]!.name] = problemResponse(status)
+    const spec = PROBLEM_STATUSES[status]
+    if (spec === undefined) throw new Error(`OpenAPI: no name for problem status ${status}`)
+    responses[spec.name] = problemResponse(status)
   }
   doc.components = { ...components, schemas, responses }
   return doc

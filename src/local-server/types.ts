@@ -12,6 +12,8 @@ export interface FeatureFlags {
   mdtm: boolean
   mfmt: boolean
   rest: boolean
+  /** APPE (RFC 959); off emulates servers that refuse to append (resumable uploads then use REST + STOR). */
+  appe: boolean
   utf8: boolean
   rang: boolean
   hash: boolean
@@ -31,6 +33,7 @@ export const DEFAULT_FEATURES: Readonly<FeatureFlags> = Object.freeze({
   mdtm: true,
   mfmt: true,
   rest: true,
+  appe: true,
   utf8: true,
   rang: false,
   hash: false,

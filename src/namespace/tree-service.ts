@@ -17,6 +17,8 @@ import type {
   Identity,
   ListOptions,
   ListPage,
+  PartialAppendOptions,
+  PartialUpload,
   RangeSpec,
   ReadResult,
   RelPath,
@@ -236,6 +238,60 @@ export class TreeFileService implements FileService {
       return this.#call(() => from.binding.files.copy(from.who, from.up, to.up, options))
     assertSeparate(from.rel, to.rel)
     return this.#call(() => copyAcross(this.#side(from), this.#side(to), options))
+  }
+
+  // --- resumable uploads: the partial file lives beside its destination, in the same mount ---
+
+  async beginPartial(
+    who: Identity,
+    raw: RelPath,
+    options?: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
+  ): Promise<PartialUpload> {
+    const r = this.#routeWrite(raw, who)
+    const partial = await this.#call(() => r.binding.files.beginPartial(r.who, r.up, options))
+    return { ...partial, path: r.rel, temp: this.#sibling(r.rel, partial.temp) }
+  }
+
+  async partialSize(who: Identity, partial: PartialUpload): Promise<number> {
+    const { r, up } = this.#partial(who, partial)
+    return this.#call(() => r.binding.files.partialSize(r.who, up))
+  }
+
+  async appendPartial(
+    who: Identity,
+    partial: PartialUpload,
+    offset: number,
+    body: Readable,
+    options: PartialAppendOptions,
+  ): Promise<number> {
+    const { r, up } = this.#partial(who, partial)
+    return this.#call(() => r.binding.files.appendPartial(r.who, up, offset, body, options))
+  }
+
+  async commitPartial(
+    who: Identity,
+    partial: PartialUpload,
+    options?: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
+  ): Promise<WriteResult> {
+    const { r, up } = this.#partial(who, partial)
+    const result = await this.#call(() => r.binding.files.commitPartial(r.who, up, options))
+    return { created: result.created, stat: this.#toTree(r, result.stat) }
+  }
+
+  async abortPartial(who: Identity, partial: PartialUpload): Promise<void> {
+    const { r, up } = this.#partial(who, partial)
+    await this.#call(() => r.binding.files.abortPartial(r.who, up))
+  }
+
+  /** A partial upload in tree paths, routed (checked for writing) and put in upstream paths. */
+  #partial(who: Identity, partial: PartialUpload): { r: Routed; up: PartialUpload } {
+    const r = this.#routeWrite(partial.path, who)
+    return { r, up: { ...partial, path: r.up, temp: this.#sibling(r.up, partial.temp) } }
+  }
+
+  /** `temp`'s file name beside `rel` (temporary names live next to their destination). */
+  #sibling(rel: RelPath, temp: RelPath): RelPath {
+    return childOf(parentOf(rel), nameOf(temp))
   }
 
   assertMayChange(who: Identity, raw: RelPath): void {

@@ -17,6 +17,8 @@ import type {
   Identity,
   ListOptions,
   ListPage,
+  PartialAppendOptions,
+  PartialUpload,
   ReadResult,
   RelPath,
   WriteOptions,
@@ -257,6 +259,89 @@ export class FakeFileService implements FileService {
     const node: Node = { type: 'dir', modified: this.tick() }
     this.nodes.set(path, node)
     return this.statOf(path, node)
+  }
+
+  /** Partial uploads' bytes by temporary path (never listed, like the real service's hidden files). */
+  readonly partials = new Map<RelPath, Buffer>()
+
+  async beginPartial(
+    who: Identity,
+    path: RelPath,
+    options: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'> = {},
+  ): Promise<PartialUpload> {
+    this.record('beginPartial', path, options)
+    const existing = this.nodes.get(path)
+    if (existing?.type === 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way', { reason: 'is-directory' })
+    this.parentMustBeDir(path)
+    if (options.ifNoneMatch === '*' && existing !== undefined)
+      throw new FileError('FILE_ERR_EXISTS', 'Exists')
+    if (options.ifMatch !== undefined && existing === undefined)
+      throw new FileError('FILE_ERR_PRECONDITION', 'No current file')
+    void who
+    const temp = `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}.${path.split('/').pop()}.ftpgw-${'0'.repeat(12)}.part`
+    this.partials.set(temp, Buffer.alloc(0))
+    return { path, temp, method: 'append' }
+  }
+
+  async partialSize(_who: Identity, partial: PartialUpload): Promise<number> {
+    this.record('partialSize', partial.path)
+    const data = this.partials.get(partial.temp)
+    if (data === undefined) throw new FileError('FILE_ERR_NOT_FOUND', 'No partial upload')
+    return data.length
+  }
+
+  async appendPartial(
+    _who: Identity,
+    partial: PartialUpload,
+    offset: number,
+    body: Readable,
+    options: PartialAppendOptions,
+  ): Promise<number> {
+    this.record('appendPartial', partial.path, offset)
+    const data = this.partials.get(partial.temp)
+    if (data === undefined) throw new FileError('FILE_ERR_NOT_FOUND', 'No partial upload')
+    if (options.rewrite ? data.length < offset : data.length !== offset)
+      throw new FileError('FILE_ERR_CONFLICT', 'Offset mismatch', {
+        reason: 'offset-mismatch',
+        size: data.length,
+      })
+    let written = 0
+    let next = data.subarray(0, offset)
+    for await (const c of body) {
+      const b = Buffer.isBuffer(c) ? c : Buffer.from(c as string)
+      if (written + b.length > options.maxBytes) throw new FileError('FILE_ERR_BAD_REQUEST', 'Too long')
+      options.onChunk?.(b)
+      written += b.length
+      next = Buffer.concat([next, b])
+      this.partials.set(
+        partial.temp,
+        options.rewrite ? Buffer.concat([next, data.subarray(next.length)]) : next,
+      )
+    }
+    return written
+  }
+
+  async commitPartial(
+    _who: Identity,
+    partial: PartialUpload,
+    options: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'> = {},
+  ): Promise<WriteResult> {
+    this.record('commitPartial', partial.path, options)
+    const data = this.partials.get(partial.temp)
+    if (data === undefined) throw new FileError('FILE_ERR_NOT_FOUND', 'No partial upload')
+    const existing = this.nodes.get(partial.path)
+    if (options.ifNoneMatch === '*' && existing !== undefined)
+      throw new FileError('FILE_ERR_EXISTS', 'Exists')
+    this.partials.delete(partial.temp)
+    const node: Node = { type: 'file', data, modified: this.tick() }
+    this.nodes.set(partial.path, node)
+    return { created: existing === undefined, stat: this.statOf(partial.path, node) }
+  }
+
+  async abortPartial(_who: Identity, partial: PartialUpload): Promise<void> {
+    this.record('abortPartial', partial.path)
+    this.partials.delete(partial.temp)
   }
 
   async delete(_who: Identity, path: RelPath): Promise<void> {

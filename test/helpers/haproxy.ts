@@ -24,6 +24,11 @@ export interface HaproxyOptions {
   redispatch?: boolean
   /** `option forwardfor`: append the client address HAProxy sees to X-Forwarded-For (as deploy/ does). */
   forwardFor?: boolean
+  /**
+   * A request header that pins a request to one backend: `NAME: i` goes to the i-th port given
+   * (HAProxy `use-server`); requests without it are balanced as usual.
+   */
+  pinHeader?: string
 }
 
 /** Starts HAProxy on 127.0.0.1 balancing `balance roundrobin` over the given local backend ports. */
@@ -51,6 +56,10 @@ export async function startHaproxy(
         `  default-server inter ${check.interMs} fall ${check.fall} rise ${check.rise}`,
       ]
     : []
+  const pins =
+    options.pinHeader === undefined
+      ? []
+      : backendPorts.map((_, i) => `  use-server gw${i} if { req.hdr(${options.pinHeader}) -m str ${i} }`)
   const cfg = path.join(dir, 'haproxy.cfg')
   await writeFile(
     cfg,
@@ -70,6 +79,7 @@ backend be
   # Request by request, not connection by connection: consecutive requests reach different instances.
   option http-server-close
 ${backend.join('\n')}
+${pins.join('\n')}
 ${servers}
 `,
   )

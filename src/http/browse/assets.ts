@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto'
 import { CLIENT_SCRIPT } from './client-script.js'
 import { FAVICON_SVG, STYLESHEET } from './styles.js'
-import { UPLOAD_SCRIPT } from './upload-script.js'
+import { TUS_CLIENT_SCRIPT } from './tus-client.js'
+import { uploadScript } from './upload-script.js'
 
 /** One served asset. */
 export interface Asset {
@@ -25,14 +26,15 @@ export const ASSETS: Readonly<Record<string, Asset>> = {
   'browse.js': asset(CLIENT_SCRIPT, 'text/javascript; charset=utf-8'),
   'browse.css': asset(STYLESHEET, 'text/css; charset=utf-8'),
   'icon.svg': asset(FAVICON_SVG, 'image/svg+xml'),
+  'tus.min.js': asset(TUS_CLIENT_SCRIPT, 'text/javascript; charset=utf-8'),
 }
 
 function url(name: string): string {
   return `/_browse/static/${name}?v=${ASSETS[name]!.etag.slice(1, 9)}`
 }
 
-/** `/_browse/upload.js`, the upload contract (a fixed URL, so served apart from the hashed assets). */
-export const UPLOAD_ASSET: Asset = asset(UPLOAD_SCRIPT, 'text/javascript; charset=utf-8')
+/** `/_browse/upload.js` (an unversioned URL: the contract with the page's UI names it). */
+export const UPLOAD_ASSET: Asset = asset(uploadScript(url('tus.min.js')), 'text/javascript; charset=utf-8')
 
 /** Versioned URLs the pages link to. */
 export const ASSET_URLS = {

@@ -130,6 +130,7 @@ body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; ba
 .upload-item progress { width: 100%; height: .9rem; accent-color: var(--accent); }
 .upload-state { font-variant-numeric: tabular-nums; }
 .upload-item.done .upload-state { color: var(--ok); }
+.upload-buttons { display: inline-flex; gap: .25rem; grid-column: 1 / -1; }
 .upload-item.failed .upload-state { color: var(--danger); }
 .upload-cancel { font-size: .85rem; padding: .2rem .6rem; }
 

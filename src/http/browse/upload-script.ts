@@ -1,89 +1,161 @@
 /**
- * `/_browse/upload.js`: the one way the page sends a file (the upload contract shared with the
- * resumable-upload work, see /work/shared and docs/architecture.md). This version is a plain PUT
- * through XMLHttpRequest (fetch reports no upload progress); a tus version may replace its insides
- * and keep the interface:
+ * `/_browse/upload.js`: the browse page's upload engine, shared with the page's UI by a small
+ * contract (docs/architecture.md "Browser uploads"):
  *
- *   window.gwUpload.start(file, destPath, { overwrite, onProgress(sentBytes, totalBytes),
- *                                           onSuccess(), onError(problem) })
+ *   window.gwUpload.start(file, destPath, { overwrite, onProgress(sent, total), onSuccess(),
+ *                                          onError(problem), chunkSize? })
  *     -> { cancel(), pause(), resume() }
  *
- * - `destPath` is the file's path from the gateway root, '/'-separated (a leading '/' is allowed);
- *   its folder must exist.
- * - `overwrite: false` sends `If-None-Match: *`: an existing file is not touched and `onError`
- *   gets the 412 problem, so the page can ask what to do.
- * - `onError(problem)` gets the problem document (RFC 9457) with `status` set; a network failure is
- *   status 0, `cancel()` calls it once with `{ status: 0, code: 'CANCELLED' }`.
- * - `pause()` aborts the request and `resume()` starts it again from the first byte (PUT cannot
- *   continue where it stopped; a resumable transport can).
- * - `window.gwUpload.resumable` says which kind this is (false here).
+ * Inside, a resumable tus upload (tus-js-client, loaded on first use from this origin): pieces of
+ * `chunkSize` bytes (50 MiB: under the body limits of common proxies), retried after network
+ * failures, resumed after a page reload (the upload URL is kept in localStorage, keyed by the
+ * destination and the file's name, size and time), `cancel()` terminating it on the server. When
+ * the upstream cannot resume (the creation answers 501) or the browser cannot run tus, it falls
+ * back to one plain PUT. `problem` is `{ status, code, title, detail }` (RFC 9457 fields).
  */
-export const UPLOAD_SCRIPT = `'use strict';
+
+/** The script, with the versioned URL of the tus client it loads. */
+export function uploadScript(tusClientUrl: string): string {
+  return `/* ftp-gateway upload engine: tus with a PUT fallback */
 (function () {
-  function encodePath(p) {
-    return p.replace(/^\\/+/, '').split('/').map(encodeURIComponent).join('/');
+  'use strict';
+  var TUS_URL = ${JSON.stringify(tusClientUrl)};
+  var ENDPOINT = '/api/v1/uploads/';
+  var CHUNK = 50 * 1024 * 1024;
+  var CSRF = { 'X-Requested-With': 'ftp-gateway' };
+  var loading = null;
+
+  function loadTus() {
+    if (window.tus) return Promise.resolve(window.tus);
+    if (loading) return loading;
+    loading = new Promise(function (resolve, reject) {
+      var s = document.createElement('script');
+      s.src = TUS_URL;
+      s.onload = function () { window.tus ? resolve(window.tus) : reject(new Error('tus did not load')); };
+      s.onerror = function () { loading = null; reject(new Error('tus did not load')); };
+      document.head.appendChild(s);
+    });
+    return loading;
   }
-  function problemOf(status, text) {
-    var p = null;
-    try { p = JSON.parse(text); } catch (e) { /* not a problem document */ }
-    if (!p || typeof p !== 'object') p = { title: status === 0 ? 'The connection failed' : 'HTTP ' + status };
-    p.status = status;
+
+  function problemOf(status, text, fallback) {
+    var p = { status: status, code: undefined, title: fallback, detail: fallback };
+    try {
+      var body = JSON.parse(text);
+      if (body && typeof body === 'object') {
+        p.code = body.code;
+        p.title = body.title || p.title;
+        p.detail = body.detail || body.title || p.detail;
+      }
+    } catch (e) { /* not a problem document */ }
     return p;
   }
-  function noop() {}
 
-  function start(file, destPath, options) {
-    var o = options || {};
-    var onProgress = o.onProgress || noop;
-    var onSuccess = o.onSuccess || noop;
-    var onError = o.onError || noop;
+  function encodePath(p) {
+    return p.split('/').filter(function (s) { return s !== ''; }).map(encodeURIComponent).join('/');
+  }
+
+  // One plain PUT (XHR: fetch reports no upload progress). Pause and resume restart it.
+  function putUpload(file, dest, o) {
     var xhr = null;
-    var state = 'running';
-    function go() {
-      var req = new XMLHttpRequest();
-      xhr = req;
-      req.open('PUT', '/api/v1/files/' + encodePath(destPath));
-      req.setRequestHeader('X-Requested-With', 'ftp-gateway');
-      req.setRequestHeader('Content-Type', 'application/octet-stream');
-      if (!o.overwrite) req.setRequestHeader('If-None-Match', '*');
-      req.upload.onprogress = function (e) {
-        if (xhr === req && e.lengthComputable) onProgress(e.loaded, e.total);
+    var stopped = false;
+    function send() {
+      stopped = false;
+      xhr = new XMLHttpRequest();
+      xhr.open('PUT', '/api/v1/files/' + encodePath(dest));
+      xhr.setRequestHeader('X-Requested-With', 'ftp-gateway');
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      if (!o.overwrite) xhr.setRequestHeader('If-None-Match', '*');
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable && o.onProgress) o.onProgress(e.loaded, e.total);
       };
-      req.onload = function () {
-        if (xhr !== req || state !== 'running') return;
-        state = 'finished';
-        if (req.status >= 200 && req.status < 300) onSuccess();
-        else onError(problemOf(req.status, req.responseText));
+      xhr.onload = function () {
+        if (xhr.status >= 200 && xhr.status < 300) { if (o.onSuccess) o.onSuccess(); }
+        else if (o.onError) o.onError(problemOf(xhr.status, xhr.responseText, 'HTTP ' + xhr.status));
       };
-      req.onerror = function () {
-        if (xhr !== req || state !== 'running') return;
-        state = 'finished';
-        onError(problemOf(0, ''));
+      xhr.onerror = function () {
+        if (!stopped && o.onError) o.onError({ status: 0, title: 'The connection failed', detail: 'The connection failed' });
       };
-      req.send(file);
+      xhr.send(file);
     }
-    go();
+    send();
     return {
-      cancel: function () {
-        if (state === 'finished' || state === 'cancelled') return;
-        state = 'cancelled';
-        if (xhr) xhr.abort();
-        onError({ status: 0, code: 'CANCELLED', title: 'Cancelled' });
-      },
-      pause: function () {
-        if (state !== 'running') return;
-        state = 'paused';
-        xhr.abort();
-      },
-      resume: function () {
-        if (state !== 'paused') return;
-        state = 'running';
-        onProgress(0, file.size);
-        go();
-      },
+      cancel: function () { stopped = true; if (xhr) xhr.abort(); },
+      pause: function () { stopped = true; if (xhr) xhr.abort(); },
+      resume: function () { send(); }
     };
   }
 
-  window.gwUpload = { start: start, resumable: false };
+  function start(file, dest, o) {
+    o = o || {};
+    var upload = null;
+    var fallback = null;
+    var paused = false;
+    var cancelled = false;
+    var control = {
+      cancel: function () {
+        cancelled = true;
+        if (fallback) return fallback.cancel();
+        // abort(true) terminates the upload on the server (tus termination) and forgets it here.
+        if (upload) return upload.abort(true).catch(function () { /* already gone */ });
+      },
+      pause: function () {
+        paused = true;
+        if (fallback) return fallback.pause();
+        if (upload) upload.abort(false);
+      },
+      resume: function () {
+        paused = false;
+        if (fallback) return fallback.resume();
+        if (upload) upload.start();
+      }
+    };
+    function toPut() {
+      if (!cancelled) fallback = putUpload(file, dest, o);
+    }
+    loadTus().then(function (tus) {
+      if (!tus.isSupported) return toPut();
+      upload = new tus.Upload(file, {
+        endpoint: ENDPOINT,
+        chunkSize: o.chunkSize || CHUNK,
+        retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
+        metadata: { path: dest, filename: file.name, filetype: file.type || 'application/octet-stream' },
+        headers: CSRF,
+        removeFingerprintOnSuccess: true,
+        // The destination is part of the key: the same file sent to another folder is another upload.
+        fingerprint: function (f) {
+          return Promise.resolve(['ftpgw', dest, f.name, f.type, f.size, f.lastModified].join('|'));
+        },
+        onBeforeRequest: function (req) {
+          if (req.getMethod() === 'POST' && !o.overwrite) req.setHeader('If-None-Match', '*');
+        },
+        onShouldRetry: function (err) {
+          var res = err.originalResponse;
+          var status = res ? res.getStatus() : 0;
+          // Network failures, server trouble, an offset to re-ask, a lock held a moment longer;
+          // never 501, which says the upstream cannot resume at all (then PUT, see onError).
+          return status === 0 || (status >= 500 && status !== 501) || status === 409 || status === 423 || status === 408;
+        },
+        onProgress: function (sent, total) { if (o.onProgress) o.onProgress(sent, total); },
+        onSuccess: function () { if (o.onSuccess) o.onSuccess(); },
+        onError: function (err) {
+          var res = err.originalResponse;
+          var req = err.originalRequest;
+          var status = res ? res.getStatus() : 0;
+          // The upstream cannot resume uploads: one plain PUT instead.
+          if (status === 501 && req && req.getMethod() === 'POST') return toPut();
+          if (o.onError) o.onError(res ? problemOf(status, res.getBody(), err.message) : { status: 0, title: 'The connection failed', detail: err.message });
+        }
+      });
+      return upload.findPreviousUploads().then(function (previous) {
+        if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
+        if (!paused && !cancelled) upload.start();
+      });
+    }).catch(toPut);
+    return control;
+  }
+
+  window.gwUpload = { start: start };
 })();
 `
+}

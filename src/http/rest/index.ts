@@ -17,6 +17,8 @@ import { fileRoutes } from './files.js'
 import { moveCopyRoutes } from './move-copy.js'
 import { sessionRoutes } from './sessions.js'
 import { statRoutes } from './stat.js'
+import { uploadOptionsRoutes, uploadRoutes } from './uploads/routes.js'
+import { UploadService, type UploadServiceOptions } from './uploads/service.js'
 
 /** Options of the API plugin. */
 export interface ApiOptions {
@@ -25,6 +27,8 @@ export interface ApiOptions {
   sessions?: SessionApi | undefined
   /** The admin API (`/admin/...`); not mounted without it. */
   admin?: { api: AdminApi; policy: AdminPolicy } | undefined
+  /** Resumable uploads (`/uploads/`, tus); not mounted without them. */
+  uploads?: Omit<UploadServiceOptions, 'files' | 'log'> | undefined
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -37,6 +41,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   '/stat/*': ['GET', 'HEAD'],
   '/move': ['POST'],
   '/copy': ['POST'],
+}
+const UPLOADS_ALLOWED: Record<string, readonly string[]> = {
+  '/uploads': ['POST', 'OPTIONS'],
+  '/uploads/': ['POST', 'OPTIONS'],
+  '/uploads/:id': ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
 }
 const ADMIN_ALLOWED: Record<string, readonly string[]> = {
   '/admin/users/:user/sessions': ['DELETE'],
@@ -67,9 +76,19 @@ function methodNotAllowed(app: FastifyInstance, table: Record<string, readonly s
 }
 
 /** The `/api/v1` plugin (register with that prefix). */
-export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, auth, sessions, admin }) => {
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) => {
+  const { files, auth, sessions, admin } = options
   // TypeBox's compiler converts query and params but never coerces a JSON body ("1" is not true).
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  const uploads = options.uploads && new UploadService({ ...options.uploads, files, log: app.log })
+  if (uploads) {
+    let stop: (() => void) | undefined
+    app.addHook('onReady', async () => {
+      stop = uploads.startSweeping()
+    })
+    app.addHook('onClose', async () => stop?.())
+    await app.register(uploadOptionsRoutes, { maxBytes: uploads.maxBytes })
+  }
   await app.register(async (authed) => {
     // The browse page's session cookie becomes a Bearer header (unsafe methods need its CSRF header).
     authed.addHook('onRequest', cookieAuthHook())
@@ -80,12 +99,14 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, { files, au
     await authed.register(dirRoutes, { files })
     await authed.register(statRoutes, { files })
     await authed.register(moveCopyRoutes, { files })
+    if (uploads) await authed.register(uploadRoutes, { uploads })
     if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
   })
   if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
   await app.register(async (refused) =>
     methodNotAllowed(refused, {
       ...ALLOWED,
+      ...(uploads === undefined ? {} : UPLOADS_ALLOWED),
       ...(sessions === undefined ? {} : SESSION_ALLOWED),
       ...(admin === undefined ? {} : ADMIN_ALLOWED),
     }),

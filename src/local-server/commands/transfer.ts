@@ -111,6 +111,6 @@ export const transferCommands: CommandTable = {
   },
   RETR: { handler: retr },
   STOR: { handler: (s, arg) => store(s, arg, false) },
-  APPE: { handler: (s, arg) => store(s, arg, true) },
+  APPE: { handler: (s, arg) => store(s, arg, true), feature: 'appe' },
   ABOR: { handler: abor },
 }
