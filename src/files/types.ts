@@ -87,6 +87,11 @@ export interface WriteOptions {
 export interface WriteResult {
   created: boolean
   stat: FileStat
+  /**
+   * When `mtime` was asked for: whether the server kept it (a time-setting command succeeded and
+   * the file's fresh stat shows that second). X-OC-MTime: accepted is answered only when true.
+   */
+  mtimeApplied?: boolean
 }
 
 /** The one set of file operations both HTTP faces use. Errors are FileErrors (files/errors.ts). */
@@ -120,7 +125,10 @@ export interface FileService {
     to: RelPath,
     options?: { overwrite?: boolean; depth?: 0 | 'infinity' },
   ): Promise<{ replaced: boolean }>
-  /** Sets a modification time. */
+  /**
+   * Sets a modification time; resolves only once the server shows it, else FILE_ERR_NOT_SUPPORTED
+   * (the server has no way to set times, or did not keep it).
+   */
   setModified(who: Identity, path: RelPath, time: Date): Promise<void>
   /** Checks credentials with an FTP login (or a pooled session already verified for them). */
   verifyLogin(who: Identity): Promise<void>

@@ -4,6 +4,7 @@ import {
   FtpSession,
   type FtpUrl,
   isFtpError,
+  ModtimeMemory,
   probeServer,
 } from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
@@ -32,6 +33,8 @@ export interface UpstreamOptions {
   logger?: FtpLogger | undefined
   /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
   memoryTuning?: boolean | undefined
+  /** FTP_TIMEZONE: IANA zone of the server's clock, for LIST times that carry none; UTC when unset. */
+  timezone?: string | undefined
 }
 
 /**
@@ -42,6 +45,8 @@ export interface UpstreamOptions {
 export class Upstream {
   readonly pool: SessionPool<FtpSession>
   readonly id: string
+  /** Which way of setting modification times this server takes, learnt once for all its sessions. */
+  readonly modtime = new ModtimeMemory()
   readonly #opts: UpstreamOptions
   readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
 
@@ -132,6 +137,8 @@ export class Upstream {
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
+      ...(o.timezone === undefined ? {} : { timeZone: o.timezone }),
+      modtime: this.modtime,
       logger: o.logger,
     })
   }

@@ -8,6 +8,7 @@ import { normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined } from './preconditions.js'
 import { hiddenTempPath, kindOf, swapIn } from './safe-replace.js'
 import type { ServiceCore, Session } from './service-core.js'
+import { showsTime, trySetModified } from './times.js'
 import { toFileError } from './translate.js'
 import type { FileStat, Identity, RelPath, WriteOptions, WriteResult } from './types.js'
 
@@ -34,7 +35,6 @@ export async function write(
   if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
   const checkout = await core.acquire(who)
   const s = checkout.resource
-  const target = core.serverPath(s, rel)
   const tempRel = hiddenTempPath(rel)
   const temp = core.serverPath(s, tempRel)
   let uploaded = false
@@ -63,11 +63,21 @@ export async function write(
     meter.verify()
     await swapIn(core.swapOps(s), { from: tempRel, to: rel, incoming: 'file', existing: kindOf(existing) })
     uploaded = false
-    if (options.mtime) await s.setModified(target, options.mtime).catch((err) => core.ignoreUnsupported(err))
+    const mtime = options.mtime
+    const timeSet = mtime !== undefined && (await trySetModified(core, s, rel, mtime))
     await core.cache.invalidate([rel])
     const stat = await core.statWith(who, s, rel, { fresh: true })
     checkout.release()
-    return { created: existing === undefined, stat }
+    if (mtime === undefined) return { created: existing === undefined, stat }
+    // A server that said yes but shows another time did not keep it (a stat without a time cannot
+    // tell, so the server's word stands).
+    const mtimeApplied = timeSet && (stat.modified === undefined || showsTime(stat, mtime))
+    if (timeSet && !mtimeApplied)
+      core.log?.warn?.(
+        { path: rel, shown: stat.modified?.toISOString() },
+        'server did not keep the modification time',
+      )
+    return { created: existing === undefined, stat, mtimeApplied }
   } catch (err) {
     if (!body.destroyed) body.resume()
     if (uploaded) await removeTemp(core, who, s, temp)

@@ -155,8 +155,8 @@ export function uploadOptions(req: UploadRequest): { options: WriteOptions; mtim
 }
 
 /**
- * PUT of one file: parses the headers, writes atomically, and sets the ETag (and X-OC-Mtime:
- * accepted when the client sent one). The face picks the status (201/204) and the body.
+ * PUT of one file: parses the headers, writes atomically, and sets the ETag (and X-OC-MTime:
+ * accepted when the client sent one and the server kept it). The face picks the status (201/204) and the body.
  */
 export async function upload(
   files: FileService,
@@ -167,6 +167,7 @@ export async function upload(
   req.beforeWrite?.()
   const result = await files.write(req.who, req.path, req.body, options)
   sink.header('etag', formatEtag(result.stat.etag))
-  if (mtimeSent) sink.header('x-oc-mtime', 'accepted')
+  // Only a time the server really kept: a client told "accepted" does not send it again.
+  if (mtimeSent && result.mtimeApplied === true) sink.header('x-oc-mtime', 'accepted')
   return result
 }
