@@ -7,8 +7,9 @@
  *   also Pure-FTPd (not advertised). UTC: mod_site_misc converts with TZ=GMT.
  * - `SITE UTIME path atime mtime ctime UTC`: the five-argument form, same servers, explicitly UTC.
  * - `MDTM YYYYMMDDHHMMSS path`: vsftpd (`mdtm_write=YES`, its default, with `write_enable`). UTC
- *   with `use_localtime=NO` (the default); with `use_localtime=YES` vsftpd reads it, like its
- *   MDTM replies and LIST times, in the server's local time. A server without the write form
+ *   with `use_localtime=NO` (the default); with `use_localtime=YES` (Debian's packaged config)
+ *   vsftpd reads it, like its MDTM replies and LIST times, in the server's local time, so it is
+ *   sent on the upstream's clock (FTP_TIMEZONE). A server without the write form
  *   reads the whole argument as a file name: its 550 cannot be told from a missing file, and a
  *   213 carrying a time means it reported on a file of that odd name, so neither counts.
  *
@@ -18,6 +19,7 @@
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
 import { formatMlsxTime } from './listing/index.js'
+import type { ServerClock } from './listing/server-clock.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
 import { Reply, replyClass } from './status.js'
@@ -75,8 +77,17 @@ export class ModtimeMemory {
   }
 }
 
-/** The command line of `form` for `file` and `time` (UTC, whole seconds). */
-export function modtimeCommand(form: ModtimeForm, file: string, time: Date): { verb: string; arg: string } {
+/**
+ * The command line of `form` for `file` and `time` (whole seconds). MFMT and SITE UTIME take UTC;
+ * the MDTM write form takes the server's clock (`clock`, the LIST clock): vsftpd reads it in UTC
+ * with `use_localtime=NO` and in local time with `use_localtime=YES`, like its LIST and MDTM.
+ */
+export function modtimeCommand(
+  form: ModtimeForm,
+  file: string,
+  time: Date,
+  clock?: ServerClock,
+): { verb: string; arg: string } {
   const stamp = formatMlsxTime(time)
   switch (form) {
     case 'mfmt':
@@ -85,8 +96,10 @@ export function modtimeCommand(form: ModtimeForm, file: string, time: Date): { v
       return { verb: 'SITE', arg: `UTIME ${stamp} ${file}` }
     case 'site-utime-5':
       return { verb: 'SITE', arg: `UTIME ${file} ${stamp} ${stamp} ${stamp} UTC` }
-    case 'mdtm-write':
-      return { verb: 'MDTM', arg: `${stamp} ${file}` }
+    case 'mdtm-write': {
+      const wall = clock ? new Date(time.getTime() + clock.offsetAt(time)) : time
+      return { verb: 'MDTM', arg: `${formatMlsxTime(wall)} ${file}` }
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { FtpError } from './errors.js'
 import { emptyFeatures, type FtpFeatures, parseFeatures } from './features.js'
 import type { FileInfo } from './file-info.js'
 import { ListingReader, parseMlsxLine, parseMlsxTime } from './listing/index.js'
+import { fixedOffsetClock, type ServerClock, zoneClock } from './listing/server-clock.js'
 import { login, parseQuotedPath } from './login.js'
 import {
   type ModtimeForm,
@@ -75,6 +76,8 @@ export class FtpSession implements TransferHost {
   #keepalive: NodeJS.Timeout | undefined
   #unixList: boolean | undefined
   readonly #modtime: ModtimeMemory
+  /** The server's clock, for LIST lines and (on servers without MLST) MDTM. */
+  readonly #clock: ServerClock
 
   private constructor(
     opts: FtpSessionOptions,
@@ -90,6 +93,11 @@ export class FtpSession implements TransferHost {
     this.features = features
     this.home = home
     this.#modtime = opts.modtime ?? new ModtimeMemory()
+    // A fixed offset given with the default zone is what the caller meant (tests, embedded uses).
+    this.#clock =
+      opts.timeZone === 'UTC' && opts.timeZoneOffsetMinutes !== 0
+        ? fixedOffsetClock(opts.timeZoneOffsetMinutes)
+        : zoneClock(opts.timeZone)
     this.ctx = {
       control,
       state: { mode: opts.dataMode, epsvFailed: false, eprtFailed: false, fellBackToActive: false },
@@ -256,7 +264,7 @@ export class FtpSession implements TransferHost {
           if (this.features.mdtm) {
             const mdtm = await this.#control.request('MDTM', target)
             if (mdtm.code === Reply.FileStatus) {
-              const modified = parseMlsxTime(mdtm.text.trim())
+              const modified = this.#mdtmTime(mdtm.text.trim())
               if (modified) info.modified = modified
             }
           }
@@ -317,7 +325,7 @@ export class FtpSession implements TransferHost {
     const memory = this.#modtime
     return this.#run(async () => {
       for (const form of memory.candidates(this.features)) {
-        const { verb, arg } = modtimeCommand(form, file, time)
+        const { verb, arg } = modtimeCommand(form, file, time, this.#clock)
         const reply = await this.#control.request(verb, arg)
         const outcome = modtimeOutcome(form, reply)
         if (outcome === 'set') {
@@ -434,6 +442,25 @@ export class FtpSession implements TransferHost {
         'listing entries left out: names with control characters or line breaks cannot be addressed',
       )
     return entries
+  }
+
+  /**
+   * An MDTM reply's time. RFC 3659 makes it UTC, but this path runs only on servers without MLST,
+   * and the one such server in wide use, vsftpd, sends it on the same clock as its LIST (local time
+   * with `use_localtime=YES`): it is read on the upstream's clock, which is UTC unless configured.
+   */
+  #mdtmTime(text: string): Date | undefined {
+    const wall = parseMlsxTime(text)
+    if (wall === undefined) return undefined
+    const at = this.#clock.toUtc(
+      wall.getUTCFullYear(),
+      wall.getUTCMonth() + 1,
+      wall.getUTCDate(),
+      wall.getUTCHours(),
+      wall.getUTCMinutes(),
+      wall.getUTCSeconds(),
+    )
+    return at === undefined ? undefined : new Date(at.getTime() + wall.getUTCMilliseconds())
   }
 
   async #cwd(dir: string): Promise<void> {

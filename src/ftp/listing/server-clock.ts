@@ -18,6 +18,8 @@ export interface ServerClock {
   ): Date | undefined
   /** The calendar year on the server's clock at instant `now`. */
   yearAt(now: Date): number
+  /** How far the server's clock is ahead of UTC at `instant`, in ms (negative west of Greenwich). */
+  offsetAt(instant: Date): number
 }
 
 const MS_PER_MINUTE = 60_000
@@ -70,6 +72,7 @@ export function fixedOffsetClock(offsetMinutes: number): ServerClock {
       return Number.isFinite(ms) ? new Date(ms) : undefined
     },
     yearAt: (now) => new Date(now.getTime() + offsetMs).getUTCFullYear(),
+    offsetAt: () => offsetMs,
   }
 }
 
@@ -137,6 +140,10 @@ class IntlClock implements ServerClock {
   yearAt(now: Date): number {
     const t = now.getTime()
     return new Date(t + this.#offsetMs(t)).getUTCFullYear()
+  }
+
+  offsetAt(instant: Date): number {
+    return this.#offsetMs(instant.getTime())
   }
 
   /** Offset from UTC in ms at instant `t` (wall clock minus UTC). */
