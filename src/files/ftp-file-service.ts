@@ -46,8 +46,8 @@ export class FtpFileService implements FileService {
     return this.#core.up.dropUser(user)
   }
 
-  stat(who: Identity, path: RelPath): Promise<FileStat> {
-    return stat(this.#core, who, path)
+  stat(who: Identity, path: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
+    return stat(this.#core, who, path, options)
   }
 
   list(who: Identity, path: RelPath, options: { limit?: number; cursor?: string } = {}): Promise<ListPage> {

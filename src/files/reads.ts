@@ -17,17 +17,22 @@ function bodyError(err: Error): Error {
   return isFtpError(err) ? toFileError(err) : err
 }
 
-/** FileService.stat. */
-export async function stat(core: ServiceCore, who: Identity, raw: RelPath): Promise<FileStat> {
+/**
+ * FileService.stat. A cached entry answers (unless `fresh`); a miss, even one a cached listing
+ * seems to confirm, asks the server: another FTP client or another instance may have just created
+ * the file, and a 404 must never come from a cache.
+ */
+export async function stat(
+  core: ServiceCore,
+  who: Identity,
+  raw: RelPath,
+  options: { fresh?: boolean } = {},
+): Promise<FileStat> {
   const rel = normalizeRelPath(raw)
   if (rel === '') return rootStat()
-  const cached = core.cache.getStat(who.key, rel)
+  const cached = options.fresh ? undefined : core.cache.getStat(who.key, rel)
   if (cached) return cached
-  // A "missing" answer from a cached listing is wrong right after another instance created the
-  // file (its invalidation is still in flight), so with a shared store a miss asks the server.
-  if (!core.freshReads && core.cache.knownMissing(who.key, rel))
-    throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
-  return core.with(who, (s) => core.statWith(who, s, rel))
+  return core.with(who, (s) => core.statWith(who, s, rel, { fresh: true }))
 }
 
 /** FileService.list. */
@@ -90,7 +95,9 @@ async function readOnSession(
     () => core.acquire(who),
     async (checkout) => {
       const s = checkout.resource
-      const stat = cached ?? (await core.statWith(who, s, rel, { fresh: core.freshReads }))
+      let stat = cached ?? (await core.statWith(who, s, rel, { fresh: core.freshReads }))
+      // A folder in the cache may be a file by now (another FTP client): the server decides a 409.
+      if (stat.type === 'dir' && cached) stat = await core.statWith(who, s, rel, { fresh: true })
       if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
       if (core.content?.fits(stat.size)) {
         // Small enough to read whole (bounded by the cache's file limit, and the engine fails a

@@ -9,6 +9,7 @@ import type { ContentCache } from './content-cache.js'
 import { FileError, isFileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
 import { childOf } from './paths.js'
+import { notFoundAsUndefined } from './preconditions.js'
 import type { SwapOps } from './safe-replace.js'
 import { onSession } from './session-use.js'
 import { rootStat, toFileStat } from './stat.js'
@@ -22,10 +23,10 @@ export interface FtpFileServiceOptions {
   cache: MetadataCache
   logger?: FtpLogger | undefined
   /**
-   * Stat the file afresh for every download, and never answer "not found" from a cached listing.
-   * Needed when several instances share the upstream: another instance's write is announced by
-   * pub/sub a few milliseconds after its 201, and a download sized from a stale entry cannot end
-   * correctly, nor should a file just created be reported missing.
+   * Stat the file afresh for every download. Needed when several instances share the upstream:
+   * another instance's write is announced by pub/sub a few milliseconds after its 201, and a
+   * download sized from a stale entry cannot end correctly. (A "not found" is never answered from
+   * a cache, with or without this.)
    */
   freshReads?: boolean | undefined
   /** Keeps small files' bytes while their metadata is cached (the same one the cache drops into). */
@@ -89,10 +90,29 @@ export class ServiceCore {
       const cached = this.cache.getStat(who.key, rel)
       if (cached) return cached
     }
-    const info = await s.stat(this.serverPath(s, rel))
-    const stat = toFileStat(rel, info)
+    let stat: FileStat
+    try {
+      stat = toFileStat(rel, await s.stat(this.serverPath(s, rel)))
+    } catch (err) {
+      if (isFtpError(err, 'not-found')) this.cache.reconcile(who.key, rel, undefined)
+      throw err
+    }
+    // Another FTP client may have changed the folder since it was listed: a listing that
+    // disagrees with what the server just said goes.
+    this.cache.reconcile(who.key, rel, stat)
     this.cache.setStat(who.key, stat)
     return stat
+  }
+
+  /**
+   * Whether `rel` is a folder, for the "parent missing" check of a write: a cached folder is
+   * believed, anything else (no entry, or a cached file) is asked of the server first, since
+   * another FTP client may have made the folder since it was cached.
+   */
+  async isDir(who: Identity, s: Session, rel: RelPath): Promise<boolean> {
+    if (rel === '' || this.cache.getStat(who.key, rel)?.type === 'dir') return true
+    const fresh = await this.statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
+    return fresh?.type === 'dir'
   }
 
   /** Every entry of a directory, sorted by name: the cached listing, else MLSD/LIST (then cached). */

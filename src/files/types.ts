@@ -96,7 +96,13 @@ export interface WriteResult {
 
 /** The one set of file operations both HTTP faces use. Errors are FileErrors (files/errors.ts). */
 export interface FileService {
-  stat(who: Identity, path: RelPath): Promise<FileStat>
+  /**
+   * Metadata of a path; may answer from a short-lived cache of what the server said (never a "not
+   * found": a miss always asks the server). `fresh` asks the server in any case, for a caller
+   * about to refuse a request on what the stat shows (a failed If-Match: the FTP server's other
+   * clients may have changed the file since).
+   */
+  stat(who: Identity, path: RelPath, options?: { fresh?: boolean }): Promise<FileStat>
   /** A page of a directory, sorted by name; `cursor` comes from the previous page's `next`. */
   list(who: Identity, path: RelPath, options?: { limit?: number; cursor?: string }): Promise<ListPage>
   /**

@@ -43,14 +43,10 @@ export async function write(
     checkPreconditions(existing, options)
     if (existing?.type === 'dir')
       throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
-    const parent = parentOf(rel)
-    if (parent !== '') {
-      const p = await core.statWith(who, s, parent).catch(notFoundAsUndefined)
-      if (p?.type !== 'dir')
-        throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
-          reason: 'parent-missing',
-        })
-    }
+    if (!(await core.isDir(who, s, parentOf(rel))))
+      throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+        reason: 'parent-missing',
+      })
     const meter = new BodyMeter(options)
     // The upload reports body errors (it also checks a body that failed before it started
     // reading); this listener only keeps an early one from being an unhandled 'error'.
@@ -106,13 +102,10 @@ export async function mkdir(
           if (i === dirs.length - 1) throw new FileError('FILE_ERR_EXISTS', 'Directory exists')
           continue
         }
-        if (i === 0 && !options.parents && parentOf(dir) !== '') {
-          const parent = await core.statWith(who, s, parentOf(dir)).catch(notFoundAsUndefined)
-          if (parent?.type !== 'dir')
-            throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
-              reason: 'parent-missing',
-            })
-        }
+        if (i === 0 && !options.parents && !(await core.isDir(who, s, parentOf(dir))))
+          throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+            reason: 'parent-missing',
+          })
         try {
           await s.mkdir(core.serverPath(s, dir))
         } catch (err) {

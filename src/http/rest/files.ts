@@ -46,7 +46,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
         method: request.method,
         headers: request.headers,
         attachment: flag(request.query.download),
-        stat: () => files.stat(who, path),
+        stat: (options) => files.stat(who, path, options),
         directory: async () => {
           throw new FileError('FILE_ERR_CONFLICT', 'This is a directory: list it under /api/v1/dirs/', {
             reason: 'is-directory',
