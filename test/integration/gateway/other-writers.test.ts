@@ -120,4 +120,21 @@ describe('another FTP client wrote: nothing fails because of the cache', () => {
     expect((await req('GET', '/api/v1/files/old.txt', { 'if-match': cached.etag })).status).toBe(412)
     expect((await req('GET', '/dav/old.txt', { 'if-match': now })).status).toBe(200)
   })
+
+  it('WebDAV If: with the ETag another client gave the file passes (no 412 from a cached ETag)', async () => {
+    const find = await req('PROPFIND', '/dav/dav-new.txt', { depth: '0' })
+    const cached = /<D:getetag>([^<]+)<\/D:getetag>/.exec(await find.text())?.[1]
+    writeFileSync(scratch, 'rewritten by another client, longer')
+    const base = `ftp://${srv.user}:${srv.password}@${srv.host}:${srv.port}`
+    const put = await curl('-T', scratch, `${base}/dav-new.txt`)
+    expect(put.code, put.stderr).toBe(0)
+    const disk = statSync(path.join(srv.root, 'dav-new.txt'))
+    const now = etagOf({
+      type: 'file',
+      size: disk.size,
+      modified: new Date(Math.floor(disk.mtimeMs / 1000) * 1000),
+    })
+    expect(now).not.toBe(cached?.replaceAll('&quot;', '"'))
+    expect((await req('PUT', '/dav/dav-new.txt', { if: `([${now}])` }, 'mine')).status).toBe(204)
+  })
 })
