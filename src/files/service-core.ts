@@ -6,7 +6,7 @@
 import { type FtpLogger, type FtpSession, isFtpError } from '../ftp/index.js'
 import type { Checkout } from '../pool/index.js'
 import type { ContentCache } from './content-cache.js'
-import { FileError, isFileError } from './errors.js'
+import { FileError } from './errors.js'
 import type { MetadataCache } from './metadata-cache.js'
 import { childOf } from './paths.js'
 import { notFoundAsUndefined } from './preconditions.js'
@@ -159,11 +159,5 @@ export class ServiceCore {
       }
     }
     await s.rmdir(this.serverPath(s, rel))
-  }
-
-  /** Rethrows anything but "the server cannot do that". */
-  ignoreUnsupported(err: unknown): void {
-    if (isFtpError(err, 'unsupported') || isFileError(err, 'FILE_ERR_NOT_SUPPORTED')) return
-    throw err
   }
 }

@@ -5,7 +5,6 @@ import { notFoundAsUndefined } from './preconditions.js'
 import { read, stat } from './reads.js'
 import { assertSeparate, hiddenTempPath, kindOf, swapIn } from './safe-replace.js'
 import type { ServiceCore, Session } from './service-core.js'
-import { setModified } from './times.js'
 import { toFileError } from './translate.js'
 import type { FileStat, Identity, RelPath } from './types.js'
 import { mkdir, write } from './writes.js'
@@ -119,9 +118,8 @@ async function copyTree(
 ): Promise<void> {
   if (source.type !== 'dir') {
     const body = await read(core, who, source.path)
-    await write(core, who, to, body.body)
-    if (source.modified)
-      await setModified(core, who, to, source.modified).catch((err) => core.ignoreUnsupported(err))
+    // The copy keeps the source's time where the server can set one (the write reports, never fails on it).
+    await write(core, who, to, body.body, source.modified ? { mtime: source.modified } : {})
     return
   }
   await mkdir(core, who, to)

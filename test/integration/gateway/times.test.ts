@@ -61,7 +61,7 @@ const win32Patch = (d: Date) =>
 
 describe.each(ftpServers)('times kept on $name', (server) => {
   it('REST and WebDAV PUT with X-OC-Mtime, then stat, PROPFIND and the server agree; PROPPATCH too', async () => {
-    const { srv, req } = await setup(server.start)
+    const { srv, gw, req } = await setup(server.start)
 
     const put = await req('PUT', '/api/v1/files/rest.txt', { 'x-oc-mtime': unix(when) }, 'rest body')
     expect(put.status).toBe(201)
@@ -86,6 +86,11 @@ describe.each(ftpServers)('times kept on $name', (server) => {
     expect(await rawMdtm(srv, '/dav.txt')).toBe('213 20220506070809')
     const after = (await (await req('GET', '/api/v1/stat/dav.txt')).json()) as { modified: string }
     expect(after.modified).toBe(later.toISOString())
+
+    // A copy (streamed through the gateway) keeps the source's time.
+    const copy = await req('COPY', '/dav/rest.txt', { destination: `${gw.url}/dav/copy.txt` })
+    expect(copy.status).toBe(201)
+    expect(await rawMdtm(srv, '/copy.txt')).toBe('213 20210304050607')
   })
 })
 
