@@ -87,6 +87,18 @@ describe.each(ftpServers)('times kept on $name', (server) => {
     const after = (await (await req('GET', '/api/v1/stat/dav.txt')).json()) as { modified: string }
     expect(after.modified).toBe(later.toISOString())
 
+    // A folder: MFMT dates folders (Pure-FTPd, ProFTPD); vsftpd's MDTM write form takes only files.
+    expect((await req('MKCOL', '/dav/folder')).status).toBe(201)
+    const dir = await req('PROPPATCH', '/dav/folder', { 'content-type': 'text/xml' }, win32Patch(later))
+    const dirText = await dir.text()
+    if (server.name === 'vsftpd') {
+      expect(dirText).toContain('HTTP/1.1 403 Forbidden')
+      expect(statSync(path.join(srv.root, 'folder')).mtime).not.toEqual(later)
+    } else {
+      expect(dirText).toContain('HTTP/1.1 200 OK')
+      expect(statSync(path.join(srv.root, 'folder')).mtime).toEqual(later)
+    }
+
     // A copy (streamed through the gateway) keeps the source's time.
     const copy = await req('COPY', '/dav/rest.txt', { destination: `${gw.url}/dav/copy.txt` })
     expect(copy.status).toBe(201)
