@@ -7,7 +7,9 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { readSettings, type SettingValues } from './config/spec.js'
+import { byLine, type ConfigFile, lineOfFirstKey, mergeConfigFile, readConfigFile } from './config/file.js'
+import type { Principal } from './config/mounts.js'
+import { readSettings, SETTINGS, type SettingValues } from './config/spec.js'
 import { type TrustProxy, trustProxyWarning } from './config/trust-proxy.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
 
@@ -48,8 +50,11 @@ export interface UpstreamConfig {
   readOnly: boolean
 }
 
-/** Who a mount rule names: everyone, one user (the person, `Identity.principal`) or a group. */
-export type Principal = '*' | `user:${string}` | `group:${string}`
+/**
+ * One entry of a mount's `allow`/`write` list: everyone, one user (the person,
+ * `Identity.principal`) or a group, optionally `!`-prefixed to exclude (first match wins).
+ */
+export type { Principal, PrincipalMatch } from './config/mounts.js'
 
 /** Where an upstream folder appears in the gateway's tree (`mounts:` in GATEWAY_CONFIG). */
 export interface MountConfig {
@@ -86,6 +91,11 @@ export interface GatewayConfig {
   mounts: readonly MountConfig[]
   /** Every upstream has a service account: HTTP clients authenticate to the gateway (tokens or htpasswd). */
   serviceAccount: boolean
+  /**
+   * Environment variables that overrode a value of the config file (12-factor: the environment
+   * wins for gateway settings); logged once at start. Empty without GATEWAY_CONFIG.
+   */
+  overriddenByEnv: readonly string[]
   redisUrl: string | undefined
   /** REDIS_KEY_PREFIX: prefix of every Redis key and channel (default `ftpgw:`); lets deployments and tests share one Redis. */
   redisKeyPrefix: string
@@ -93,6 +103,8 @@ export interface GatewayConfig {
   sessionKey: Buffer
   /** Lifetime of an API session token, sliding (SESSION_TTL_MS). */
   sessionTtlMs: number
+  /** TOKEN_CACHE_TTL_MS: how long a token the store confirmed is accepted while the store is unreachable (0: never). */
+  tokenCacheTtlMs: number
   cacheTtlMs: number
   /** CACHE_CONTENT_MAX_BYTES: small files' bytes kept in memory, in total (0: off). */
   cacheContentMaxBytes: number
@@ -104,6 +116,10 @@ export interface GatewayConfig {
   trustProxyWarning: string | undefined
   /** LOG_LEVEL (a pino level). */
   logLevel: string
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go; undefined keeps tracing off (no SDK loaded). */
+  otelEndpoint: string | undefined
+  /** OTEL_SERVICE_NAME: the spans' `service.name`. */
+  otelServiceName: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
   /** SHUTDOWN_GRACE_MS: how long in-flight transfers may finish on SIGTERM. */
@@ -163,7 +179,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     problems.push('Set FTP_URL or GATEWAY_CONFIG, not both (the config file describes the upstreams)')
   const upstreams: UpstreamConfig[] = []
   const mounts: MountConfig[] = []
-  if (v.ftpUrl !== undefined) {
+  const overriddenByEnv: string[] = []
+  let file: ConfigFile | undefined
+  if (v.gatewayConfig !== undefined) {
+    file = readConfigFile(v.gatewayConfig, problems)
+    mergeConfigFile(file, env, v, overriddenByEnv, problems)
+    upstreams.push(...upstreamsFromFile(file, problems))
+    mounts.push(...file.mounts)
+  }
+  if (v.ftpUrl !== undefined && file === undefined) {
     const up = upstreamFromSettings('default', v.ftpUrl, v, problems, {
       url: 'FTP_URL',
       passwordFile: 'FTP_PASSWORD_FILE',
@@ -183,7 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (topologies.length > 1)
     problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
   // Any Redis topology means shared state: every instance must decrypt the same sessions.
-  if (topologies.length > 0 && (env.SESSION_SECRET ?? '') === '') {
+  if (topologies.length > 0 && isUnset(env.SESSION_SECRET) && !file?.settings.has('sessionSecret')) {
     problems.push('SESSION_SECRET is required with REDIS_URL (every instance must decrypt the same sessions)')
   }
   const sessionKey = Buffer.from(
@@ -200,16 +224,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreams,
     mounts,
     serviceAccount,
+    overriddenByEnv,
     redisUrl: v.redisUrl,
     redisKeyPrefix: v.redisKeyPrefix,
     sessionKey,
     sessionTtlMs: v.sessionTtlMs,
+    tokenCacheTtlMs: v.tokenCacheTtlMs,
     cacheTtlMs: v.cacheTtlMs,
     cacheContentMaxBytes: v.cacheContentMaxBytes,
     cacheContentMaxFileBytes: v.cacheContentMaxFileBytes,
     trustProxy: v.trustProxy,
-    trustProxyWarning: trustProxyWarning(env.TRUST_PROXY),
+    trustProxyWarning: trustProxyWarning(
+      isUnset(env.TRUST_PROXY) ? rawString(file?.settings.get('trustProxy')?.raw) : env.TRUST_PROXY,
+    ),
     logLevel: v.logLevel,
+    otelEndpoint: v.otelEndpoint,
+    otelServiceName: v.otelServiceName,
     htpasswdFile: v.htpasswdFile,
     shutdownGraceMs: v.shutdownGraceMs,
     loginFailLimit: v.loginFailLimit,
@@ -230,8 +260,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gatewayAdmins: v.gatewayAdmins,
     memoryTuning: v.memoryTuning,
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
+  SETTING_VALUES.set(config, Object.freeze(v))
   return deepFreeze(config)
+}
+
+/** The merged settings each loaded config was made from (for reload's "needs a restart" check). */
+const SETTING_VALUES = new WeakMap<GatewayConfig, Readonly<SettingValues>>()
+
+/** The parsed settings `config` was loaded from; undefined for a config not made by loadConfig. */
+export function settingValuesOf(config: GatewayConfig): Readonly<SettingValues> | undefined {
+  return SETTING_VALUES.get(config)
+}
+
+/** Records the settings of a config derived from loaded ones (a reload that kept some old values). */
+export function rememberSettingValues(config: GatewayConfig, values: Readonly<SettingValues>): void {
+  SETTING_VALUES.set(config, Object.freeze({ ...values }))
+}
+
+const isUnset = (raw: string | undefined) => raw === undefined || raw === ''
+const rawString = (raw: unknown) => (raw === undefined ? undefined : String(raw))
+
+/** The upstreams of a file, each through upstreamFromSettings, its problems located at the key they name. */
+function upstreamsFromFile(file: ConfigFile, problems: string[]): UpstreamConfig[] {
+  const out: UpstreamConfig[] = []
+  for (const fu of file.upstreams) {
+    const key = (k: string) => `upstreams.${fu.name}.${k}`
+    const values = { ...readSettings({}, []), ...fu.values }
+    const own: string[] = []
+    // Without a usable url (already a problem) the other checks still run, on a stand-in with a
+    // user so that passwordFile is read; what they would say about the stand-in is dropped.
+    const url = fu.url ?? 'ftp://user@url.invalid'
+    const up = upstreamFromSettings(fu.name, url, values, own, {
+      url: key(SETTINGS.ftpUrl.key),
+      passwordFile: key(SETTINGS.ftpPasswordFile.key),
+      caFile: key(SETTINGS.ftpTlsCaFile.key),
+      poolMax: key(SETTINGS.ftpPoolMax.key),
+      poolMaxTotal: key(SETTINGS.ftpPoolMaxTotal.key),
+      poolMaxUnverified: key(SETTINGS.ftpPoolMaxUnverified.key),
+    })
+    for (const p of own) {
+      if (fu.url === undefined && p.includes(key(SETTINGS.ftpUrl.key))) continue
+      problems.push(file.source.at(lineOfFirstKey(p, fu.lines) ?? fu.line, p))
+    }
+    if (up && fu.url !== undefined) out.push(up)
+  }
+  return out
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */
@@ -303,7 +377,8 @@ export function upstreamFromSettings(
   try {
     url = parseFtpUrl(rawUrl)
   } catch (err) {
-    problems.push(`${names.url}: ${(err as Error).message}`)
+    // The engine's message names FTP_URL; the problem names the setting as the user wrote it.
+    problems.push(`${names.url}: ${(err as Error).message.replace(/^FTP_URL /, '')}`)
     return undefined
   }
   if (v.ftpPasswordFile !== undefined) {

@@ -422,6 +422,15 @@ export const SETTINGS = {
     fallback: 3_600_000,
     parse: intSetting(1000),
   }),
+  tokenCacheTtlMs: setting<number>({
+    env: 'TOKEN_CACHE_TTL_MS',
+    key: 'tokenCacheTtlMs',
+    scope: 'gateway',
+    doc: 'with Redis: while the store cannot be read (a failover), bearer tokens it confirmed within this long are still accepted from memory; 0: off',
+    defaultDoc: '120000',
+    fallback: 120_000,
+    parse: intSetting(0, 3_600_000),
+  }),
   cacheTtlMs: setting<number>({
     env: 'CACHE_TTL_MS',
     key: 'cache.ttlMs',
@@ -469,6 +478,33 @@ export const SETTINGS = {
       typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw)
         ? ok(raw as (typeof LOG_LEVELS)[number])
         : bad(`${name} must be one of ${LOG_LEVELS.join(', ')}`),
+  }),
+  otelEndpoint: setting<string | undefined>({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    key: 'tracing.endpoint',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset: tracing off, no SDK loaded',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: (raw, name) => {
+      if (typeof raw !== 'string') return bad(`${name} must be an http(s) URL`)
+      try {
+        const url = new URL(raw)
+        if (url.protocol === 'http:' || url.protocol === 'https:') return ok(raw)
+      } catch {
+        // reported below
+      }
+      return bad(`${name} must be an http(s) URL such as http://otel-collector:4318 (got ${shown(raw)})`)
+    },
+  }),
+  otelServiceName: setting<string>({
+    env: 'OTEL_SERVICE_NAME',
+    key: 'tracing.serviceName',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: `service.name` of the spans',
+    defaultDoc: '`ftp-gateway`',
+    fallback: 'ftp-gateway',
+    parse: stringSetting,
   }),
   htpasswdFile: setting<string | undefined>({
     env: 'GATEWAY_HTPASSWD',

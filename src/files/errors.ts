@@ -7,10 +7,11 @@ export type FileErrorCode =
   | 'FILE_ERR_BAD_REQUEST' // 400: an option or header value that cannot work
   | 'FILE_ERR_UNAUTHORIZED' // 401: login refused
   | 'FILE_ERR_FORBIDDEN' // 403: the server refused on an existing path
+  | 'FILE_ERR_READ_ONLY' // 403: the gateway refuses the write (a read-only mount, no write rule, a mount point)
   | 'FILE_ERR_NOT_FOUND' // 404
   | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed); see ConflictReason
-  | 'FILE_ERR_EXISTS' // 412 for overwrite=false / If-None-Match: *
-  | 'FILE_ERR_PRECONDITION' // 412: If-Match failed
+  | 'FILE_ERR_EXISTS' // 409: the target exists (mkdir, move/copy without overwrite)
+  | 'FILE_ERR_PRECONDITION' // 412: a conditional header failed (If-Match, If-None-Match: *)
   | 'FILE_ERR_RANGE' // 416
   | 'FILE_ERR_DIGEST_MISMATCH' // 400: body did not match Content-MD5 / Repr-Digest
   | 'FILE_ERR_INCOMPLETE_BODY' // 400: body shorter than declared
@@ -31,6 +32,7 @@ export type FileErrorCode =
 export type ConflictReason =
   | 'is-directory' // a file was expected and a directory has that name
   | 'parent-missing' // the parent directory does not exist
+  | 'not-a-directory' // a directory was expected and a file has that name
 
 /** Options for a FileError. */
 export interface FileErrorOptions {
@@ -41,6 +43,13 @@ export interface FileErrorOptions {
   retryAfterSeconds?: number | undefined
   /** For FILE_ERR_RANGE: the file size, for `Content-Range: bytes * /size`. */
   size?: number
+  /**
+   * The upstream server's own words (command and reply, e.g. `MLST: 550 No such file`), for
+   * operators: the message itself stays in plain words for people (http/errors.ts keeps them apart).
+   */
+  upstreamReply?: string | undefined
+  /** For a two-path operation (move, copy): which argument the error is about. */
+  argument?: 'from' | 'to' | undefined
 }
 
 /** The error every FileService operation throws. */
@@ -50,6 +59,8 @@ export class FileError extends Error {
   readonly retryAfterSeconds: number | undefined
   readonly size: number | undefined
   readonly reason: ConflictReason | undefined
+  readonly upstreamReply: string | undefined
+  readonly argument: 'from' | 'to' | undefined
 
   constructor(code: FileErrorCode, message: string, options: FileErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -57,6 +68,8 @@ export class FileError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
     this.size = options.size
     this.reason = options.reason
+    this.upstreamReply = options.upstreamReply
+    this.argument = options.argument
   }
 }
 

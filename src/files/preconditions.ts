@@ -11,12 +11,13 @@ export function notFoundAsUndefined(err: unknown): undefined {
 /** Evaluates If-None-Match: * and If-Match against the current file. */
 export function checkPreconditions(existing: FileStat | undefined, o: WriteOptions): void {
   if (o.ifNoneMatch === '*' && existing)
-    throw new FileError('FILE_ERR_EXISTS', 'File exists (If-None-Match: *)')
+    // A failed conditional header is 412 (RFC 9110 §13.1.2), unlike an existing mkdir/move target.
+    throw new FileError('FILE_ERR_PRECONDITION', 'The file already exists (If-None-Match: *).')
   if (o.ifMatch !== undefined) {
-    if (!existing) throw new FileError('FILE_ERR_PRECONDITION', 'File does not exist (If-Match)')
+    if (!existing) throw new FileError('FILE_ERR_PRECONDITION', 'The file does not exist (If-Match).')
     const tags = o.ifMatch.split(',').map((t) => t.trim())
     if (!tags.includes('*') && !tags.includes(existing.etag))
-      throw new FileError('FILE_ERR_PRECONDITION', 'ETag does not match (If-Match)')
+      throw new FileError('FILE_ERR_PRECONDITION', 'The file has changed: its ETag does not match If-Match.')
   }
 }
 

@@ -98,7 +98,10 @@ async function readOnSession(
       let stat = cached ?? (await core.statWith(who, s, rel, { fresh: core.freshReads }))
       // A folder in the cache may be a file by now (another FTP client): the server decides a 409.
       if (stat.type === 'dir' && cached) stat = await core.statWith(who, s, rel, { fresh: true })
-      if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+      if (stat.type === 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', {
+          reason: 'is-directory',
+        })
       if (core.content?.fits(stat.size)) {
         // Small enough to read whole (bounded by the cache's file limit, and the engine fails a
         // transfer longer than the stat says): kept for the next reader, and a failure is still

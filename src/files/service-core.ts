@@ -124,11 +124,15 @@ export class ServiceCore {
       try {
         infos = await s.list(this.serverPath(s, rel))
       } catch (err) {
-        // Listing a file fails like a missing directory; say which it is.
-        if (isFtpError(err, 'not-found') && rel !== '') {
+        // Listing a file fails like a missing directory (550) or a bad argument (vsftpd: 501 Not a
+        // directory); say which it is, so that every operation answers a file-for-a-folder alike.
+        if ((isFtpError(err, 'not-found') || isFtpError(err, 'bad-name')) && rel !== '') {
           const stat = await this.statWith(who, s, rel, { fresh: true }).catch(() => undefined)
-          if (stat && stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
-          if (stat) throw new FileError('FILE_ERR_FORBIDDEN', 'Listing refused by the server')
+          if (stat && stat.type !== 'dir') throw notADirectory()
+          if (stat && isFtpError(err, 'not-found'))
+            throw new FileError('FILE_ERR_FORBIDDEN', 'The server refused to list this folder.', {
+              upstreamReply: err.message,
+            })
         }
         throw err
       }
@@ -160,4 +164,9 @@ export class ServiceCore {
     }
     await s.rmdir(this.serverPath(s, rel))
   }
+}
+
+/** The one error for a file where a folder is expected (listing, rmdir, a file in a mkdir path). */
+export function notADirectory(): FileError {
+  return new FileError('FILE_ERR_CONFLICT', 'This is a file, not a folder.', { reason: 'not-a-directory' })
 }

@@ -88,10 +88,15 @@ async function checkTarget(
   const parent = parentOf(to)
   if (parent !== '') {
     const p = await core.statWith(who, s, parent, { fresh: true }).catch(notFoundAsUndefined)
-    if (p?.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Destination parent does not exist')
+    if (p?.type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', `The target's folder "/${parent}" does not exist.`, {
+        reason: 'parent-missing',
+        argument: 'to',
+      })
   }
   const target = await core.statWith(who, s, to, { fresh: true }).catch(notFoundAsUndefined)
-  if (target && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Destination exists')
+  if (target && !overwrite)
+    throw new FileError('FILE_ERR_EXISTS', `The target "/${to}" already exists.`, { argument: 'to' })
   return target
 }
 

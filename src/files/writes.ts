@@ -7,7 +7,7 @@ import { FileError } from './errors.js'
 import { normalizeRelPath, parentOf } from './paths.js'
 import { checkPreconditions, notFoundAsUndefined } from './preconditions.js'
 import { hiddenTempPath, kindOf, swapIn } from './safe-replace.js'
-import type { ServiceCore, Session } from './service-core.js'
+import { notADirectory, type ServiceCore, type Session } from './service-core.js'
 import { showsTime, trySetModified } from './times.js'
 import { toFileError } from './translate.js'
 import type { FileStat, Identity, RelPath, WriteOptions, WriteResult } from './types.js'
@@ -32,7 +32,7 @@ export async function write(
   options: WriteOptions = {},
 ): Promise<WriteResult> {
   const rel = normalizeRelPath(raw)
-  if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
+  if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'The root is a folder, not a file.')
   const checkout = await core.acquire(who)
   const s = checkout.resource
   const tempRel = hiddenTempPath(rel)
@@ -42,9 +42,10 @@ export async function write(
     const existing = await core.statWith(who, s, rel, { fresh: true }).catch(notFoundAsUndefined)
     checkPreconditions(existing, options)
     if (existing?.type === 'dir')
-      throw new FileError('FILE_ERR_CONFLICT', 'A directory has that name', { reason: 'is-directory' })
-    if (!(await core.isDir(who, s, parentOf(rel))))
-      throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+      throw new FileError('FILE_ERR_CONFLICT', 'A folder has this name.', { reason: 'is-directory' })
+    const parent = parentOf(rel)
+    if (!(await core.isDir(who, s, parent)))
+      throw new FileError('FILE_ERR_CONFLICT', `The folder "/${parent}" does not exist.`, {
         reason: 'parent-missing',
       })
     const meter = new BodyMeter(options)
@@ -90,7 +91,7 @@ export async function mkdir(
   options: { parents?: boolean } = {},
 ): Promise<FileStat> {
   const rel = normalizeRelPath(raw)
-  if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root exists')
+  if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root folder always exists.')
   return core.with(
     who,
     async (s) => {
@@ -98,12 +99,16 @@ export async function mkdir(
       for (const [i, dir] of dirs.entries()) {
         const existing = await core.statWith(who, s, dir, { fresh: true }).catch(notFoundAsUndefined)
         if (existing) {
-          if (existing.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'A file is in the way')
-          if (i === dirs.length - 1) throw new FileError('FILE_ERR_EXISTS', 'Directory exists')
+          if (existing.type !== 'dir')
+            throw new FileError('FILE_ERR_CONFLICT', `A file named "${dir}" is in the way.`, {
+              reason: 'not-a-directory',
+            })
+          if (i === dirs.length - 1)
+            throw new FileError('FILE_ERR_EXISTS', 'A folder with this name already exists.')
           continue
         }
         if (i === 0 && !options.parents && !(await core.isDir(who, s, parentOf(dir))))
-          throw new FileError('FILE_ERR_CONFLICT', 'Parent directory does not exist', {
+          throw new FileError('FILE_ERR_CONFLICT', `The folder "/${parentOf(dir)}" does not exist.`, {
             reason: 'parent-missing',
           })
         try {
@@ -115,7 +120,9 @@ export async function mkdir(
           const now = await core.statWith(who, s, dir, { fresh: true }).catch(() => undefined)
           if (now?.type !== 'dir') throw err
           if (i === dirs.length - 1)
-            throw new FileError('FILE_ERR_EXISTS', 'Directory exists', { cause: err })
+            throw new FileError('FILE_ERR_EXISTS', 'A folder with this name already exists.', {
+              cause: err,
+            })
         }
         await core.cache.invalidate([dir])
       }
@@ -132,7 +139,10 @@ export async function deleteFile(core: ServiceCore, who: Identity, raw: RelPath)
     who,
     async (s) => {
       const stat = await core.statWith(who, s, rel, { fresh: true })
-      if (stat.type === 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+      if (stat.type === 'dir')
+        throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', {
+          reason: 'is-directory',
+        })
       await s.delete(core.serverPath(s, rel))
       await core.cache.invalidate([rel])
     },
@@ -148,15 +158,15 @@ export async function rmdir(
   options: { recursive?: boolean } = {},
 ): Promise<void> {
   const rel = normalizeRelPath(raw)
-  if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot remove the root')
+  if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root folder cannot be removed.')
   await core.with(
     who,
     async (s) => {
       const stat = await core.statWith(who, s, rel, { fresh: true })
-      if (stat.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+      if (stat.type !== 'dir') throw notADirectory()
       const children = await s.list(core.serverPath(s, rel))
       if (children.length > 0 && !options.recursive)
-        throw new FileError('FILE_ERR_NOT_EMPTY', 'Directory is not empty')
+        throw new FileError('FILE_ERR_NOT_EMPTY', 'The folder is not empty (remove it with recursive).')
       await core.removeTree(s, rel, children.length > 0)
       await core.cache.invalidate([rel], { subtree: true })
     },

@@ -42,24 +42,29 @@ export interface ProblemSpec {
 
 /** The catalogue. The OpenAPI problem schema's `code` enum is built from its keys (tested). */
 export const PROBLEM_CATALOGUE = {
-  FILE_ERR_BAD_PATH: { status: 400, title: 'Invalid path' },
+  FILE_ERR_BAD_PATH: { status: 400, title: 'Invalid name or path' },
   FILE_ERR_BAD_REQUEST: { status: 400, title: 'Invalid request for this file operation' },
-  FILE_ERR_UNAUTHORIZED: { status: 401, title: 'The upstream server refused the login' },
+  FILE_ERR_UNAUTHORIZED: { status: 401, title: 'The file server refused the login' },
   FILE_ERR_FORBIDDEN: { status: 403, title: 'Permission denied' },
-  FILE_ERR_NOT_FOUND: { status: 404, title: 'No such file or directory' },
-  FILE_ERR_CONFLICT: { status: 409, title: 'Conflicts with the current state of the target' },
-  FILE_ERR_EXISTS: { status: 412, title: 'The target already exists' },
-  FILE_ERR_PRECONDITION: { status: 412, title: 'Precondition failed' },
+  // Decided by the gateway's mount rules before any FTP command (type …/problems/forbidden-read-only).
+  FILE_ERR_READ_ONLY: { status: 403, title: 'Read-only for you' },
+  FILE_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+  // A type clash or a missing parent folder; the problem's `reason` says which (files/errors.ts).
+  FILE_ERR_CONFLICT: { status: 409, title: 'Conflicts with what is there' },
+  // An existing target the operation may not replace (mkdir, move/copy without overwrite). A
+  // failed conditional header is FILE_ERR_PRECONDITION (412); WebDAV's `Overwrite: F` is 412 too.
+  FILE_ERR_EXISTS: { status: 409, title: 'Already exists' },
+  FILE_ERR_PRECONDITION: { status: 412, title: 'A condition of the request is not met' },
   FILE_ERR_RANGE: { status: 416, title: 'Range not satisfiable' },
-  FILE_ERR_DIGEST_MISMATCH: { status: 400, title: 'The body does not match its digest' },
+  FILE_ERR_DIGEST_MISMATCH: { status: 400, title: 'The body does not match its checksum' },
   FILE_ERR_INCOMPLETE_BODY: { status: 400, title: 'The body is shorter than declared' },
-  FILE_ERR_NOT_EMPTY: { status: 409, title: 'Directory not empty' },
+  FILE_ERR_NOT_EMPTY: { status: 409, title: 'Folder not empty' },
   FILE_ERR_OVERLAP: { status: 403, title: 'The destination is the source, inside it or above it' },
-  FILE_ERR_STORAGE_FULL: { status: 507, title: 'Insufficient storage' },
-  FILE_ERR_NOT_SUPPORTED: { status: 501, title: 'The upstream server does not support this operation' },
-  FILE_ERR_UNAVAILABLE: { status: 503, title: 'The upstream server is unavailable' },
-  FILE_ERR_UPSTREAM: { status: 502, title: 'The upstream server failed' },
-  FILE_ERR_TIMEOUT: { status: 504, title: 'The upstream server timed out' },
+  FILE_ERR_STORAGE_FULL: { status: 507, title: 'No space left on the file server' },
+  FILE_ERR_NOT_SUPPORTED: { status: 501, title: 'The file server does not support this operation' },
+  FILE_ERR_UNAVAILABLE: { status: 503, title: 'The file server is busy or unavailable' },
+  FILE_ERR_UPSTREAM: { status: 502, title: 'The file server failed' },
+  FILE_ERR_TIMEOUT: { status: 504, title: 'The file server did not answer in time' },
   // Only logged in practice: the client that would read it has gone.
   FILE_ERR_ABORTED: { status: 499, title: 'The client closed the request' },
   AUTH_ERR_MISSING: { status: 401, title: 'Authentication required' },
@@ -112,13 +117,24 @@ export class GatewayError extends Error {
   }
 }
 
+/** Which conflict a 409 FILE_ERR_CONFLICT is (the file layer's ConflictReason). */
+export type ProblemReason = NonNullable<FileError['reason']>
+
 /** What to answer for an error: the code, status, client-safe detail and extra headers. */
 export interface ProblemDescription {
   code: ProblemCode
   status: number
+  /** Plain words, the same for every problem of this code. */
   title: string
+  /** Plain words about this occurrence; never an FTP reply. */
   detail: string
   headers: Record<string, string>
+  /** The FTP server's reply, for operators (4xx only: 5xx replies may name internal addresses). */
+  upstreamReply?: string
+  /** Which conflict a FILE_ERR_CONFLICT is. */
+  reason?: ProblemReason
+  /** For move/copy: which argument does not exist (`from`, or the folder of `to`). */
+  missing?: 'from' | 'to'
 }
 
 function describe(
@@ -131,6 +147,15 @@ function describe(
   const detail = spec.status >= 500 || message === '' ? spec.title : message
   if (spec.status === 401) headers['www-authenticate'] = AUTH_CHALLENGE
   return { code, status: spec.status, title: spec.title, detail, headers }
+}
+
+/** A file error's extras (FTP reply, conflict reason, missing argument) on its description. */
+function fileExtras(p: ProblemDescription, err: FileError): ProblemDescription {
+  if (err.upstreamReply !== undefined && p.status < 500) p.upstreamReply = err.upstreamReply
+  if (err.reason !== undefined) p.reason = err.reason
+  if (err.argument !== undefined && (err.code === 'FILE_ERR_NOT_FOUND' || err.reason === 'parent-missing'))
+    p.missing = err.argument
+  return p
 }
 
 // Fastify's own request errors (by `code`) that have a gateway code of their own.
@@ -151,7 +176,7 @@ export function classifyError(err: unknown): ProblemDescription {
     }
     if (err.code === 'FILE_ERR_RANGE' && err.size !== undefined)
       headers['content-range'] = `bytes */${err.size}`
-    return describe(err.code, err.message, headers)
+    return fileExtras(describe(err.code, err.message, headers), err)
   }
   if (isAuthError(err)) {
     const headers: Record<string, string> = {}

@@ -9,10 +9,24 @@ import { Type } from 'typebox'
 /** The readiness check: ok plus a short status per dependency. */
 export type Readiness = () => Promise<{ ok: boolean; checks: Record<string, string> }>
 
-const Health = Type.Object({ status: Type.Literal('ok') })
-const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
-  checks: Type.Record(Type.String(), Type.String()),
+const Health = Type.Object(
+  { status: Type.Unsafe<'ok'>({ type: 'string', enum: ['ok'] }) },
+  { title: 'Health', description: 'The process answers' },
+)
+const Ready = Type.Object(
+  {
+    status: Type.Unsafe<'ok' | 'unavailable'>({ type: 'string', enum: ['ok', 'unavailable'] }),
+    checks: Type.Record(Type.String(), Type.String(), { description: 'A short status per dependency' }),
+  },
+  {
+    title: 'Readiness',
+    description: 'Whether the instance can serve: the store and the upstream',
+    examples: [{ status: 'ok', checks: { store: 'ok', upstream: 'ok' } }],
+  },
+)
+const json = (description: string, schema: unknown) => ({
+  description,
+  content: { 'application/json': { schema } },
 })
 
 /** `/healthz` and `/readyz`. */
@@ -22,16 +36,29 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness?: Readiness | u
 ) => {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Health } } },
+    {
+      schema: {
+        operationId: 'getLiveness',
+        summary: 'Liveness',
+        tags: ['health'],
+        security: [],
+        response: { 200: json('The process is alive', Health) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   )
   app.get(
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness (store and upstream)',
         tags: ['health'],
-        response: { 200: Ready, 503: Ready },
+        security: [],
+        response: {
+          200: json('Ready to serve', Ready),
+          503: json('Not ready: the store or the upstream is unavailable', Ready),
+        },
       },
     },
     async (request, reply) => {

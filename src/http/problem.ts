@@ -11,6 +11,7 @@ import {
   PROBLEM_CATALOGUE,
   type ProblemCode,
   type ProblemDescription,
+  type ProblemReason,
 } from './errors.js'
 
 /** The media type of every error body. */
@@ -25,16 +26,25 @@ export interface Problem {
   code: ProblemCode
   instance: string
   requestId: string
+  /** Which conflict a 409 FILE_ERR_CONFLICT is. */
+  reason?: ProblemReason
+  /** For move/copy: the argument that does not exist. */
+  missing?: 'from' | 'to'
+  /** The FTP server's own reply, for operators; people read `title` and `detail`. */
+  upstreamReply?: string
 }
+
+/** Problem types with a name of their own (a contract: clients match on it). */
+const PROBLEM_SLUGS: Partial<Record<ProblemCode, string>> = { FILE_ERR_READ_ONLY: 'forbidden-read-only' }
 
 /** The `type` URI of a problem code. */
 export function problemType(code: ProblemCode): string {
-  return `https://ftp-gateway.dev/problems/${code.toLowerCase()}`
+  return `https://ftp-gateway.dev/problems/${PROBLEM_SLUGS[code] ?? code.toLowerCase()}`
 }
 
 /** Builds the body of a problem response. */
 export function buildProblem(p: ProblemDescription, instance: string, requestId: string): Problem {
-  return {
+  const problem: Problem = {
     type: problemType(p.code),
     title: p.title,
     status: p.status,
@@ -43,6 +53,10 @@ export function buildProblem(p: ProblemDescription, instance: string, requestId:
     instance,
     requestId,
   }
+  if (p.reason !== undefined) problem.reason = p.reason
+  if (p.missing !== undefined) problem.missing = p.missing
+  if (p.upstreamReply !== undefined) problem.upstreamReply = p.upstreamReply
+  return problem
 }
 
 // The path only: query strings can carry tokens or names the client did not mean to echo.
@@ -55,7 +69,11 @@ function instanceOf(url: string): string {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const p = classifyError(err)
   if (p.status >= 500) request.log.error({ err, code: p.code }, 'request failed')
-  else request.log.info({ code: p.code, status: p.status, detail: p.detail }, 'request refused')
+  else
+    request.log.info(
+      { code: p.code, status: p.status, detail: p.detail, upstreamReply: p.upstreamReply },
+      'request refused',
+    )
   return writeProblem(request, reply, p)
 }
 

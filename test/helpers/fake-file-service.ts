@@ -148,7 +148,8 @@ export class FakeFileService implements FileService {
   ): Promise<ListPage> {
     this.record('list', path, options)
     const n = this.node(path)
-    if (n.type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+    if (n.type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'This is a file, not a folder.', { reason: 'not-a-directory' })
     let names = this.children(path)
     if (options.cursor !== undefined) {
       const after = Buffer.from(options.cursor, 'base64url').toString('utf8')
@@ -168,7 +169,8 @@ export class FakeFileService implements FileService {
   ): Promise<ReadResult> {
     this.record('read', path, options)
     const n = this.node(path)
-    if (n.type !== 'file') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+    if (n.type !== 'file')
+      throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', { reason: 'is-directory' })
     const size = n.data.length
     let range: ReadResult['range']
     if (options.range !== undefined) {
@@ -225,7 +227,7 @@ export class FakeFileService implements FileService {
       throw new FileError('FILE_ERR_CONFLICT', 'A directory is in the way', { reason: 'is-directory' })
     this.parentMustBeDir(path)
     if (options.ifNoneMatch === '*' && existing !== undefined)
-      throw new FileError('FILE_ERR_EXISTS', 'Exists')
+      throw new FileError('FILE_ERR_PRECONDITION', 'Exists (If-None-Match: *)')
     if (options.ifMatch !== undefined) {
       if (existing === undefined) throw new FileError('FILE_ERR_PRECONDITION', 'No current file')
       if (options.ifMatch !== '*' && options.ifMatch !== this.statOf(path, existing).etag) {
@@ -269,13 +271,15 @@ export class FakeFileService implements FileService {
 
   async delete(_who: Identity, path: RelPath): Promise<void> {
     this.record('delete', path)
-    if (this.node(path).type !== 'file') throw new FileError('FILE_ERR_CONFLICT', 'Is a directory')
+    if (this.node(path).type !== 'file')
+      throw new FileError('FILE_ERR_CONFLICT', 'This is a folder, not a file.', { reason: 'is-directory' })
     this.nodes.delete(path)
   }
 
   async rmdir(_who: Identity, path: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
     this.record('rmdir', path, options)
-    if (this.node(path).type !== 'dir') throw new FileError('FILE_ERR_CONFLICT', 'Not a directory')
+    if (this.node(path).type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'This is a file, not a folder.', { reason: 'not-a-directory' })
     const inside = [...this.nodes.keys()].filter((p) => p.startsWith(`${path}/`))
     if (inside.length > 0 && options.recursive !== true)
       throw new FileError('FILE_ERR_NOT_EMPTY', 'Not empty')
@@ -292,8 +296,13 @@ export class FakeFileService implements FileService {
     assertSeparate(from, to)
     this.node(from)
     const replaced = this.nodes.has(to)
-    if (replaced && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Target exists')
-    this.parentMustBeDir(to)
+    if (replaced && !overwrite) throw new FileError('FILE_ERR_EXISTS', 'Target exists', { argument: 'to' })
+    const parent = this.nodes.get(parentOf(to))
+    if (parent?.type !== 'dir')
+      throw new FileError('FILE_ERR_CONFLICT', 'Target folder missing', {
+        reason: 'parent-missing',
+        argument: 'to',
+      })
     for (const p of [...this.nodes.keys()].filter((k) => k === to || k.startsWith(`${to}/`)))
       this.nodes.delete(p)
     const moved = [...this.nodes.entries()].filter(([k]) => k === from || k.startsWith(`${from}/`))

@@ -16,6 +16,7 @@ interface MediaType {
   schema?: Record<string, unknown>
 }
 interface ResponseSpec {
+  $ref?: string
   content?: Record<string, MediaType>
 }
 interface Operation {
@@ -81,8 +82,15 @@ export class OpenApiValidator {
     if (!template) return [`${where}: no path in the contract matches`]
     const op = this.doc.paths[template]?.[res.method.toLowerCase()]
     if (!op) return [`${where}: ${template} has no ${res.method} in the contract`]
-    const spec = op.responses[String(res.status)]
-    if (!spec) return [`${where}: status not declared for ${res.method} ${template}`]
+    const declared0 = op.responses[String(res.status)]
+    if (!declared0) return [`${where}: status not declared for ${res.method} ${template}`]
+    // Shared responses (the problem statuses) are references into components.responses.
+    const spec = declared0.$ref
+      ? (this.doc.components?.responses as Record<string, ResponseSpec> | undefined)?.[
+          declared0.$ref.split('/').pop() ?? ''
+        ]
+      : declared0
+    if (!spec) return [`${where}: ${declared0.$ref} is not in components.responses`]
     const declared = Object.keys(spec.content ?? {})
     const type = res.contentType ? res.contentType.split(';')[0]!.trim().toLowerCase() : undefined
     if (declared.length === 0) {

@@ -57,6 +57,7 @@ describe('the config spec', () => {
           'redisClusterNodes',
           'trustProxyWarning',
           'configFile',
+          'otelEndpoint',
         ].includes(field)
       )
         continue

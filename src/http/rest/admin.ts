@@ -10,7 +10,7 @@ import type { Identity } from '../../files/types.js'
 import { audit } from '../audit.js'
 import { GatewayError } from '../errors.js'
 import { requestIdentity } from '../identity.js'
-import { COMMON_PROBLEMS, problems, SECURITY } from './schemas.js'
+import { COMMON_PROBLEMS, empty, problems, SECURITY } from './schemas.js'
 
 /** What the admin routes act on (the file service's session pool). */
 export interface AdminApi {
@@ -54,6 +54,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminApi; policy: A
     '/admin/users/:user/sessions',
     {
       schema: {
+        operationId: 'dropUserSessions',
         summary: "Drop a user's pooled FTP sessions on every instance",
         description:
           'Idle sessions close at once, busy ones when their request ends; the next request of that user logs in to the FTP server afresh. Only for principals listed in GATEWAY_ADMINS.',
@@ -61,7 +62,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminApi; policy: A
         security: SECURITY,
         params: UserParam,
         response: {
-          204: { description: 'Dropped (also when the user had none)', type: 'null' },
+          204: empty('Dropped (also when the user had none)'),
           ...problems(...COMMON_PROBLEMS, 403),
         },
       },

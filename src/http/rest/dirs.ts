@@ -10,8 +10,18 @@ import { FileError } from '../../files/errors.js'
 import type { FileService, FileStat, ListPage } from '../../files/types.js'
 import { requestIdentity } from '../identity.js'
 import { displayPath, encodePath, pathFromRawUrl } from '../paths.js'
-import { jsonContent } from './files.js'
-import { COMMON_PROBLEMS, Flag, flag, ListSchema, problems, SECURITY, StatSchema } from './schemas.js'
+import {
+  COMMON_PROBLEMS,
+  created,
+  empty,
+  Flag,
+  flag,
+  jsonContent,
+  ListSchema,
+  problems,
+  SECURITY,
+  StatSchema,
+} from './schemas.js'
 import { toStatJson } from './stat.js'
 
 /** Route prefix segments of the dirs routes. */
@@ -30,7 +40,14 @@ const ListQuery = Type.Object({
     }),
   ),
   // Opaque, but always printable ASCII: anything else is refused before the file service sees it.
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^[!-~]+$' })),
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: '^[!-~]+$',
+      description: 'The `next` of the previous page',
+    }),
+  ),
 })
 
 const TAGS = ['dirs']
@@ -61,11 +78,17 @@ function dirPath(request: FastifyRequest): string {
 /** The directory routes. */
 export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = async (app, { files }) => {
   const listSchema = {
-    summary: 'List a directory (paged)',
+    operationId: 'listFolder',
+    summary: 'List a folder (paged)',
+    description:
+      'Pages of at most `limit` entries; `next` is the cursor of the following page (null on the last). A file is 409 with `reason: "not-a-directory"`.',
     tags: TAGS,
     security: SECURITY,
     querystring: ListQuery,
-    response: { 200: ListSchema, ...problems(...COMMON_PROBLEMS, 403, 404, 409) },
+    response: {
+      200: { description: 'One page of the listing', ...jsonContent(ListSchema) },
+      ...problems(...COMMON_PROBLEMS, 403, 404, 409),
+    },
   }
   const list = async (
     request: FastifyRequest<{ Querystring: { limit?: number; cursor?: string } }>,
@@ -80,26 +103,35 @@ export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asyn
     )
     return reply.type('application/json; charset=utf-8').send(Readable.from(listingChunks(page, path)))
   }
-  app.get('/dirs', { schema: { ...listSchema, summary: 'List the root directory (paged)' } }, list)
+  app.get(
+    '/dirs',
+    { schema: { ...listSchema, operationId: 'listRoot', summary: 'List the root folder (paged)' } },
+    list,
+  )
   app.get('/dirs/*', { schema: listSchema }, list)
 
   app.post(
     '/dirs/*',
     {
       schema: {
-        summary: 'Create a directory',
+        operationId: 'createFolder',
+        summary: 'Create a folder',
+        description:
+          'An existing folder is 409 FILE_ERR_EXISTS (a file of that name: 409 with `reason: "not-a-directory"`); a missing parent folder is 409 with `reason: "parent-missing"` unless `parents=1` creates it.',
         tags: TAGS,
         security: SECURITY,
-        querystring: Type.Object({ parents: Flag }),
+        querystring: Type.Object({
+          parents: Type.Optional({ ...Flag, description: '`1`: create missing parent folders too' }),
+        }),
         response: {
-          201: { description: 'Created', ...jsonContent(StatSchema) },
-          ...problems(...COMMON_PROBLEMS, 403, 409, 412, 507),
+          201: created('Created', StatSchema),
+          ...problems(...COMMON_PROBLEMS, 403, 409, 507),
         },
       },
     },
     async (request, reply) => {
       const path = dirPath(request)
-      if (path === '') throw new FileError('FILE_ERR_EXISTS', 'The root directory always exists')
+      if (path === '') throw new FileError('FILE_ERR_EXISTS', 'The root folder always exists.')
       const stat = await files.mkdir(requestIdentity(request), path, { parents: flag(request.query.parents) })
       reply.header('location', `/api/v1/dirs/${encodePath(path)}`)
       return reply.code(201).send(toStatJson({ ...stat, path }))
@@ -110,19 +142,24 @@ export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asyn
     '/dirs/*',
     {
       schema: {
-        summary: 'Remove a directory',
+        operationId: 'deleteFolder',
+        summary: 'Remove a folder',
+        description:
+          'A folder that is not empty is 409 FILE_ERR_NOT_EMPTY unless `recursive=1`; a file is 409 with `reason: "not-a-directory"`.',
         tags: TAGS,
         security: SECURITY,
-        querystring: Type.Object({ recursive: Flag }),
+        querystring: Type.Object({
+          recursive: Type.Optional({ ...Flag, description: '`1`: remove the folder and everything in it' }),
+        }),
         response: {
-          204: { description: 'Removed', type: 'null' },
+          204: empty('Removed'),
           ...problems(...COMMON_PROBLEMS, 403, 404, 409),
         },
       },
     },
     async (request, reply) => {
       const path = dirPath(request)
-      if (path === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root directory cannot be removed')
+      if (path === '') throw new FileError('FILE_ERR_FORBIDDEN', 'The root folder cannot be removed.')
       await files.rmdir(requestIdentity(request), path, { recursive: flag(request.query.recursive) })
       return reply.code(204).send(null)
     },

@@ -13,16 +13,35 @@ import { download as transferDownload, upload } from '../file-transfer.js'
 import { replySink } from '../file-transfer-sinks.js'
 import { requestIdentity } from '../identity.js'
 import { encodePath, pathFromRawUrl } from '../paths.js'
-import { BinaryBody, COMMON_PROBLEMS, Flag, flag, problems, SECURITY, StatSchema } from './schemas.js'
+import {
+  BinaryBody,
+  COMMON_PROBLEMS,
+  created,
+  empty,
+  Flag,
+  flag,
+  headers,
+  problems,
+  SECURITY,
+  StatSchema,
+} from './schemas.js'
 import { toStatJson } from './stat.js'
 
 /** Route prefix segments of the files routes (for paths.ts). */
 export const FILES_PREFIX = ['api', 'v1', 'files'] as const
 
-const DownloadQuery = Type.Object({ download: Flag })
-const UploadQuery = Type.Object({
-  mtime: Type.Optional(Type.String({ description: 'Modification time: unix seconds or ISO 8601' })),
+const DownloadQuery = Type.Object({
+  download: Type.Optional({ ...Flag, description: '`1`: answer with `Content-Disposition: attachment`' }),
 })
+const UploadQuery = Type.Object({
+  mtime: Type.Optional(
+    Type.String({
+      description: 'Modification time to set: unix seconds or ISO 8601 (X-OC-Mtime wins)',
+      examples: ['2026-11-30T09:12:44Z'],
+    }),
+  ),
+})
+const FILE_HEADERS = headers('ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Disposition')
 
 const TAGS = ['files']
 
@@ -48,9 +67,13 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
         attachment: flag(request.query.download),
         stat: (options) => files.stat(who, path, options),
         directory: async () => {
-          throw new FileError('FILE_ERR_CONFLICT', 'This is a directory: list it under /api/v1/dirs/', {
-            reason: 'is-directory',
-          })
+          throw new FileError(
+            'FILE_ERR_CONFLICT',
+            'This is a folder, not a file: list it under /api/v1/dirs/.',
+            {
+              reason: 'is-directory',
+            },
+          )
         },
       },
       replySink(request, reply),
@@ -62,10 +85,22 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
     tags: TAGS,
     security: SECURITY,
     querystring: DownloadQuery,
+    requestHeaders: [
+      'Range',
+      'If-Range',
+      'If-Match',
+      'If-None-Match',
+      'If-Modified-Since',
+      'If-Unmodified-Since',
+    ],
     response: {
-      200: { description: 'The file', ...BinaryBody },
-      206: { description: 'Part of the file (one range)', ...BinaryBody },
-      304: { description: 'Not modified', type: 'null' },
+      200: { description: 'The file', headers: FILE_HEADERS, ...BinaryBody },
+      206: {
+        description: 'Part of the file (one range)',
+        headers: { ...FILE_HEADERS, ...headers('Content-Range') },
+        ...BinaryBody,
+      },
+      304: empty('Not modified: the ETag in If-None-Match still matches', { headers: headers('ETag') }),
       ...problems(...COMMON_PROBLEMS, 403, 404, 409, 412, 416),
     },
   }
@@ -73,24 +108,46 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
   app.head(
     '/files/*',
     {
-      schema: { ...downloadSchema, summary: 'File headers without the body' },
+      schema: { ...downloadSchema, operationId: 'headFile', summary: 'File headers without the body' },
       config: { swagger: { exposeHeadRoute: true } } as object,
     },
     download,
   )
-  app.get('/files/*', { schema: { ...downloadSchema, summary: 'Download a file' } }, download)
+  app.get(
+    '/files/*',
+    {
+      schema: {
+        ...downloadSchema,
+        operationId: 'downloadFile',
+        summary: 'Download a file',
+        description:
+          'Streamed from the FTP server. One byte range (`Range`) gives 206; conditional headers give 304 or 412. A folder is 409 with `reason: "is-directory"`.',
+      },
+    },
+    download,
+  )
 
   app.put(
     '/files/*',
     {
       schema: {
+        operationId: 'uploadFile',
         summary: 'Upload a file (streamed; put in place only when complete)',
+        description:
+          'The body is the file, streamed to a temporary name and renamed into place only when complete (an interrupted upload leaves the old file as it was). 201 with the new metadata when the file is new, 204 when it replaced one. The parent folder must exist (409 `parent-missing`).',
         tags: TAGS,
         security: SECURITY,
         querystring: UploadQuery,
+        requestHeaders: ['If-Match', 'If-None-Match', 'Content-MD5', 'Repr-Digest', 'X-OC-Mtime'],
+        binaryBody: 'The file content (any media type is taken as bytes)',
         response: {
-          201: { description: 'Created', ...jsonContent(StatSchema) },
-          204: { description: 'Replaced', type: 'null' },
+          201: {
+            ...created('Created: the file did not exist', StatSchema),
+            headers: headers('Location', 'ETag'),
+          },
+          204: empty('Replaced: the file existed and now has the new content', {
+            headers: headers('ETag', 'Location'),
+          }),
           ...problems(...COMMON_PROBLEMS, 403, 404, 409, 412, 413, 507),
         },
       },
@@ -117,8 +174,8 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
         },
         replySink(request, reply),
       )
-      if (!result.created) return reply.code(204).send(null)
       reply.header('location', `/api/v1/files/${encodePath(parsed.path)}`)
+      if (!result.created) return reply.code(204).send(null)
       return reply.code(201).send(toStatJson({ ...result.stat, path: parsed.path }))
     },
   )
@@ -127,11 +184,14 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
     '/files/*',
     {
       schema: {
+        operationId: 'deleteFile',
         summary: 'Delete a file',
+        description:
+          'A folder is 409 with `reason: "is-directory"` (remove folders with DELETE /api/v1/dirs/{path}).',
         tags: TAGS,
         security: SECURITY,
         response: {
-          204: { description: 'Deleted', type: 'null' },
+          204: empty('Deleted'),
           ...problems(...COMMON_PROBLEMS, 403, 404, 409),
         },
       },
@@ -143,9 +203,4 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
       return reply.code(204).send(null)
     },
   )
-}
-
-/** A JSON response declaration (content type spelled out for the OpenAPI document). */
-export function jsonContent(schema: unknown): { content: Record<string, { schema: unknown }> } {
-  return { content: { 'application/json': { schema } } }
 }

@@ -9,7 +9,7 @@ import { Type } from 'typebox'
 import { bearerToken, MAX_PASSWORD_BYTES, MAX_USER_BYTES } from '../../auth/basic.js'
 import { AuthError } from '../../auth/errors.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
-import { PROBLEM_CONTENT_TYPE } from '../problem.js'
+import { empty, jsonContent, PROBLEM_SCHEMA_ID, ProblemSchema, PUBLIC, problems } from './schemas.js'
 
 /** Options of sessionRoutes. */
 export interface SessionRoutesOptions {
@@ -17,27 +17,6 @@ export interface SessionRoutesOptions {
   authenticator: Authenticator
 }
 
-// Every field optional: the app's error handler shapes problems, this only documents them and must
-// never make their serialisation fail. Declared as application/problem+json, which is what the
-// error handler sends (the contract said application/json, which no response ever was).
-const Problem = Type.Object(
-  {
-    type: Type.Optional(Type.String()),
-    title: Type.Optional(Type.String()),
-    status: Type.Optional(Type.Integer()),
-    detail: Type.Optional(Type.String()),
-    code: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-)
-/** Problem responses for `statuses`, as application/problem+json. */
-function problems(...statuses: number[]): Record<number, unknown> {
-  const out: Record<number, unknown> = {}
-  for (const status of statuses) {
-    out[status] = { description: 'Problem', content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } } }
-  }
-  return out
-}
 // 500 from anything unexpected; 502/503/504 when the FTP login or the store cannot be reached.
 const PROBLEMS = [400, 401, 429, 500, 502, 503, 504]
 
@@ -48,19 +27,36 @@ const CreateBody = Type.Object(
     username: Type.String({ minLength: 1, maxLength: MAX_USER_BYTES }),
     password: Type.String({ maxLength: MAX_PASSWORD_BYTES }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'SessionRequest',
+    description: 'Credentials to trade for a token',
+    examples: [{ username: 'alice', password: 'correct horse battery staple' }],
+  },
 )
 
-const Created = Type.Object({
-  token: Type.String({ description: 'Send as `Authorization: Bearer <token>`' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-})
+const Created = Type.Object(
+  {
+    token: Type.String({ description: 'Send as `Authorization: Bearer <token>`' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    title: 'SessionToken',
+    description: 'A new API session token',
+    examples: [
+      { token: 'q1XGk1m0dS6y2gRk6nWnE5l3Vb3JmQYp1T2pQm9q8Xc', expiresAt: '2026-12-08T09:00:00.000Z' },
+    ],
+  },
+)
 
-const Current = Type.Object({
-  username: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-})
+const Current = Type.Object(
+  {
+    username: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Session', description: 'The session of a bearer token' },
+)
 
 const bearerSecurity = [{ bearerAuth: [] }]
 
@@ -68,16 +64,26 @@ const bearerSecurity = [{ bearerAuth: [] }]
 export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fastify, options) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { sessions, authenticator } = options
+  // Mounted alone (tests, tools), the shared problem schema the responses reference is added here.
+  if (fastify.getSchema(PROBLEM_SCHEMA_ID) === undefined) fastify.addSchema(ProblemSchema)
 
   app.post(
     '/sessions',
     {
       schema: {
+        operationId: 'createSession',
         tags: ['sessions'],
         summary: 'Create an API session token',
         description: 'Checks the credentials (an FTP login, or htpasswd in service-account mode).',
+        security: PUBLIC,
         body: CreateBody,
-        response: { 201: Created, ...problems(...PROBLEMS) },
+        response: {
+          201: {
+            description: 'The token (not stored by any cache: Cache-Control: no-store)',
+            ...jsonContent(Created),
+          },
+          ...problems(...PROBLEMS),
+        },
       },
     },
     async (request, reply) => {
@@ -92,10 +98,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fa
     '/sessions/current',
     {
       schema: {
+        operationId: 'getCurrentSession',
         tags: ['sessions'],
         summary: 'Describe the bearer token of this request',
         security: bearerSecurity,
-        response: { 200: Current, ...problems(...PROBLEMS) },
+        response: { 200: { description: 'The session', ...jsonContent(Current) }, ...problems(...PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -117,10 +124,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (fa
     '/sessions/current',
     {
       schema: {
+        operationId: 'deleteCurrentSession',
         tags: ['sessions'],
         summary: 'Revoke the bearer token of this request',
         security: bearerSecurity,
-        response: { 204: Type.Null(), ...problems(...PROBLEMS) },
+        response: { 204: empty('Revoked'), ...problems(...PROBLEMS) },
       },
     },
     async (request, reply) => {

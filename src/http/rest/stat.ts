@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FileService, FileStat } from '../../files/types.js'
 import { requestIdentity } from '../identity.js'
 import { displayPath, pathFromRawUrl } from '../paths.js'
-import { COMMON_PROBLEMS, problems, SECURITY, StatSchema } from './schemas.js'
+import { COMMON_PROBLEMS, jsonContent, problems, SECURITY, StatSchema } from './schemas.js'
 
 /** Route prefix segments of the stat route. */
 export const STAT_PREFIX = ['api', 'v1', 'stat'] as const
@@ -36,10 +36,14 @@ export const statRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
     '/stat/*',
     {
       schema: {
-        summary: 'Metadata of a file or directory',
+        operationId: 'statEntry',
+        summary: 'Metadata of a file or folder',
         tags: ['files'],
         security: SECURITY,
-        response: { 200: StatSchema, ...problems(...COMMON_PROBLEMS, 403, 404) },
+        response: {
+          200: { description: 'The metadata', ...jsonContent(StatSchema) },
+          ...problems(...COMMON_PROBLEMS, 403, 404),
+        },
       },
     },
     async (request) => {

@@ -137,6 +137,9 @@ export function statusOf(err: unknown): { status: number; headers: Record<string
   // is the FTP server refusing it (vsftpd's 553 on an unwritable directory): a permission failure,
   // 403 and never 401, which would make Windows ask for the password again.
   if (isFileError(err, 'FILE_ERR_BAD_PATH')) return { status: 403, headers: {} }
+  // COPY/MOVE onto an existing resource with `Overwrite: F` is 412 (RFC 4918 §10.6): in WebDAV the
+  // Overwrite header is a precondition, where REST's `overwrite: false` makes it a 409.
+  if (isFileError(err, 'FILE_ERR_EXISTS')) return { status: 412, headers: {} }
   const p = classifyError(err)
   return { status: p.status, headers: p.headers }
 }

@@ -132,7 +132,8 @@ describe('FtpFileService over vsftpd', () => {
     expect(
       isFileError(
         await put('a.txt', Buffer.from('x'), { ifNoneMatch: '*' }).catch((e: unknown) => e),
-        'FILE_ERR_EXISTS',
+        // A failed conditional header (412), not an existing target (409): issue 21.
+        'FILE_ERR_PRECONDITION',
       ),
     ).toBe(true)
     expect(

@@ -107,7 +107,7 @@ describe.each([
     call(method, url, { auth: authOf(), ...init })
   let etag = ''
 
-  it('mkdir: 201, then 412 when it exists, 409 for a missing parent, 201 with parents=1', async () => {
+  it('mkdir: 201, then 409 when it exists, 409 for a missing parent, 201 with parents=1', async () => {
     const made = await req('POST', `/api/v1/dirs/${dir}`)
     expect(made.status).toBe(201)
     expect(made.json()).toMatchObject({ path: `/${dir}`, name: dir, type: 'dir' })
@@ -115,7 +115,8 @@ describe.each([
     expect((await stat(path.join(server.root, dir))).isDirectory()).toBe(true)
 
     const again = await req('POST', `/api/v1/dirs/${dir}`)
-    expect(again.status).toBe(412)
+    // Contract change (issue 21): was 412; an existing target is 409 on every route.
+    expect(again.status).toBe(409)
     expect(again.json().code).toBe('FILE_ERR_EXISTS')
 
     const orphan = await req('POST', `/api/v1/dirs/${dir}/p/q/r`)
@@ -283,7 +284,7 @@ describe.each([
     expect(missing.status).toBe(404)
   })
 
-  it('copy and move: 201 to a new name, 412 onto an existing one without overwrite, 204 with it', async () => {
+  it('copy and move: 201 to a new name, 409 onto an existing one without overwrite, 200 with it', async () => {
     const json = { 'content-type': 'application/json' }
     const body = (o: object) => JSON.stringify(o)
     const copied = await req('POST', '/api/v1/copy', {
@@ -299,13 +300,17 @@ describe.each([
       headers: json,
       body: body({ from: `/${dir}/other.bin`, to: `/${dir}/copy.bin` }),
     })
-    expect(refused.status).toBe(412)
+    expect(refused.status).toBe(409)
+    expect(refused.json().code).toBe('FILE_ERR_EXISTS')
     expect(await readFile(onDisk('copy.bin'))).toEqual(content)
     const over = await req('POST', '/api/v1/copy', {
       headers: json,
       body: body({ from: `/${dir}/other.bin`, to: `/${dir}/copy.bin`, overwrite: true }),
     })
-    expect(over.status).toBe(204)
+    // Contract change (issue 21): was 204 without a body; now the same body as a creation.
+    expect(over.status).toBe(200)
+    expect(over.json()).toEqual({ from: `/${dir}/other.bin`, to: `/${dir}/copy.bin`, replaced: true })
+    expect(over.headers.get('location')).toBe(`/api/v1/files/${dir}/copy.bin`)
     expect((await readFile(onDisk('copy.bin'))).toString()).toBe('other')
 
     const moved = await req('POST', '/api/v1/move', {
@@ -320,12 +325,13 @@ describe.each([
       headers: json,
       body: body({ from: `/${dir}/other.bin`, to: `/${dir}/p/moved.bin` }),
     })
-    expect(moveRefused.status).toBe(412)
+    expect(moveRefused.status).toBe(409)
     const moveOver = await req('POST', '/api/v1/move', {
       headers: json,
       body: body({ from: `/${dir}/data.bin`, to: `/${dir}/p/moved.bin`, overwrite: true }),
     })
-    expect(moveOver.status).toBe(204)
+    expect(moveOver.status).toBe(200)
+    expect(moveOver.json().replaced).toBe(true)
     expect(await readFile(onDisk('p/moved.bin'))).toEqual(content)
 
     const dirCopy = await req('POST', '/api/v1/copy', {
@@ -333,6 +339,8 @@ describe.each([
       body: body({ from: `/${dir}/page`, to: `/${dir}/page-copy` }),
     })
     expect(dirCopy.status).toBe(201)
+    // A folder is located under /dirs/ (it was /api/v1/files/… before issue 21).
+    expect(dirCopy.headers.get('location')).toBe(`/api/v1/dirs/${dir}/page-copy`)
     expect((await readFile(onDisk('page-copy/f3.txt'))).toString()).toBe('file 3')
 
     const missing = await req('POST', '/api/v1/move', {
@@ -340,6 +348,19 @@ describe.each([
       body: body({ from: `/${dir}/none`, to: `/${dir}/x` }),
     })
     expect(missing.status).toBe(404)
+    // Says which argument, in plain words; the FTP reply only in upstreamReply.
+    expect(missing.json()).toMatchObject({
+      missing: 'from',
+      detail: `The source "/${dir}/none" does not exist.`,
+    })
+    expect(`${missing.json().title} ${missing.json().detail}`).not.toMatch(/\b(550|SIZE|MLST|MDTM)\b/)
+    expect(missing.json().upstreamReply).toEqual(expect.any(String))
+    const noFolder = await req('POST', '/api/v1/copy', {
+      headers: json,
+      body: body({ from: `/${dir}/other.bin`, to: `/${dir}/absent/x.bin` }),
+    })
+    expect(noFolder.status).toBe(409)
+    expect(noFolder.json()).toMatchObject({ reason: 'parent-missing', missing: 'to' })
     const invalid = await req('POST', '/api/v1/move', { headers: json, body: body({ from: 'a' }) })
     expect(invalid.status).toBe(400)
     expect(invalid.json().code).toBe('GW_ERR_VALIDATION')
@@ -353,6 +374,20 @@ describe.each([
     expect(gone.status).toBe(404)
     expect(gone.json().code).toBe('FILE_ERR_NOT_FOUND')
     expect((await req('DELETE', `/api/v1/files/${dir}/other.bin`)).status).toBe(404)
+
+    // A file where a folder is expected: the listing and the removal answer alike (issue 21: the
+    // listing said 400 "MLSD: 501" on servers that refuse to list a file).
+    const asFolder = [
+      await req('GET', `/api/v1/dirs/${dir}/p/moved.bin`),
+      await req('DELETE', `/api/v1/dirs/${dir}/p/moved.bin`),
+    ]
+    for (const r of asFolder) {
+      expect(r.status, r.text).toBe(409)
+      expect(r.json()).toMatchObject({ code: 'FILE_ERR_CONFLICT', reason: 'not-a-directory' })
+    }
+    const asFile = await req('DELETE', `/api/v1/files/${dir}/p`)
+    expect(asFile.status).toBe(409)
+    expect(asFile.json()).toMatchObject({ code: 'FILE_ERR_CONFLICT', reason: 'is-directory' })
 
     const empty = await req('DELETE', `/api/v1/dirs/${dir}/p/q/r`)
     expect(empty.status).toBe(204)

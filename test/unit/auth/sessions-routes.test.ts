@@ -29,12 +29,17 @@ describe('session routes', () => {
     app.setErrorHandler((err, _request, reply) => {
       if (err instanceof AuthError) {
         if (err.retryAfterSeconds) reply.header('retry-after', String(err.retryAfterSeconds))
-        return reply
-          .code(STATUS[err.code] ?? 500)
-          .type('application/problem+json')
-          .send({ code: err.code })
+        return (
+          reply
+            .code(STATUS[err.code] ?? 500)
+            .type('application/problem+json')
+            // A string, as problem.ts sends it: problems skip the routes' response serialisers.
+            .send(JSON.stringify({ code: err.code }))
+        )
       }
-      return reply.code((err as { statusCode?: number }).statusCode ?? 500).send({ code: 'OTHER' })
+      return reply
+        .code((err as { statusCode?: number }).statusCode ?? 500)
+        .send(JSON.stringify({ code: 'OTHER' }))
     })
     await app.register(sessionRoutes, { prefix: '/api/v1', sessions, authenticator })
     await app.ready()

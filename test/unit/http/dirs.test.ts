@@ -76,10 +76,15 @@ describe('GET /api/v1/dirs/*', () => {
     expect(code(r.body)).toBe('FILE_ERR_BAD_REQUEST')
   })
 
-  it('missing → 404; a file → 409', async () => {
+  it('missing → 404; a file → 409 not-a-directory, for GET and DELETE alike', async () => {
     const { app } = await setup()
     expect((await app.inject({ url: '/api/v1/dirs/nope', headers: auth })).statusCode).toBe(404)
-    expect((await app.inject({ url: '/api/v1/dirs/d/a.txt', headers: auth })).statusCode).toBe(409)
+    const list = await app.inject({ url: '/api/v1/dirs/d/a.txt', headers: auth })
+    const remove = await app.inject({ method: 'DELETE', url: '/api/v1/dirs/d/a.txt', headers: auth })
+    for (const r of [list, remove]) {
+      expect(r.statusCode).toBe(409)
+      expect(r.json()).toMatchObject({ code: 'FILE_ERR_CONFLICT', reason: 'not-a-directory' })
+    }
   })
 
   it('a 10,000-entry page streams', async () => {
@@ -93,7 +98,7 @@ describe('GET /api/v1/dirs/*', () => {
 })
 
 describe('POST/DELETE /api/v1/dirs/*', () => {
-  it('mkdir 201 with Location; parents=1; exists → 412; missing parent → 409', async () => {
+  it('mkdir 201 with Location; parents=1; exists → 409 FILE_ERR_EXISTS; missing parent → 409', async () => {
     const { app, files } = await setup()
     const r = await app.inject({ method: 'POST', url: '/api/v1/dirs/d/new', headers: auth })
     expect(r.statusCode).toBe(201)
@@ -102,9 +107,12 @@ describe('POST/DELETE /api/v1/dirs/*', () => {
     const deep = await app.inject({ method: 'POST', url: '/api/v1/dirs/x/y/z?parents=1', headers: auth })
     expect(deep.statusCode).toBe(201)
     expect(files.exists('x/y/z')).toBe(true)
-    expect((await app.inject({ method: 'POST', url: '/api/v1/dirs/d/new', headers: auth })).statusCode).toBe(
-      412,
-    )
+    // Contract change (issue 21): an existing folder was 412; a target that exists is 409 everywhere.
+    const again = await app.inject({ method: 'POST', url: '/api/v1/dirs/d/new', headers: auth })
+    expect(again.statusCode).toBe(409)
+    expect(code(again.body)).toBe('FILE_ERR_EXISTS')
+    const root = await app.inject({ method: 'POST', url: '/api/v1/dirs/', headers: auth })
+    expect(root.statusCode).toBe(409)
     expect((await app.inject({ method: 'POST', url: '/api/v1/dirs/q/r', headers: auth })).statusCode).toBe(
       409,
     )
@@ -164,7 +172,7 @@ describe('POST /api/v1/move and /api/v1/copy', () => {
       payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
     })
 
-  it('move 201, then 412 without overwrite, 204 with it', async () => {
+  it('move 201, then 409 without overwrite, 200 with it: the same body and Location both times', async () => {
     const { app, files } = await setup()
     const r = await post(app, 'move', { from: '/d/a.txt', to: 'd/moved.txt' })
     expect(r.statusCode).toBe(201)
@@ -172,20 +180,39 @@ describe('POST /api/v1/move and /api/v1/copy', () => {
     expect(r.json()).toEqual({ from: '/d/a.txt', to: '/d/moved.txt', replaced: false })
     expect(files.exists('d/a.txt')).toBe(false)
     const clash = await post(app, 'move', { from: 'd/b.txt', to: 'd/moved.txt' })
-    expect(clash.statusCode).toBe(412)
+    expect(clash.statusCode).toBe(409)
     expect(code(clash.body)).toBe('FILE_ERR_EXISTS')
-    expect(
-      (await post(app, 'move', { from: 'd/b.txt', to: 'd/moved.txt', overwrite: true })).statusCode,
-    ).toBe(204)
+    // Contract change (issue 21): a replacing move was 204 without a body.
+    const over = await post(app, 'move', { from: 'd/b.txt', to: 'd/moved.txt', overwrite: true })
+    expect(over.statusCode).toBe(200)
+    expect(over.headers.location).toBe('/api/v1/files/d/moved.txt')
+    expect(over.json()).toEqual({ from: '/d/b.txt', to: '/d/moved.txt', replaced: true })
     expect(files.content('d/moved.txt')?.toString()).toBe('bb')
+    // overwrite: true onto a new name is a creation like any other.
+    const fresh = await post(app, 'move', { from: 'd/moved.txt', to: 'd/fresh.txt', overwrite: true })
+    expect(fresh.statusCode).toBe(201)
+    expect(fresh.json()).toEqual({ from: '/d/moved.txt', to: '/d/fresh.txt', replaced: false })
   })
 
   it('copy keeps the source; missing source → 404; into itself → 403 FILE_ERR_OVERLAP', async () => {
     const { app, files } = await setup()
-    expect((await post(app, 'copy', { from: 'd', to: 'e' })).statusCode).toBe(201)
+    const folder = await post(app, 'copy', { from: 'd', to: 'e' })
+    expect(folder.statusCode).toBe(201)
+    // A folder lives under /dirs/ (it was /api/v1/files/e before issue 21).
+    expect(folder.headers.location).toBe('/api/v1/dirs/e')
     expect(files.content('e/c.txt')?.toString()).toBe('ccc')
     expect(files.exists('d/c.txt')).toBe(true)
-    expect((await post(app, 'copy', { from: 'nope', to: 'x' })).statusCode).toBe(404)
+    const missing = await post(app, 'copy', { from: 'nope', to: 'x' })
+    expect(missing.statusCode).toBe(404)
+    expect(missing.json()).toMatchObject({ code: 'FILE_ERR_NOT_FOUND', missing: 'from' })
+    expect(missing.json().detail).toBe('The source "/nope" does not exist.')
+    const noFolder = await post(app, 'move', { from: 'd/a.txt', to: 'gone/a.txt' })
+    expect(noFolder.statusCode).toBe(409)
+    expect(noFolder.json()).toMatchObject({
+      code: 'FILE_ERR_CONFLICT',
+      reason: 'parent-missing',
+      missing: 'to',
+    })
     const into = await post(app, 'copy', { from: 'd', to: 'd/sub/d' })
     expect(into.statusCode).toBe(403)
     expect(code(into.body)).toBe('FILE_ERR_OVERLAP')

@@ -10,9 +10,10 @@ const FILE_CODES: Record<FileErrorCode, number> = {
   FILE_ERR_BAD_REQUEST: 400,
   FILE_ERR_UNAUTHORIZED: 401,
   FILE_ERR_FORBIDDEN: 403,
+  FILE_ERR_READ_ONLY: 403,
   FILE_ERR_NOT_FOUND: 404,
   FILE_ERR_CONFLICT: 409,
-  FILE_ERR_EXISTS: 412,
+  FILE_ERR_EXISTS: 409,
   FILE_ERR_PRECONDITION: 412,
   FILE_ERR_RANGE: 416,
   FILE_ERR_DIGEST_MISMATCH: 400,
@@ -28,6 +29,31 @@ const FILE_CODES: Record<FileErrorCode, number> = {
 }
 
 describe('the catalogue', () => {
+  it('keeps the FTP reply out of title and detail, in upstreamReply for 4xx only', async () => {
+    const { FtpError } = await import('../../../src/ftp/errors.js')
+    const { toFileError } = await import('../../../src/files/translate.js')
+    const missing = classifyError(
+      toFileError(new FtpError('not-found', 'MLST: 550 No such file or directory', { replyCode: 550 })),
+    )
+    expect(missing).toMatchObject({ status: 404, upstreamReply: 'MLST: 550 No such file or directory' })
+    expect(`${missing.title} ${missing.detail}`).not.toMatch(/MLST|550/)
+    const broken = classifyError(
+      toFileError(new FtpError('data', 'RETR: 426 Connection closed; 10.0.0.7 gone', { replyCode: 426 })),
+    )
+    expect(broken.status).toBe(502)
+    expect(broken.upstreamReply).toBeUndefined()
+    expect(JSON.stringify(broken)).not.toMatch(/RETR|426|10\.0\.0\.7/)
+  })
+
+  it('says which conflict and which move/copy argument', () => {
+    const clash = classifyError(new FileError('FILE_ERR_CONFLICT', 'x', { reason: 'not-a-directory' }))
+    expect(clash).toMatchObject({ status: 409, reason: 'not-a-directory' })
+    const from = classifyError(new FileError('FILE_ERR_NOT_FOUND', 'x', { argument: 'from' }))
+    expect(from.missing).toBe('from')
+    // An existing target is not a missing one.
+    expect(classifyError(new FileError('FILE_ERR_EXISTS', 'x', { argument: 'to' })).missing).toBeUndefined()
+  })
+
   it.each(Object.entries(FILE_CODES))('%s → %i', (code, status) => {
     expect(classifyError(new FileError(code as FileErrorCode, 'x')).status).toBe(status)
   })

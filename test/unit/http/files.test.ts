@@ -267,7 +267,8 @@ describe('PUT /api/v1/files/*', () => {
       payload: 'x',
     })
     expect(again.statusCode).toBe(412)
-    expect(problemOf(again.body).code).toBe('FILE_ERR_EXISTS')
+    // A failed conditional header is FILE_ERR_PRECONDITION (it was FILE_ERR_EXISTS before issue 21).
+    expect(problemOf(again.body).code).toBe('FILE_ERR_PRECONDITION')
     const etag = r.headers.etag as string
     const ok = await app.inject({
       method: 'PUT',

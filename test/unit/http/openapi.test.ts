@@ -4,16 +4,38 @@ import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { PROBLEM_CODES } from '../../../src/http/errors.js'
 import { buildOpenApiDocument, openApiYaml } from '../../../src/http/openapi-document.js'
+import { shapeDocument } from '../../../src/http/openapi-shape.js'
 import { buildTestApp, GOOD_AUTH } from '../../helpers/http-app.js'
 
 type Json = Record<string, unknown>
-type Operation = { responses: Record<string, { content?: Record<string, { schema: Json }> }> }
+type Response = { $ref?: string; description?: string; content?: Record<string, { schema: Json }> }
+type Operation = {
+  operationId?: string
+  security?: Array<Record<string, string[]>>
+  parameters?: Array<{ in: string; name: string }>
+  requestBody?: { content: Record<string, { schema: Json }> }
+  responses: Record<string, Response>
+}
+type Doc = {
+  paths: Record<string, Record<string, Operation>>
+  servers?: Array<{ url: string }>
+  components: { schemas: Record<string, Json>; responses: Record<string, Response> }
+}
 
-async function documentOf() {
-  return (await buildOpenApiDocument()) as {
-    paths: Record<string, Record<string, Operation>>
-    components: { schemas: Record<string, Json> }
-  }
+async function documentOf(): Promise<Doc> {
+  const doc = (await buildOpenApiDocument()) as Doc
+  // Shared problem responses are references: resolve them so tests read the response itself.
+  for (const ops of Object.values(doc.paths))
+    for (const op of Object.values(ops))
+      for (const [status, r] of Object.entries(op.responses))
+        if (r.$ref) op.responses[status] = doc.components.responses[r.$ref.split('/').pop()!]!
+  return doc
+}
+
+function operations(doc: Doc): Array<[string, string, Operation]> {
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => [path, method, op] as [string, string, Operation]),
+  )
 }
 
 // Inlines `#/components/schemas/X` references so ajv sees plain schemas.
@@ -34,7 +56,7 @@ describe('openapi/openapi.yaml', () => {
     const committed = await readFile(new URL('../../../openapi/openapi.yaml', import.meta.url), 'utf8').catch(
       () => '',
     )
-    const generated = openApiYaml(await documentOf())
+    const generated = openApiYaml(await buildOpenApiDocument())
     expect(
       committed === generated,
       'openapi/openapi.yaml is stale: run `npx tsx scripts/generate-openapi.ts`',
@@ -51,10 +73,98 @@ describe('openapi/openapi.yaml', () => {
     const doc = (await documentOf()) as unknown as { components: { securitySchemes: Json } } & Awaited<
       ReturnType<typeof documentOf>
     >
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['basicAuth', 'bearerAuth'])
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'basicAuth',
+      'bearerAuth',
+      'sessionCookie',
+    ])
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/sessions', '/api/v1/sessions/current']),
     )
+  })
+})
+
+describe('a contract a generated client can use (issue 21)', () => {
+  it('every operation has a unique operationId, a security rule and described responses', async () => {
+    const raw = (await buildOpenApiDocument()) as Doc
+    const ids = operations(raw).map(([path, method, op]) => op.operationId ?? `${method} ${path}: none`)
+    expect(ids.filter((id) => id.includes(': none'))).toEqual([])
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const [path, method, op] of operations(raw)) {
+      expect(op.security, `${method} ${path}`).toBeDefined()
+      for (const [status, r] of Object.entries(op.responses)) {
+        const description = r.$ref
+          ? raw.components.responses[r.$ref.split('/').pop()!]?.description
+          : r.description
+        expect(description, `${method} ${path} ${status}`).toBeTruthy()
+        expect(description).not.toBe('Default Response')
+      }
+    }
+    expect(raw.servers?.[0]?.url).toBe('/')
+  })
+
+  it('problem responses are one shared component per status, not inline blocks', async () => {
+    const raw = (await buildOpenApiDocument()) as Doc
+    for (const [path, method, op] of operations(raw)) {
+      for (const [status, r] of Object.entries(op.responses)) {
+        if (Number(status) >= 400 && path.startsWith('/api/')) {
+          expect(r.$ref, `${method} ${path} ${status}`).toMatch(/^#\/components\/responses\/[A-Z]/)
+        }
+      }
+    }
+    expect(raw.components.responses.ServiceUnavailable).toMatchObject({
+      headers: { 'Retry-After': expect.anything() },
+    })
+  })
+
+  it('no anyOf of one-value enums; named schemas for the bodies', async () => {
+    const text = JSON.stringify(await buildOpenApiDocument())
+    expect(text).not.toMatch(/"anyOf":\[\{"const"/)
+    expect(text).not.toMatch(/"anyOf":\[\{"enum":\["[^"]*"\]/)
+    const doc = await documentOf()
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'Problem',
+        'Stat',
+        'Entry',
+        'EntryType',
+        'Listing',
+        'TransferRequest',
+        'TransferResult',
+      ]),
+    )
+  })
+
+  it('refuses two different schemas under one component name', () => {
+    const op = (type: string) => ({
+      responses: { '200': { content: { 'application/json': { schema: { title: 'Thing', type } } } } },
+    })
+    const doc = { paths: { '/a': { get: op('string') }, '/b': { get: op('integer') } }, components: {} }
+    expect(() => shapeDocument(doc)).toThrow(/two different schemas are both titled Thing/)
+    const same = { paths: { '/a': { get: op('string') }, '/b': { get: op('string') } }, components: {} }
+    expect(shapeDocument(same)).toMatchObject({ components: { schemas: { Thing: { type: 'string' } } } })
+  })
+
+  it('documents the upload body, request headers and response headers', async () => {
+    const doc = await documentOf()
+    const put = doc.paths['/api/v1/files/{path}']!.put!
+    expect(put.requestBody?.content['application/octet-stream']?.schema).toMatchObject({
+      type: 'string',
+      format: 'binary',
+    })
+    const headerNames = (op: Operation) =>
+      (op.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name)
+    expect(headerNames(put)).toEqual(
+      expect.arrayContaining(['If-Match', 'If-None-Match', 'Content-MD5', 'Repr-Digest', 'X-OC-Mtime']),
+    )
+    const get = doc.paths['/api/v1/files/{path}']!.get!
+    expect(headerNames(get)).toEqual(expect.arrayContaining(['Range', 'If-Match', 'If-None-Match']))
+    const headersOf = (r: Response | undefined) => Object.keys((r as { headers?: Json })?.headers ?? {})
+    expect(headersOf(get.responses['200'])).toEqual(expect.arrayContaining(['ETag', 'Last-Modified']))
+    expect(headersOf(get.responses['206'])).toContain('Content-Range')
+    expect(headersOf(put.responses['201'])).toEqual(expect.arrayContaining(['ETag', 'Location']))
+    expect(headersOf(doc.paths['/api/v1/copy']!.post!.responses['201'])).toContain('Location')
+    expect(headersOf(doc.paths['/api/v1/files/{path}']!.get!.responses['503'])).toContain('Retry-After')
   })
 })
 
