@@ -11,6 +11,7 @@ import type {
   FileService,
   FileStat,
   Identity,
+  ListOptions,
   ListPage,
   RangeSpec,
   ReadResult,
@@ -50,7 +51,7 @@ export class FtpFileService implements FileService {
     return stat(this.#core, who, path, options)
   }
 
-  list(who: Identity, path: RelPath, options: { limit?: number; cursor?: string } = {}): Promise<ListPage> {
+  list(who: Identity, path: RelPath, options: ListOptions = {}): Promise<ListPage> {
     return list(this.#core, who, path, options)
   }
 

@@ -40,6 +40,7 @@ export class MetadataCache {
   readonly #opts: MetadataCacheOptions
   readonly #max: number
   #unsubscribe: (() => Promise<void>) | undefined
+  #epoch = 0
   hits = 0
   misses = 0
 
@@ -117,7 +118,18 @@ export class MetadataCache {
     if (seen === undefined) this.#stats.delete(`${identity}\0${path}`)
   }
 
-  setListing(identity: string, dir: RelPath, entries: FileStat[]): void {
+  /**
+   * Counts invalidations. A listing read from the server while a write finished is older than
+   * that write: whoever lists takes the epoch before asking the server and passes it to
+   * setListing, which then keeps nothing if any invalidation came in between (else the listing
+   * without the new file would be served until its TTL, right after the upload said 201).
+   */
+  get epoch(): number {
+    return this.#epoch
+  }
+
+  setListing(identity: string, dir: RelPath, entries: FileStat[], since?: number): void {
+    if (since !== undefined && since !== this.#epoch) return
     this.#set(this.#listings, `${identity}\0${dir}`, entries)
   }
 
@@ -140,6 +152,7 @@ export class MetadataCache {
   }
 
   #drop(paths: RelPath[], subtree: boolean): void {
+    this.#epoch++
     const targets = new Set<string>()
     for (const p of paths) {
       targets.add(p)

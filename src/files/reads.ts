@@ -3,14 +3,14 @@ import type { Readable } from 'node:stream'
 import { type DownloadOptions, isFtpError } from '../ftp/index.js'
 import { collect, inMemory, type SharedRead } from './content-cache.js'
 import { FileError } from './errors.js'
-import { decodeCursor, pageOf } from './pages.js'
+import { pageOf } from './listing-order.js'
 import { normalizeRelPath } from './paths.js'
 import { resolveRange } from './preconditions.js'
 import type { ServiceCore, Session } from './service-core.js'
 import { onSession } from './session-use.js'
 import { rootStat } from './stat.js'
 import { toFileError } from './translate.js'
-import type { FileStat, Identity, ListPage, RangeSpec, ReadResult, RelPath } from './types.js'
+import type { FileStat, Identity, ListOptions, ListPage, RangeSpec, ReadResult, RelPath } from './types.js'
 
 /** A download body's failure as its reader sees it: engine errors become FileErrors. */
 function bodyError(err: Error): Error {
@@ -40,12 +40,10 @@ export async function list(
   core: ServiceCore,
   who: Identity,
   raw: RelPath,
-  options: { limit?: number; cursor?: string } = {},
+  options: ListOptions = {},
 ): Promise<ListPage> {
   const rel = normalizeRelPath(raw)
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
-  const entries = await core.listAll(who, rel)
-  return pageOf(rel, entries, options.limit ?? 1000, after)
+  return pageOf(rel, await core.listAll(who, rel), options)
 }
 
 /** FileService.read. */

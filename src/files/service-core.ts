@@ -119,6 +119,8 @@ export class ServiceCore {
   async listAll(who: Identity, rel: RelPath): Promise<FileStat[]> {
     const cached = this.cache.getListing(who.key, rel)
     if (cached) return cached
+    // Taken before the server is asked: a write that lands meanwhile keeps this listing uncached.
+    const epoch = this.cache.epoch
     return this.with(who, async (s) => {
       let infos: Awaited<ReturnType<Session['list']>>
       try {
@@ -139,7 +141,7 @@ export class ServiceCore {
       const entries = infos
         .map((info) => toFileStat(childOf(rel, info.name), info))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      this.cache.setListing(who.key, rel, entries)
+      this.cache.setListing(who.key, rel, entries, epoch)
       return entries
     })
   }

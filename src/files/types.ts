@@ -49,6 +49,37 @@ export interface ListPage {
   entries: FileStat[]
   /** Opaque cursor for the next page; null on the last page. */
   next: string | null
+  /** Entries in the whole folder after the filter (all pages together). */
+  total: number
+  /** Position of this page's first entry in the whole sorted, filtered folder (0-based). */
+  offset: number
+}
+
+/** What a listing is sorted by: the name (natural order), size, modification time or extension. */
+export type ListSort = 'name' | 'size' | 'modified' | 'type'
+/** Sort direction. Folders come first in both. */
+export type SortOrder = 'asc' | 'desc'
+
+/**
+ * Options of a listing. The whole folder is filtered and sorted before a page is cut, so every page
+ * continues the previous one in the same order (files/listing-order.ts).
+ */
+export interface ListOptions {
+  /** Entries per page, 1-10,000 (default 1,000). */
+  limit?: number
+  /**
+   * The previous page's `next`. It carries the sort, order and filter it was made under: leave them
+   * out to continue, or repeat them; different ones are a bad request.
+   */
+  cursor?: string
+  /** Start at this position instead of a cursor (page numbers); ignored with a cursor. */
+  offset?: number
+  /** Default `name`: natural order ("file2" before "file10"), case folded, folders first. */
+  sort?: ListSort
+  /** Default `asc`. */
+  order?: SortOrder
+  /** Keep only names containing this text, case-insensitively (at most 255 characters). */
+  q?: string
 }
 
 /** A byte range, already validated against the file size (inclusive end). */
@@ -108,8 +139,8 @@ export interface FileService {
    * clients may have changed the file since).
    */
   stat(who: Identity, path: RelPath, options?: { fresh?: boolean }): Promise<FileStat>
-  /** A page of a directory, sorted by name; `cursor` comes from the previous page's `next`. */
-  list(who: Identity, path: RelPath, options?: { limit?: number; cursor?: string }): Promise<ListPage>
+  /** A page of a directory, filtered and sorted over the whole folder (see ListOptions). */
+  list(who: Identity, path: RelPath, options?: ListOptions): Promise<ListPage>
   /**
    * Opens a download; `range` is validated here (416 when unsatisfiable). `range` is inclusive:
    * `{ start, end }` for `bytes=start-end`, `{ start }` for `bytes=start-`, and `{ end: n }` with no

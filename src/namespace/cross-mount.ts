@@ -8,7 +8,7 @@
  * destination.
  */
 import { FileError, isFileError } from '../files/errors.js'
-import { MAX_PAGE } from '../files/pages.js'
+import { MAX_PAGE } from '../files/listing-order.js'
 import { childOf } from '../files/paths.js'
 import { hiddenTempPath } from '../files/safe-replace.js'
 import type { FileStat } from '../files/types.js'

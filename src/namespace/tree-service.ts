@@ -8,13 +8,14 @@
  */
 import type { Readable } from 'node:stream'
 import { FileError, isFileError } from '../files/errors.js'
-import { decodeCursor, MAX_PAGE, pageOf } from '../files/pages.js'
+import { MAX_PAGE, pageOf } from '../files/listing-order.js'
 import { childOf, nameOf, normalizeRelPath, parentOf } from '../files/paths.js'
 import { assertSeparate } from '../files/safe-replace.js'
 import type {
   FileService,
   FileStat,
   Identity,
+  ListOptions,
   ListPage,
   RangeSpec,
   ReadResult,
@@ -139,16 +140,12 @@ export class TreeFileService implements FileService {
     }
   }
 
-  async list(
-    who: Identity,
-    raw: RelPath,
-    options: { limit?: number; cursor?: string } = {},
-  ): Promise<ListPage> {
+  async list(who: Identity, raw: RelPath, options: ListOptions = {}): Promise<ListPage> {
     const rel = normalizeRelPath(raw)
     const r = this.#table.resolve(rel, who)
     if (r.kind === 'hidden') throw notFound()
     const children = this.#table.hasMountsBelow(rel) ? this.#table.childrenOf(rel, who) : undefined
-    if (r.kind === 'virtual') return this.#page(rel, this.#merged([], rel, children), options)
+    if (r.kind === 'virtual') return pageOf(rel, this.#merged([], rel, children), options)
     const routed = this.#routed(rel, r.mount, r.inner, who)
     if (children === undefined) {
       // The common case, one upstream's folder as it is: its own paging, no copy of the folder.
@@ -172,7 +169,8 @@ export class TreeFileService implements FileService {
       // The mount has no such folder, but mounts below make it one (virtual, like /teams above /teams/x).
       if (!isFileError(err, 'FILE_ERR_NOT_FOUND') || !this.#leadsToMounts(rel, who)) throw err
     }
-    return this.#page(rel, this.#merged(all, rel, children), options)
+    // The merged folder is ordered, filtered and paged like any other (files/listing-order.ts).
+    return pageOf(rel, this.#merged(all, rel, children), options)
   }
 
   async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
@@ -342,17 +340,12 @@ export class TreeFileService implements FileService {
     return { ...page, path: r.rel, entries: page.entries.map((e) => this.#toTree(r, e)) }
   }
 
-  /** A folder's entries with the mounts below it shown (as folders) or hidden, sorted by name. */
+  /** A folder's entries with the mounts below it shown (as folders) or hidden. */
   #merged(entries: FileStat[], rel: RelPath, children: Map<string, boolean> | undefined): FileStat[] {
     if (children === undefined) return entries
     const out = entries.filter((e) => !children.has(e.name))
     for (const [name, shown] of children) if (shown) out.push(virtualDir(childOf(rel, name)))
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  }
-
-  #page(rel: RelPath, sorted: FileStat[], options: { limit?: number; cursor?: string }): ListPage {
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
-    return pageOf(rel, sorted, options.limit ?? 1000, after)
+    return out
   }
 }
 

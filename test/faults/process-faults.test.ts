@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { encodeCursor } from '../../src/files/pages.js'
+import { encodeCursor } from '../../src/files/listing-order.js'
 import {
   basicAuth,
   deleteRedisKeys,

@@ -7,7 +7,7 @@ import { chown, mkdir, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import pino from 'pino'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { loadConfig } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 import { repoDir, requireFile } from './servers/common.js'
@@ -96,4 +96,34 @@ export async function startBrowseFixture(): Promise<BrowseFixture> {
       await ftp.stop()
     },
   }
+}
+
+/** Phone and desktop viewports the browse tests run at. */
+export const VIEWPORTS = {
+  desktop: { width: 1440, height: 900 },
+  phone: { width: 390, height: 844 },
+} as const
+
+/**
+ * A browser context already signed in to the fixture's gateway (a session made through the API,
+ * put in the same cookie the sign-in form sets), so tests start on the page they are about.
+ */
+export async function signedInContext(
+  browser: Browser,
+  fx: BrowseFixture,
+  viewport: { width: number; height: number },
+  options: { colorScheme?: 'light' | 'dark'; isMobile?: boolean; hasTouch?: boolean } = {},
+): Promise<BrowserContext> {
+  const res = await fetch(`${fx.base}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: fx.ftp.user, password: fx.ftp.password }),
+  })
+  if (res.status !== 201) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`)
+  const { token } = (await res.json()) as { token: string }
+  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options })
+  await context.addCookies([
+    { name: 'ftpgw_session', value: token, url: fx.base, httpOnly: true, sameSite: 'Strict' },
+  ])
+  return context
 }

@@ -9,11 +9,13 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { FileError } from '../../src/files/errors.js'
+import { pageOf } from '../../src/files/listing-order.js'
 import { assertSeparate } from '../../src/files/safe-replace.js'
 import type {
   FileService,
   FileStat,
   Identity,
+  ListOptions,
   ListPage,
   ReadResult,
   RelPath,
@@ -141,25 +143,17 @@ export class FakeFileService implements FileService {
     return this.statOf(path, this.node(path))
   }
 
-  async list(
-    _who: Identity,
-    path: RelPath,
-    options: { limit?: number; cursor?: string } = {},
-  ): Promise<ListPage> {
+  async list(_who: Identity, path: RelPath, options: ListOptions = {}): Promise<ListPage> {
     this.record('list', path, options)
     const n = this.node(path)
     if (n.type !== 'dir')
       throw new FileError('FILE_ERR_CONFLICT', 'This is a file, not a folder.', { reason: 'not-a-directory' })
-    let names = this.children(path)
-    if (options.cursor !== undefined) {
-      const after = Buffer.from(options.cursor, 'base64url').toString('utf8')
-      if (!/^n:/.test(after)) throw new FileError('FILE_ERR_BAD_REQUEST', 'Invalid cursor')
-      names = names.filter((p) => p > after.slice(2))
-    }
-    const limit = options.limit ?? 1000
-    const page = names.slice(0, limit)
-    const next = names.length > limit ? Buffer.from(`n:${page[page.length - 1]}`).toString('base64url') : null
-    return { path, entries: page.map((p) => this.statOf(p, this.node(p))), next }
+    // The real order, filter and paging rules, over this fake's entries.
+    return pageOf(
+      path,
+      this.children(path).map((p) => this.statOf(p, this.node(p))),
+      options,
+    )
   }
 
   async read(

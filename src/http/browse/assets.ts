@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { CLIENT_SCRIPT } from './client-script.js'
 import { FAVICON_SVG, STYLESHEET } from './styles.js'
+import { UPLOAD_SCRIPT } from './upload-script.js'
 
 /** One served asset. */
 export interface Asset {
@@ -30,8 +31,12 @@ function url(name: string): string {
   return `/_browse/static/${name}?v=${ASSETS[name]!.etag.slice(1, 9)}`
 }
 
+/** `/_browse/upload.js`, the upload contract (a fixed URL, so served apart from the hashed assets). */
+export const UPLOAD_ASSET: Asset = asset(UPLOAD_SCRIPT, 'text/javascript; charset=utf-8')
+
 /** Versioned URLs the pages link to. */
 export const ASSET_URLS = {
+  upload: `/_browse/upload.js?v=${UPLOAD_ASSET.etag.slice(1, 9)}`,
   js: url('browse.js'),
   css: url('browse.css'),
   favicon: url('icon.svg'),

@@ -1,10 +1,10 @@
 /**
  * Pure helpers of the browse page: HTML escaping, URL building for paths, human sizes and dates,
- * sorting, and the `next` check of the sign-in redirect. Kept free of Fastify so they are unit
+ * sort parameters, and the `next` check of the sign-in redirect. Kept free of Fastify so they are unit
  * tested on their own; every string that reaches HTML goes through `escapeHtml` (text and
  * attribute values alike), every path segment that reaches a URL through `encodeURIComponent`.
  */
-import type { FileStat, RelPath } from '../../files/types.js'
+import type { ListSort, RelPath, SortOrder } from '../../files/types.js'
 
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -77,36 +77,15 @@ export function formatDate(date: Date | undefined): string {
   )
 }
 
-/** Columns the listing sorts by. */
-export type SortKey = 'name' | 'size' | 'modified'
-/** Sort direction. */
-export type SortOrder = 'asc' | 'desc'
-
 /** Parses `?sort=` and `?order=`, falling back to name ascending for anything unexpected. */
-export function parseSort(sort: unknown, order: unknown): { sort: SortKey; order: SortOrder } {
-  const key: SortKey = sort === 'size' || sort === 'modified' ? sort : 'name'
+export function parseSort(sort: unknown, order: unknown): { sort: ListSort; order: SortOrder } {
+  const key: ListSort = sort === 'size' || sort === 'modified' || sort === 'type' ? sort : 'name'
   return { sort: key, order: order === 'desc' ? 'desc' : 'asc' }
 }
 
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
-
-/**
- * Sorts entries (a copy): directories always first, as file managers do, then by the key; ties
- * (and missing sizes or dates, which sort as smallest) fall back to the name so the order is stable.
- */
-export function sortEntries(entries: readonly FileStat[], sort: SortKey, order: SortOrder): FileStat[] {
-  const sign = order === 'desc' ? -1 : 1
-  const byName = (a: FileStat, b: FileStat) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : 1)
-  return [...entries].sort((a, b) => {
-    const dirA = a.type === 'dir' ? 0 : 1
-    const dirB = b.type === 'dir' ? 0 : 1
-    if (dirA !== dirB) return dirA - dirB
-    let c = 0
-    if (sort === 'size') c = (a.size ?? -1) - (b.size ?? -1)
-    else if (sort === 'modified') c = (a.modified?.getTime() ?? 0) - (b.modified?.getTime() ?? 0)
-    if (c === 0) c = byName(a, b)
-    return sign * c
-  })
+/** The inline URL of a file (shown by the browser when its type is passive, else saved). */
+export function fileHref(file: RelPath): string {
+  return `/api/v1/files/${encodeSegments(file)}`
 }
 
 const BROWSE_HOME = '/browse/'

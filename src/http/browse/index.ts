@@ -1,7 +1,9 @@
 /**
  * The browser face: `GET /browse/{path}` renders a directory listing server-side (through the
- * FileService, never FTP), sign-in and sign-out set and clear the session cookie, and a small
- * script served from here adds upload, new folder, rename and delete through the REST API.
+ * FileService, never FTP) with filter, sort and page numbers over the whole folder; sign-in and
+ * sign-out set and clear the session cookie; the scripts served from here add upload (through
+ * /_browse/upload.js, the upload contract shared with tus), new folder, rename, delete, move and
+ * copy, multi-select, the file viewer and the Connect panel, all through the REST API.
  *
  * Page-only routes live under `/_browse/` rather than `/browse/`, because every name under
  * `/browse/` is a folder the user may have (a folder called `login` must stay reachable).
@@ -15,7 +17,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { isAuthError } from '../../auth/errors.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
 import { FileError, isFileError } from '../../files/errors.js'
-import type { FileService, Identity } from '../../files/types.js'
+import type { FileService, Identity, ListPage } from '../../files/types.js'
 import { classifyError } from '../errors.js'
 import { pathFromRawUrl } from '../paths.js'
 import {
@@ -26,9 +28,11 @@ import {
   sessionToken,
   setSessionCookie,
 } from '../session-cookie.js'
-import { ASSETS } from './assets.js'
-import { downloadHref, parseSort, safeNext } from './format.js'
-import { errorPage, listingPage, loginPage, type Viewer } from './render.js'
+import { ASSETS, UPLOAD_ASSET } from './assets.js'
+import { fileHref, parseSort, safeNext } from './format.js'
+import { plainError } from './messages.js'
+import { errorPage, loginPage, type Viewer } from './render.js'
+import { listingPage } from './render-listing.js'
 
 export { cookieAuthHook } from '../session-cookie.js'
 
@@ -40,18 +44,25 @@ export interface BrowseOptions {
   sessions?: SessionApi | undefined
 }
 
-/** The policy of every browse response (scripts and styles only from this origin). */
+/**
+ * The policy of every browse response (scripts and styles only from this origin). The viewer
+ * frames PDFs and plays media from the file URLs of this origin, which carry their own sandbox
+ * policy (user-content.ts), so `frame-src` and `media-src` allow 'self' and nothing else.
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+  "frame-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 /** Entries per listing page unless `?limit=` says otherwise (the API's own limits apply). */
 export const PAGE_SIZE = 500
 const MAX_PAGE_SIZE = 10_000
-// Cursors are opaque but printable ASCII, as the API requires; anything else is a bad request.
-const CURSOR_SHAPE = /^[!-~]{1,2048}$/
+// Far beyond any folder (10 million entries at the smallest page); only a typo goes past it.
+const MAX_PAGE_NUMBER = 10_000_000
 const FORM_BODY_LIMIT = 16 * 1024
 const HTML = 'text/html; charset=utf-8'
+
+// Who signed in, per request, so an error page keeps the same header as the page it replaces.
+const viewers = new WeakMap<FastifyRequest, Viewer>()
 
 interface Signed {
   who: Identity
@@ -93,11 +104,13 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
     // A Basic challenge would make the browser pop its own login box over the page: go to the form.
     if (p.status === 401) return toLogin(request, reply)
     const { 'www-authenticate': _challenge, ...headers } = p.headers
+    // Plain words for people; the problem's own detail (maybe an FTP reply) stays in the log.
+    const words = plainError(p.status, p.code)
     return reply
       .code(p.status)
       .headers(headers)
       .type(HTML)
-      .send(errorPage(p.status, p.title, p.detail))
+      .send(errorPage(p.status, words.title, words.detail, viewers.get(request)))
   })
 
   /** Who is asking, from the Authorization header or the session cookie; undefined when nobody. */
@@ -128,30 +141,56 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
     const { path } = pathFromRawUrl(request.raw.url ?? '', ['browse'])
     const signed = await signedIn(request, reply)
     if (signed === undefined) return toLogin(request, reply)
-    const { sort, order } = parseSort(request.query.sort, request.query.order)
-    const cursor = request.query.cursor
-    if (cursor !== undefined && !CURSOR_SHAPE.test(cursor)) {
-      throw new FileError('FILE_ERR_BAD_REQUEST', 'The page cursor is malformed; start from the first page.')
+    viewers.set(request, signed.viewer)
+    const query = request.query
+    const { sort, order } = parseSort(query.sort, query.order)
+    // A repeated parameter arrives as an array: only a single value counts.
+    const q = typeof query.q === 'string' ? query.q.trim() : ''
+    const asked = Number(query.limit)
+    const customLimit = Number.isInteger(asked) && asked >= 1 && asked <= MAX_PAGE_SIZE
+    const limit = customLimit ? asked : PAGE_SIZE
+    const pageNumber =
+      query.page === undefined ? 1 : typeof query.page === 'string' ? Number(query.page) : Number.NaN
+    if (!Number.isSafeInteger(pageNumber) || pageNumber < 1 || pageNumber > MAX_PAGE_NUMBER) {
+      throw new FileError('FILE_ERR_BAD_REQUEST', 'The page number is not valid; start from the first page.')
     }
-    const asked = Number(request.query.limit)
-    const limit = Number.isInteger(asked) && asked >= 1 && asked <= MAX_PAGE_SIZE ? asked : undefined
-    let page: Awaited<ReturnType<FileService['list']>>
+    let page: ListPage
     try {
       page = await files.list(signed.who, path, {
-        limit: limit ?? PAGE_SIZE,
-        ...(cursor === undefined ? {} : { cursor }),
+        limit,
+        offset: (pageNumber - 1) * limit,
+        sort,
+        order,
+        ...(q === '' ? {} : { q }),
       })
     } catch (err) {
-      // /browse/some/file.txt: a file, not a folder; hand it over as a download.
-      if (isFileError(err, 'FILE_ERR_CONFLICT') && path !== '') {
-        const stat = await files.stat(signed.who, path).catch(() => undefined)
-        if (stat !== undefined && stat.type !== 'dir') return reply.redirect(downloadHref(path), 303)
+      if (path === '' || !isFileError(err)) throw err
+      // Not a listable folder: a file (hand it over), or nothing at all (say so in plain words).
+      // Servers disagree on how listing a file fails (550, 501, 450), so ask what the path is.
+      const stat = await files.stat(signed.who, path).then(
+        (s) => ({ s }),
+        (e: unknown) => ({ e }),
+      )
+      if ('s' in stat && stat.s.type !== 'dir') return reply.redirect(fileHref(path), 303)
+      if ('e' in stat && isFileError(stat.e, 'FILE_ERR_NOT_FOUND')) {
+        const words = plainError(404, 'FILE_ERR_NOT_FOUND', 'folder')
+        const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+        return reply
+          .code(404)
+          .type(HTML)
+          .send(errorPage(404, words.title, words.detail, signed.viewer, { back: parent }))
       }
       throw err
     }
-    return reply
-      .type(HTML)
-      .send(listingPage({ dir: path, page, sort, order, cursor, limit, viewer: signed.viewer }))
+    const view = { dir: path, page, sort, order, q, limit, customLimit, viewer: signed.viewer }
+    return reply.type(HTML).send(listingPage(view))
+  })
+
+  app.get('/_browse/upload.js', async (request, reply) => {
+    // Not under /static/: its URL is a contract (parallel.md), so it is revalidated, not immutable.
+    reply.header('cache-control', 'no-cache').header('etag', UPLOAD_ASSET.etag)
+    if (request.headers['if-none-match'] === UPLOAD_ASSET.etag) return reply.code(304).send()
+    return reply.type(UPLOAD_ASSET.type).send(UPLOAD_ASSET.body)
   })
 
   app.get<{ Params: { name: string } }>('/_browse/static/:name', async (request, reply) => {

@@ -5,9 +5,10 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import { FileError } from '../../files/errors.js'
-import type { FileService, FileStat, ListPage } from '../../files/types.js'
+import { MAX_FILTER_LENGTH } from '../../files/index.js'
+import type { FileService, FileStat, ListOptions, ListPage } from '../../files/types.js'
 import { requestIdentity } from '../identity.js'
 import { displayPath, encodePath, pathFromRawUrl } from '../paths.js'
 import {
@@ -45,7 +46,24 @@ const ListQuery = Type.Object({
       minLength: 1,
       maxLength: 2048,
       pattern: '^[!-~]+$',
-      description: 'The `next` of the previous page',
+      description:
+        "The previous page's `next`; it carries the sort, order and filter (repeat them or leave them out)",
+    }),
+  ),
+  sort: Type.Optional(
+    Type.Union([Type.Literal('name'), Type.Literal('size'), Type.Literal('modified'), Type.Literal('type')], {
+      description:
+        'Order of the whole folder before paging: name (natural order: file2 before file10, case folded), size, modified or type (extension); folders always come first. Default name',
+    }),
+  ),
+  order: Type.Optional(
+    Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Default asc' }),
+  ),
+  q: Type.Optional(
+    Type.String({
+      maxLength: MAX_FILTER_LENGTH,
+      pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+      description: 'Keep only names that contain this text (case-insensitive), over the whole folder',
     }),
   ),
 })
@@ -68,7 +86,7 @@ export function* listingChunks(page: ListPage, path: string): Generator<string> 
   for (let i = 0; i < page.entries.length; i++) {
     yield (i === 0 ? '' : ',') + entryJson(page.entries[i]!)
   }
-  yield `],"next":${JSON.stringify(page.next)}}`
+  yield `],"next":${JSON.stringify(page.next)},"total":${page.total}}`
 }
 
 function dirPath(request: FastifyRequest): string {
@@ -91,16 +109,18 @@ export const dirRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asyn
     },
   }
   const list = async (
-    request: FastifyRequest<{ Querystring: { limit?: number; cursor?: string } }>,
+    request: FastifyRequest<{ Querystring: Static<typeof ListQuery> }>,
     reply: FastifyReply,
   ) => {
     const path = dirPath(request)
-    const { limit = DEFAULT_LIMIT, cursor } = request.query
-    const page = await files.list(
-      requestIdentity(request),
-      path,
-      cursor === undefined ? { limit } : { limit, cursor },
-    )
+    const { limit = DEFAULT_LIMIT, cursor, sort, order, q } = request.query
+    const options: ListOptions = { limit }
+    // Only what the client said: a cursor alone continues its own view.
+    if (cursor !== undefined) options.cursor = cursor
+    if (sort !== undefined) options.sort = sort
+    if (order !== undefined) options.order = order
+    if (q !== undefined && q !== '') options.q = q
+    const page = await files.list(requestIdentity(request), path, options)
     return reply.type('application/json; charset=utf-8').send(Readable.from(listingChunks(page, path)))
   }
   app.get(

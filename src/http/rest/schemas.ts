@@ -196,8 +196,10 @@ export const ListSchema = Type.Object(
     path: Type.String({ description: "The folder: '/' plus its path" }),
     entries: Type.Array(EntrySchema),
     next: Type.Union([Type.String(), Type.Null()], {
-      description: 'Cursor of the next page (pass as `?cursor=`); null on the last page',
+      description:
+        'Cursor of the next page (pass as `?cursor=`; it carries the sort, order and filter); null on the last page',
     }),
+    total: Type.Integer({ minimum: 0, description: 'Entries in the whole folder after the filter' }),
   },
   {
     title: 'Listing',
@@ -222,6 +224,7 @@ export const ListSchema = Type.Object(
           },
         ],
         next: null,
+        total: 2,
       },
     ],
   },

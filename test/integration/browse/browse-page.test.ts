@@ -47,7 +47,7 @@ describe('browse page in Chromium over vsftpd', () => {
   })
 
   const names = () =>
-    page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))
+    page.locator('#listing tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))
   const row = (name: string) => page.locator(`tbody tr[data-name="${name}"]`)
 
   it('sends a visitor to the sign-in form and back to the folder afterwards', async () => {
@@ -122,7 +122,8 @@ describe('browse page in Chromium over vsftpd', () => {
         timeout: 20_000,
       })
       .toEqual([100, 100])
-    expect(await page.locator('#uploads li[data-state="done"]').count()).toBe(2)
+    // Done once the refreshed listing shows them.
+    await expect.poll(() => page.locator('#uploads li[data-state="done"]').count()).toBe(2)
     expect(await page.locator('#uploads .upload-state').allTextContents()).toEqual(['Done', 'Done'])
     // The listing refreshes in place, the progress list stays.
     await expect.poll(() => row('upload one.bin').count()).toBe(1)
@@ -174,7 +175,7 @@ describe('browse page in Chromium over vsftpd', () => {
     expect((await stat(path.join(fx.ftp.root, 'made here'))).isDirectory()).toBe(true)
     await page.getByLabel('New folder').fill('made here')
     await page.getByRole('button', { name: 'Create' }).click()
-    const error = page.locator('#messages .message.error')
+    const error = page.locator('#alerts .message.error')
     await expect.poll(() => error.count()).toBe(1)
     expect((await error.textContent())?.length).toBeGreaterThan(10)
     expect(await error.textContent()).not.toContain('{')
@@ -224,16 +225,20 @@ describe('browse page in Chromium over vsftpd', () => {
     expect(await row('inside.txt').count()).toBe(1)
   })
 
-  it('pages through a large folder with Next page links', async () => {
+  it('pages through a large folder with Next, Previous and page numbers', async () => {
     await page.goto(`${fx.base}/browse/?limit=3`)
     const first = await names()
     expect(first).toHaveLength(3)
-    await page.getByRole('link', { name: 'Next page' }).click()
+    await page.getByRole('link', { name: 'Next' }).click()
+    await page.waitForURL(/page=2/)
     const second = await names()
     expect(second.length).toBeGreaterThan(0)
     expect(second.some((n) => first.includes(n))).toBe(false)
-    await page.getByRole('link', { name: 'First page' }).click()
+    await page.getByRole('link', { name: 'Previous' }).click()
+    await page.waitForURL(/limit=3$/)
     expect(await names()).toEqual(first)
+    await page.getByRole('link', { name: 'Page 2' }).click()
+    expect(await names()).toEqual(second)
   })
 
   it('fits a phone-sized screen: size and date fold under the name', async () => {

@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BrowseFixture, launchChromium, startBrowseFixture } from '../../helpers/browser.js'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
+// media-src and frame-src 'self': the viewer plays media and frames PDFs from this origin's file
+// URLs, which carry their own sandbox policy.
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+  "frame-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 describe('browse security over vsftpd', () => {
   let fx: BrowseFixture
@@ -184,10 +186,12 @@ describe('browse security over vsftpd', () => {
     expect(html).not.toContain('Sign out')
   })
 
-  it('hands a file path under /browse/ over as a download', async () => {
-    const res = await fetch(`${fx.base}/browse/plain.txt`, { headers: { cookie }, redirect: 'manual' })
-    expect(res.status).toBe(303)
-    expect(res.headers.get('location')).toBe('/api/v1/files/plain.txt?download=1')
+  it('hands a file path under /browse/ over to its file URL (shown if passive, else saved)', async () => {
+    for (const link of ['/browse/plain.txt', '/browse/plain.txt/']) {
+      const res = await fetch(`${fx.base}${link}`, { headers: { cookie }, redirect: 'manual' })
+      expect(res.status).toBe(303)
+      expect(res.headers.get('location')).toBe('/api/v1/files/plain.txt')
+    }
   })
 
   it('signs out: the token is revoked and the cookie cleared', async () => {

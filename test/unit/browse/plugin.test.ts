@@ -101,8 +101,15 @@ describe('browse routes over fakes', () => {
     expect(missing.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(missing.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
     expect(missing.headers['cache-control']).toBe('no-store')
-    const cursor = await app.inject({ url: '/browse/?cursor=%00', headers: { cookie } })
-    expect(cursor.statusCode).toBe(400)
+    // Plain words and the signed-in header, no FTP reply text.
+    expect(missing.body).toContain('This folder does not exist')
+    expect(missing.body).toContain('Signed in as')
+    for (const bad of ['page=0', 'page=x', 'page=1&page=2', 'q=a%00b', `q=${'x'.repeat(256)}`]) {
+      const res = await app.inject({ url: `/browse/?${bad}`, headers: { cookie } })
+      expect(res.statusCode, bad).toBe(400)
+      expect(res.body).toContain('That address does not work')
+      expect(res.body).toContain('Signed in as')
+    }
     const limited = await app.inject({ url: '/browse/', headers: { authorization: 'Bearer limited' } })
     expect(limited.statusCode).toBe(429)
     const expired = await app.inject({ url: '/browse/', headers: { cookie: 'ftpgw_session=expired' } })

@@ -1,8 +1,9 @@
 /** The browse HTML and cookie helpers, without a server. */
 import { describe, expect, it } from 'vitest'
 import type { FileStat } from '../../../src/files/types.js'
-import { ASSET_URLS, ASSETS } from '../../../src/http/browse/assets.js'
-import { iconKind, listingPage, loginPage } from '../../../src/http/browse/render.js'
+import { ASSET_URLS, ASSETS, UPLOAD_ASSET } from '../../../src/http/browse/assets.js'
+import { loginPage } from '../../../src/http/browse/render.js'
+import { iconKind, listingPage, pageNumbers, previewKind } from '../../../src/http/browse/render-listing.js'
 import { clearedSessionCookie, readCookie, sessionCookie } from '../../../src/http/session-cookie.js'
 
 const HOSTILE = `"><img src=x onerror=alert(1)>'`
@@ -14,8 +15,9 @@ function stat(name: string, type: FileStat['type'] = 'file'): FileStat {
 const view = {
   sort: 'name' as const,
   order: 'asc' as const,
-  cursor: undefined,
-  limit: undefined,
+  q: '',
+  limit: 500,
+  customLimit: false,
   viewer: { user: `<b>${HOSTILE}</b>`, viaCookie: true },
 }
 
@@ -27,7 +29,13 @@ describe('listingPage', () => {
     const html = listingPage({
       ...view,
       dir: `${HOSTILE}/sub`,
-      page: { path: '', entries: [stat(HOSTILE), stat(`${HOSTILE}dir`, 'dir')], next: null },
+      page: {
+        path: '',
+        entries: [stat(HOSTILE), stat(`${HOSTILE}dir`, 'dir')],
+        next: null,
+        total: 2,
+        offset: 0,
+      },
     })
     expect(html).not.toContain('<img')
     expect(html).not.toContain('<b>')
@@ -35,23 +43,61 @@ describe('listingPage', () => {
     // encodeURIComponent leaves ' alone; the attribute escaping then turns it into &#39;.
     const encoded = encodeURIComponent(HOSTILE).replaceAll("'", '&#39;')
     expect(html).toContain(`href="/api/v1/files/${encoded}/sub/${encoded}?download=1"`)
+    expect(html).toContain(
+      `aria-label="Select ${HOSTILE.replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll("'", '&#39;')}"`,
+    )
     expect(html).toContain(`href="/browse/${encoded}/"`)
     expect(html).toContain('data-name="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&#39;"')
   })
 
-  it('carries the cursor in sort links and the sort in the next-page link', () => {
+  it('keeps filter and sort in page links, and sort links go back to page 1', () => {
     const html = listingPage({
       ...view,
       dir: 'd',
       sort: 'size',
       order: 'desc',
-      cursor: 'c1',
-      page: { path: 'd', entries: [stat('x')], next: 'c2&x' },
+      q: 'a&b',
+      limit: 2,
+      customLimit: true,
+      page: { path: 'd', entries: [stat('x'), stat('y')], next: 'c2', total: 9, offset: 4 },
     })
-    expect(html).toContain('href="/browse/d/?sort=size&amp;cursor=c1"')
-    expect(html).toContain('href="/browse/d/?sort=size&amp;order=desc&amp;cursor=c2%26x"')
-    expect(html).toContain('href="/browse/d/?sort=size&amp;order=desc">First page')
+    expect(html).toContain('5–6 of 9 matching “a&amp;b”')
+    expect(html).toContain(
+      'href="/browse/d/?sort=size&amp;order=desc&amp;q=a%26b&amp;limit=2&amp;page=2" rel="prev"'.replace(
+        ' rel="prev"',
+        '',
+      ),
+    )
+    expect(html).toContain(
+      'rel="next" href="/browse/d/?sort=size&amp;order=desc&amp;q=a%26b&amp;limit=2&amp;page=4"',
+    )
+    expect(html).toContain('href="/browse/d/?sort=size&amp;q=a%26b&amp;limit=2">Size')
+    expect(html).toContain('aria-current="page"')
+    expect(html).toContain('value="a&amp;b"')
     expect(html).toContain('aria-sort="descending"')
+  })
+
+  it('numbers pages around the current one', () => {
+    expect(pageNumbers(1, 1)).toEqual([1])
+    expect(pageNumbers(6, 12)).toEqual([1, '…', 4, 5, 6, 7, 8, '…', 12])
+    expect(pageNumbers(2, 5)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('previews passive types and text, never runs active ones', () => {
+    expect(previewKind('a.PNG')).toBe('image')
+    expect(previewKind('a.svg')).toBe('image')
+    expect(previewKind('a.pdf')).toBe('pdf')
+    expect(previewKind('a.html')).toBe('text')
+    expect(previewKind('a.mp4')).toBe('video')
+    expect(previewKind('a.bin')).toBe('')
+    const html = listingPage({
+      ...view,
+      dir: '',
+      page: { path: '', entries: [stat('p.html'), stat('i.png')], next: null, total: 2, offset: 0 },
+    })
+    // HTML saves (attachment) without the script; a passive image opens inline.
+    expect(html).toContain('href="/api/v1/files/p.html?download=1" download="p.html"')
+    expect(html).toContain('href="/api/v1/files/i.png">')
   })
 
   it('has no inline script or style, and links versioned assets', () => {
@@ -62,6 +108,8 @@ describe('listingPage', () => {
     expect(html).toContain(`src="${ASSET_URLS.js}"`)
     expect(ASSET_URLS.css).toMatch(/^\/_browse\/static\/browse\.css\?v=[A-Za-z0-9_-]{8}$/)
     expect(() => new Function(ASSETS['browse.js']!.body)).not.toThrow()
+    expect(() => new Function(UPLOAD_ASSET.body)).not.toThrow()
+    expect(html).toContain(`src="${ASSET_URLS.upload}"`)
   })
 
   it('picks icons by type and extension', () => {

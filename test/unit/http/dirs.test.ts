@@ -23,8 +23,10 @@ describe('GET /api/v1/dirs/*', () => {
     expect(first.headers['content-type']).toBe('application/json; charset=utf-8')
     const page = first.json()
     expect(page.path).toBe('/d')
-    expect(page.entries.map((e: { name: string }) => e.name)).toEqual(['a.txt', 'b.txt'])
-    expect(page.entries[0]).toMatchObject({
+    // Folders first, then names in natural order; the total counts the whole folder.
+    expect(page.entries.map((e: { name: string }) => e.name)).toEqual(['sub', 'a.txt'])
+    expect(page.total).toBe(4)
+    expect(page.entries[1]).toMatchObject({
       type: 'file',
       size: 1,
       modified: expect.stringMatching(/Z$/),
@@ -33,9 +35,11 @@ describe('GET /api/v1/dirs/*', () => {
     expect(page.next).toEqual(expect.any(String))
     const second = await app.inject({ url: `/api/v1/dirs/d?limit=2&cursor=${page.next}`, headers: auth })
     expect(second.json()).toMatchObject({
-      entries: [{ name: 'c.txt' }, { name: 'sub', type: 'dir', size: null }],
+      entries: [{ name: 'b.txt' }, { name: 'c.txt' }],
       next: null,
+      total: 4,
     })
+    expect(page.entries[0]).toMatchObject({ name: 'sub', type: 'dir', size: null })
     expect(files.callsOf('list').map((c) => c.args[0])).toEqual([
       { limit: 2 },
       { limit: 2, cursor: page.next },
@@ -55,19 +59,45 @@ describe('GET /api/v1/dirs/*', () => {
   it('an empty directory is a valid JSON page', async () => {
     const { app } = await setup()
     const r = await app.inject({ url: '/api/v1/dirs/d/sub', headers: auth })
-    expect(r.json()).toEqual({ path: '/d/sub', entries: [], next: null })
+    expect(r.json()).toEqual({ path: '/d/sub', entries: [], next: null, total: 0 })
   })
 
-  it.each(['limit=0', 'limit=10001', 'limit=abc', 'limit=-1', 'cursor=', 'cursor=a%20b', 'cursor=%0a'])(
-    '%s → 400 GW_ERR_VALIDATION, no file call',
-    async (query) => {
-      const { app, files } = await setup()
-      const r = await app.inject({ url: `/api/v1/dirs/d?${query}`, headers: auth })
-      expect(r.statusCode).toBe(400)
-      expect(code(r.body)).toBe('GW_ERR_VALIDATION')
-      expect(files.calls).toHaveLength(0)
-    },
-  )
+  it('passes sort, order and filter through, and the cursor continues that view', async () => {
+    const { app, files } = await setup()
+    const first = await app.inject({
+      url: '/api/v1/dirs/d?limit=1&sort=type&order=desc&q=.TXT',
+      headers: auth,
+    })
+    expect(first.statusCode).toBe(200)
+    const page = first.json()
+    expect(page.entries.map((e: { name: string }) => e.name)).toEqual(['c.txt'])
+    expect(page.total).toBe(3)
+    const second = await app.inject({ url: `/api/v1/dirs/d?limit=5&cursor=${page.next}`, headers: auth })
+    expect(second.json().entries.map((e: { name: string }) => e.name)).toEqual(['b.txt', 'a.txt'])
+    const other = await app.inject({ url: `/api/v1/dirs/d?sort=size&cursor=${page.next}`, headers: auth })
+    expect(other.statusCode).toBe(400)
+    expect(files.callsOf('list')[0]!.args[0]).toEqual({ limit: 1, sort: 'type', order: 'desc', q: '.TXT' })
+  })
+
+  it.each([
+    'limit=0',
+    'limit=10001',
+    'limit=abc',
+    'limit=-1',
+    'cursor=',
+    'cursor=a%20b',
+    'cursor=%0a',
+    'sort=colour',
+    'order=up',
+    'q=a%0Ab',
+    `q=${'x'.repeat(256)}`,
+  ])('%s → 400 GW_ERR_VALIDATION, no file call', async (query) => {
+    const { app, files } = await setup()
+    const r = await app.inject({ url: `/api/v1/dirs/d?${query}`, headers: auth })
+    expect(r.statusCode).toBe(400)
+    expect(code(r.body)).toBe('GW_ERR_VALIDATION')
+    expect(files.calls).toHaveLength(0)
+  })
 
   it('a cursor the service does not know → 400 FILE_ERR_BAD_REQUEST', async () => {
     const { app } = await setup()

@@ -1,0 +1,50 @@
+/**
+ * The dialogs of the listing page (native <dialog>, driven by the script): rename, delete, move
+ * and copy with a folder picker, the upload overwrite prompt, the file viewer, the Connect panel
+ * (WebDAV address and per-system instructions) and the keyboard shortcut help. Static HTML: the
+ * script fills names in with textContent only.
+ *
+ * In every form the first submit button is the action, never Cancel: Enter in a text field
+ * presses the form's first submit button, and a Cancel there made Enter cancel a rename.
+ * Cancel buttons are type="button" and close the dialog from the script.
+ */
+
+const rename = `<dialog id="rename-dialog" aria-labelledby="rename-title"><form method="dialog" class="dialog-form"><h2 id="rename-title">Rename</h2><label for="rename-name">New name</label><input id="rename-name" name="name" required autocomplete="off" maxlength="255"><div class="dialog-buttons"><button type="submit" value="ok" class="primary">Rename</button><button type="button" class="cancel">Cancel</button></div></form></dialog>`
+
+const remove = `<dialog id="delete-dialog" aria-labelledby="delete-title"><form method="dialog" class="dialog-form"><h2 id="delete-title">Delete?</h2><p id="delete-text"></p><div class="dialog-buttons"><button type="submit" value="ok" class="danger">Delete</button><button type="button" class="cancel" autofocus>Cancel</button></div></form></dialog>`
+
+const transfer = `<dialog id="transfer-dialog" aria-labelledby="transfer-title"><form method="dialog" class="dialog-form"><h2 id="transfer-title">Move</h2><p id="transfer-text"></p><p class="picker-where">Into: <strong id="picker-path">/</strong></p><div class="picker" role="group" aria-label="Folders"><button type="button" id="picker-up">Up one folder</button><ul id="picker-list" class="picker-list"></ul></div><div class="dialog-buttons"><button type="submit" value="ok" class="primary" id="transfer-ok">Move here</button><button type="button" class="cancel">Cancel</button></div></form></dialog>`
+
+const overwrite = `<dialog id="overwrite-dialog" aria-labelledby="overwrite-title"><form method="dialog" class="dialog-form"><h2 id="overwrite-title">The name is taken</h2><p id="overwrite-text"></p><label class="check"><input type="checkbox" id="overwrite-all"> Do the same for the other files</label><div class="dialog-buttons"><button type="submit" value="replace" class="primary">Replace</button><button type="submit" value="both">Keep both</button><button type="submit" value="skip">Skip</button></div></form></dialog>`
+
+const viewer = `<dialog id="viewer" class="viewer" aria-labelledby="viewer-title"><div class="viewer-head"><h2 id="viewer-title"></h2><span id="viewer-count" class="note"></span><div class="viewer-buttons"><button type="button" id="viewer-prev" aria-keyshortcuts="ArrowLeft">Previous</button><button type="button" id="viewer-next" aria-keyshortcuts="ArrowRight">Next</button><a id="viewer-download" class="button" href="/browse/">Download</a><button type="button" id="viewer-close">Close</button></div></div><div id="viewer-body" class="viewer-body"></div></dialog>`
+
+const connect = `<dialog id="connect-dialog" class="wide" aria-labelledby="connect-title"><div class="dialog-form"><h2 id="connect-title">Connect</h2>
+<p>Open these files in your own file manager or sync tool through WebDAV, with the same user name and password.</p>
+<label for="dav-url">WebDAV address</label><div class="copy-row"><input id="dav-url" readonly value="/dav/"><button type="button" id="dav-copy">Copy</button></div>
+<h3>Windows</h3><p>File Explorer → This PC → <em>Map network drive</em>, then paste the address as the folder. Windows sends passwords only over HTTPS unless its WebClient service is told otherwise.</p>
+<h3>macOS</h3><p>Finder → Go → <em>Connect to Server</em> (⌘K), paste the address, then Connect.</p>
+<h3>Linux (GNOME Files)</h3><p>Other Locations → <em>Connect to Server</em>: the address with <code>dav://</code> in place of <code>http://</code> (<code>davs://</code> for <code>https://</code>).</p>
+<h3>rclone</h3><pre class="code"><code id="rclone-command">rclone config create gateway webdav url=/dav/ vendor=other user=NAME pass=$(rclone obscure PASSWORD)</code></pre>
+<h3>API</h3><p>The REST API is described at <a href="/docs">/docs</a> (OpenAPI document: <a href="/openapi.json">/openapi.json</a>).</p>
+<div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
+
+const SHORTCUTS: [string, string][] = [
+  ['/', 'Filter this folder'],
+  ['u', 'Upload files'],
+  ['n', 'New folder'],
+  ['j / k', 'Next / previous row'],
+  ['x', 'Select or unselect the row'],
+  ['F2', 'Rename the row'],
+  ['Delete', 'Delete the selected items (or the row)'],
+  ['Escape', 'Clear the selection, close a dialog'],
+  ['← / →', 'Previous / next file in the viewer'],
+  ['?', 'This help'],
+]
+
+const help = `<dialog id="help-dialog" aria-labelledby="help-title"><div class="dialog-form"><h2 id="help-title">Keyboard shortcuts</h2><table class="keys"><thead><tr><th scope="col">Key</th><th scope="col">Does</th></tr></thead><tbody>${SHORTCUTS.map(([k, d]) => `<tr><td><kbd>${k}</kbd></td><td>${d}</td></tr>`).join('')}</tbody></table><div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
+
+/** Every dialog of the listing page. */
+export function listingDialogs(): string {
+  return [rename, remove, transfer, overwrite, viewer, connect, help].join('\n')
+}
