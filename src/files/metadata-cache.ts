@@ -30,6 +30,9 @@ export interface MetadataCacheOptions {
  * Stat and listing results per identity, short-lived. Writes through the gateway invalidate the
  * entries they touch on every instance (store pub/sub): a path, its parent's listing, and for
  * directories everything below. Entries are per identity because permissions differ per login.
+ * Writes by the FTP server's other clients are not announced: a cached entry is only ever a
+ * positive answer, a miss always asks the server (reconcile() then drops what disagreed), and a
+ * listing may lag such writes by up to the TTL.
  */
 export class MetadataCache {
   readonly #stats = new Map<string, Entry<FileStat>>()
@@ -93,12 +96,26 @@ export class MetadataCache {
     return this.#get(this.#listings, `${identity}\0${dir}`)
   }
 
-  /** True when a fresh listing of `dir` exists and has no entry `path`: a cheap negative answer. */
-  knownMissing(identity: string, path: RelPath): boolean {
-    if (path === '') return false
-    const listing = this.#listings.get(`${identity}\0${parentOf(path)}`)
-    if (!listing || listing.expiresAt < Date.now()) return false
-    return !listing.value.some((e) => e.path === path)
+  /**
+   * What the server just said about `path` (its stat, or undefined for "no such file"), checked
+   * against what is cached: a cached listing of its parent that disagrees about the entry being
+   * there, or being a folder (another FTP client created, deleted or replaced it), and a cached
+   * stat of a path that is gone, are dropped here, so the next listing asks the server. Sizes and
+   * times are not compared: LIST shows vsftpd's times to the minute where its MDTM has seconds, so
+   * they differ without anything having changed. Other instances keep theirs until their TTL; they
+   * recheck the same way before answering from them.
+   */
+  reconcile(identity: string, path: RelPath, seen: FileStat | undefined): void {
+    if (path === '') return
+    const listingKey = `${identity}\0${parentOf(path)}`
+    const listing = this.#listings.get(listingKey)
+    if (listing) {
+      const listed = listing.value.find((e) => e.path === path)
+      const agrees =
+        seen === undefined ? listed === undefined : listed !== undefined && listed.type === seen.type
+      if (!agrees) this.#listings.delete(listingKey)
+    }
+    if (seen === undefined) this.#stats.delete(`${identity}\0${path}`)
   }
 
   /**

@@ -123,6 +123,11 @@ export interface WriteOptions {
 export interface WriteResult {
   created: boolean
   stat: FileStat
+  /**
+   * When `mtime` was asked for: whether the server kept it (a time-setting command succeeded and
+   * the file's fresh stat shows that second). X-OC-MTime: accepted is answered only when true.
+   */
+  mtimeApplied?: boolean
 }
 
 /**
@@ -158,7 +163,13 @@ export interface PartialAppendOptions {
 
 /** The one set of file operations both HTTP faces use. Errors are FileErrors (files/errors.ts). */
 export interface FileService {
-  stat(who: Identity, path: RelPath): Promise<FileStat>
+  /**
+   * Metadata of a path; may answer from a short-lived cache of what the server said (never a "not
+   * found": a miss always asks the server). `fresh` asks the server in any case, for a caller
+   * about to refuse a request on what the stat shows (a failed If-Match: the FTP server's other
+   * clients may have changed the file since).
+   */
+  stat(who: Identity, path: RelPath, options?: { fresh?: boolean }): Promise<FileStat>
   /** A page of a directory, filtered and sorted over the whole folder (see ListOptions). */
   list(who: Identity, path: RelPath, options?: ListOptions): Promise<ListPage>
   /**
@@ -187,7 +198,10 @@ export interface FileService {
     to: RelPath,
     options?: { overwrite?: boolean; depth?: 0 | 'infinity' },
   ): Promise<{ replaced: boolean }>
-  /** Sets a modification time. */
+  /**
+   * Sets a modification time; resolves only once the server shows it, else FILE_ERR_NOT_SUPPORTED
+   * (the server has no way to set times, or did not keep it).
+   */
   setModified(who: Identity, path: RelPath, time: Date): Promise<void>
   /**
    * Refuses, without any I/O, a change the gateway's own rules forbid at `path` (a read-only

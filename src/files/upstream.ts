@@ -4,6 +4,7 @@ import {
   FtpSession,
   type FtpUrl,
   isFtpError,
+  ModtimeMemory,
   probeServer,
 } from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
@@ -36,6 +37,8 @@ export interface UpstreamOptions {
   logger?: FtpLogger | undefined
   /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
   memoryTuning?: boolean | undefined
+  /** FTP_TIMEZONE: IANA zone of the server's clock, for LIST times that carry none; UTC when unset. */
+  timezone?: string | undefined
 }
 
 /**
@@ -48,6 +51,8 @@ export class Upstream {
   /** `host:port` (the cluster-wide budget's key: one budget per server, whatever mounts it). */
   readonly id: string
   readonly name: string
+  /** Which way of setting modification times this server takes, learnt once for all its sessions. */
+  readonly modtime = new ModtimeMemory()
   readonly #opts: UpstreamOptions
   readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
 
@@ -141,6 +146,8 @@ export class Upstream {
       keepaliveMs: o.keepaliveMs ?? 0,
       label: this.name,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
+      ...(o.timezone === undefined ? {} : { timeZone: o.timezone }),
+      modtime: this.modtime,
       logger: o.logger,
     })
   }

@@ -5,6 +5,7 @@ export { FtpError, FtpErrorCodes, type FtpErrorKind, isFtpError } from './errors
 export type { FtpFeatures } from './features.js'
 export type { FileInfo, FileType } from './file-info.js'
 export { formatMlsxTime, parseMlsxTime } from './listing/index.js'
+export { type ModtimeForm, ModtimeMemory } from './modtime.js'
 export { type DataMode, defaultSessionOptions, type FtpLogger, type FtpSessionOptions } from './options.js'
 export { type ProbeOptions, probeServer } from './probe.js'
 export { type DownloadOptions, FtpSession, type RemoteChecksum } from './session.js'

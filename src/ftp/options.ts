@@ -1,6 +1,8 @@
 import type tls from 'node:tls'
 import type { ControlEncoding } from './command.js'
 import { FtpError } from './errors.js'
+import { isKnownTimeZone } from './listing/server-clock.js'
+import type { ModtimeMemory } from './modtime.js'
 import type { TlsMode } from './tls.js'
 
 /** The subset of a pino logger the engine uses; every method optional so a plain object works. */
@@ -41,8 +43,19 @@ export interface FtpSessionOptions {
   maxReplyBytes: number
   /** Listing size cap in bytes. @default 41943040 (40 MiB) */
   maxListingBytes: number
-  /** Server clock offset from UTC for LIST times, in minutes. @default 0 */
+  /** Server clock offset from UTC for LIST times, in minutes, when `timeZone` is UTC. @default 0 */
   timeZoneOffsetMinutes: number
+  /**
+   * IANA zone of the server's clock, for LIST times (which carry no zone); MLSx and MDTM times are
+   * UTC (RFC 3659) and ignore it. @default 'UTC'
+   */
+  timeZone: string
+  /**
+   * What this upstream's server has shown about setting modification times, shared by all its
+   * sessions so a refused form is not tried again on every upload; each session keeps its own
+   * when unset.
+   */
+  modtime?: ModtimeMemory | undefined
   /**
    * Read buffer for plain passive data sockets; reads fill it one after the other. Large `onread`
    * buffers beat 64 KiB stream reads, and 1 MiB beat 512 KiB for little more memory
@@ -71,6 +84,7 @@ export const defaultSessionOptions = Object.freeze({
   maxReplyBytes: 64 * 1024,
   maxListingBytes: 40 * 1024 * 1024,
   timeZoneOffsetMinutes: 0,
+  timeZone: 'UTC',
   readBufferBytes: 1024 * 1024,
   memoryTuning: true,
   keepaliveMs: 0,
@@ -90,6 +104,7 @@ export function resolveSessionOptions(
   if (!Number.isInteger(merged.port) || merged.port < 1 || merged.port > 65535)
     throw new FtpError('bad-name', 'port must be 1-65535')
   if (!(merged.timeoutMs > 0)) throw new FtpError('bad-name', 'timeoutMs must be positive')
+  if (!isKnownTimeZone(merged.timeZone)) throw new FtpError('bad-name', 'timeZone must be an IANA time zone')
   if (merged.activePorts) {
     const [lo, hi] = merged.activePorts
     if (!(lo >= 1 && hi <= 65535 && lo <= hi))

@@ -6,8 +6,17 @@ import type { DataChannelContext } from './data-connection.js'
 import { FtpError } from './errors.js'
 import { emptyFeatures, type FtpFeatures, parseFeatures } from './features.js'
 import type { FileInfo } from './file-info.js'
-import { formatMlsxTime, ListingReader, parseMlsxLine, parseMlsxTime } from './listing/index.js'
+import { ListingReader, parseMlsxLine, parseMlsxTime } from './listing/index.js'
+import { fixedOffsetClock, type ServerClock, zoneClock } from './listing/server-clock.js'
 import { login, parseQuotedPath } from './login.js'
+import {
+  type ModtimeForm,
+  ModtimeMemory,
+  modtimeCommand,
+  modtimeError,
+  modtimeOutcome,
+  noModtimeForm,
+} from './modtime.js'
 import { type FtpSessionOptions, resolveSessionOptions } from './options.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
@@ -66,6 +75,9 @@ export class FtpSession implements TransferHost {
   #lastUsedAt = Date.now()
   #keepalive: NodeJS.Timeout | undefined
   #unixList: boolean | undefined
+  readonly #modtime: ModtimeMemory
+  /** The server's clock, for LIST lines and (on servers without MLST) MDTM. */
+  readonly #clock: ServerClock
 
   private constructor(
     opts: FtpSessionOptions,
@@ -80,6 +92,12 @@ export class FtpSession implements TransferHost {
     this.#control = control
     this.features = features
     this.home = home
+    this.#modtime = opts.modtime ?? new ModtimeMemory()
+    // A fixed offset given with the default zone is what the caller meant (tests, embedded uses).
+    this.#clock =
+      opts.timeZone === 'UTC' && opts.timeZoneOffsetMinutes !== 0
+        ? fixedOffsetClock(opts.timeZoneOffsetMinutes)
+        : zoneClock(opts.timeZone)
     this.ctx = {
       control,
       state: { mode: opts.dataMode, epsvFailed: false, eprtFailed: false, fellBackToActive: false },
@@ -248,7 +266,7 @@ export class FtpSession implements TransferHost {
           if (this.features.mdtm) {
             const mdtm = await this.#control.request('MDTM', target)
             if (mdtm.code === Reply.FileStatus) {
-              const modified = parseMlsxTime(mdtm.text.trim())
+              const modified = this.#mdtmTime(mdtm.text.trim())
               if (modified) info.modified = modified
             }
           }
@@ -299,23 +317,37 @@ export class FtpSession implements TransferHost {
     })
   }
 
-  /** Sets the modification time: MFMT, else SITE UTIME; never vsftpd's MDTM write, which takes file names for times. */
-  setModified(file: string, time: Date): Promise<void> {
-    const stamp = formatMlsxTime(time)
+  /**
+   * Sets the modification time (UTC): MFMT where FEAT offers it, else SITE UTIME (two forms), else
+   * vsftpd's MDTM write form (ftp/modtime.ts). Forms the server refuses as commands are remembered
+   * (for the whole upstream when it shares a ModtimeMemory) and not sent again. Resolves with the
+   * form that worked; rejects with 'unsupported' when none does, or the file's own error.
+   */
+  setModified(file: string, time: Date): Promise<ModtimeForm> {
+    const memory = this.#modtime
     return this.#run(async () => {
-      if (this.features.mfmt) {
-        const reply = await this.#control.request('MFMT', `${stamp} ${file}`)
-        if (replyClass(reply.code) !== 2) throw errorFromReply(reply, 'MFMT')
-        return
+      for (const form of memory.candidates(this.features)) {
+        const { verb, arg } = modtimeCommand(form, file, time, this.#clock)
+        const reply = await this.#control.request(verb, arg)
+        const outcome = modtimeOutcome(form, reply)
+        if (outcome === 'set') {
+          memory.accept(form)
+          return form
+        }
+        if (outcome === 'failed' && form === 'mdtm-write' && reply.code === Reply.FileUnavailable) {
+          // A 550 here is "no such file", "not allowed" or "no write form" (mdtm_write=NO: the
+          // name then includes the time): the file's own MDTM tells whether the file is there.
+          // Not remembered: for another file or user it may work.
+          const check = await this.#control.request('MDTM', file)
+          if (check.code !== Reply.FileStatus) throw modtimeError(form, reply)
+          throw new FtpError('unsupported', `MDTM: ${reply.code}; the server did not set the time`, {
+            replyCode: reply.code,
+          })
+        }
+        if (outcome === 'failed') throw modtimeError(form, reply)
+        memory.refuse(form)
       }
-      if (this.features.siteUtime) {
-        const short = await this.#control.request('SITE', `UTIME ${stamp} ${file}`)
-        if (replyClass(short.code) === 2) return
-        const long = await this.#control.request('SITE', `UTIME ${file} ${stamp} ${stamp} ${stamp} UTC`)
-        if (replyClass(long.code) === 2) return
-        throw errorFromReply(long, 'SITE UTIME')
-      }
-      throw new FtpError('unsupported', 'Server offers no way to set modification times (MFMT, SITE UTIME)')
+      throw noModtimeForm(memory.refused)
     })
   }
 
@@ -383,7 +415,12 @@ export class FtpSession implements TransferHost {
     await stream.start()
     const decoder = new StringDecoder(this.#opts.encoding)
     // Keeps names with line breaks from turning into entries that do not exist (listing/reader.ts).
-    const reader = new ListingReader(kind, { timeZoneOffsetMinutes: this.#opts.timeZoneOffsetMinutes })
+    const { timeZone, timeZoneOffsetMinutes } = this.#opts
+    // A fixed offset given with the default zone is what the caller meant (tests, embedded uses).
+    const reader = new ListingReader(kind, {
+      ...(timeZone === 'UTC' && timeZoneOffsetMinutes !== 0 ? {} : { timeZone }),
+      timeZoneOffsetMinutes,
+    })
     let entries: FileInfo[]
     try {
       for await (const chunk of stream) {
@@ -407,6 +444,25 @@ export class FtpSession implements TransferHost {
         'listing entries left out: names with control characters or line breaks cannot be addressed',
       )
     return entries
+  }
+
+  /**
+   * An MDTM reply's time. RFC 3659 makes it UTC, but this path runs only on servers without MLST,
+   * and the one such server in wide use, vsftpd, sends it on the same clock as its LIST (local time
+   * with `use_localtime=YES`): it is read on the upstream's clock, which is UTC unless configured.
+   */
+  #mdtmTime(text: string): Date | undefined {
+    const wall = parseMlsxTime(text)
+    if (wall === undefined) return undefined
+    const at = this.#clock.toUtc(
+      wall.getUTCFullYear(),
+      wall.getUTCMonth() + 1,
+      wall.getUTCDate(),
+      wall.getUTCHours(),
+      wall.getUTCMinutes(),
+      wall.getUTCSeconds(),
+    )
+    return at === undefined ? undefined : new Date(at.getTime() + wall.getUTCMilliseconds())
   }
 
   async #cwd(dir: string): Promise<void> {

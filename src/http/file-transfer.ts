@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
+import { isFileError } from '../files/errors.js'
 import type { FileService, FileStat, Identity, RelPath, WriteOptions, WriteResult } from '../files/types.js'
 import {
   evaluateRead,
@@ -60,8 +61,11 @@ export interface DownloadRequest {
   headers: IncomingHttpHeaders
   /** Content-Disposition: attachment whatever the type (REST's `?download=1`). */
   attachment?: boolean | undefined
-  /** How the face stats the path (WebDAV answers Apple's probe files from the listing). */
-  stat: () => Promise<FileStat>
+  /**
+   * How the face stats the path (WebDAV answers Apple's probe files from the listing); `fresh`
+   * asks the server rather than a cache (before a 412).
+   */
+  stat: (options?: { fresh?: boolean }) => Promise<FileStat>
   /** What a directory at the path is: REST refuses it, WebDAV shows an index page. */
   directory: (stat: FileStat) => Promise<void>
 }
@@ -74,10 +78,21 @@ export async function download(files: FileService, req: DownloadRequest, sink: T
   const isGet = req.method === 'GET'
   // Malformed ranges are refused before any file operation (RFC 9110 lets HEAD ignore Range).
   const range: RangeRequest = isGet ? parseRange(headerOf(req.headers, 'range')) : { kind: 'none' }
-  const stat = await req.stat()
+  let stat = await req.stat()
+  let verdict: ReturnType<typeof evaluateRead> | undefined
+  if (stat.type !== 'dir') {
+    try {
+      verdict = evaluateRead(req.headers, stat)
+    } catch (err) {
+      // The stat may be a cached one that another FTP client made stale: a 412 is the server's word.
+      if (!isFileError(err, 'FILE_ERR_PRECONDITION')) throw err
+      stat = await req.stat({ fresh: true })
+      if (stat.type !== 'dir') verdict = evaluateRead(req.headers, stat)
+    }
+  }
   if (stat.type === 'dir') return req.directory(stat)
   setValidators(sink, stat)
-  if (evaluateRead(req.headers, stat) === 'not-modified') return sink.send(304)
+  if (verdict === 'not-modified') return sink.send(304)
   const wanted = ifRangeMatches(headerOf(req.headers, 'if-range'), stat)
     ? resolveRange(range, stat.size)
     : undefined
@@ -155,8 +170,8 @@ export function uploadOptions(req: UploadRequest): { options: WriteOptions; mtim
 }
 
 /**
- * PUT of one file: parses the headers, writes atomically, and sets the ETag (and X-OC-Mtime:
- * accepted when the client sent one). The face picks the status (201/204) and the body.
+ * PUT of one file: parses the headers, writes atomically, and sets the ETag (and X-OC-MTime:
+ * accepted when the client sent one and the server kept it). The face picks the status (201/204) and the body.
  */
 export async function upload(
   files: FileService,
@@ -167,6 +182,7 @@ export async function upload(
   req.beforeWrite?.()
   const result = await files.write(req.who, req.path, req.body, options)
   sink.header('etag', formatEtag(result.stat.etag))
-  if (mtimeSent) sink.header('x-oc-mtime', 'accepted')
+  // Only a time the server really kept: a client told "accepted" does not send it again.
+  if (mtimeSent && result.mtimeApplied === true) sink.header('x-oc-mtime', 'accepted')
   return result
 }

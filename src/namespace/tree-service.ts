@@ -124,14 +124,17 @@ export class TreeFileService implements FileService {
     await Promise.all([...this.#ups.values()].map((b) => b.dropUserSessions(user)))
   }
 
-  async stat(who: Identity, raw: RelPath): Promise<FileStat> {
+  async stat(who: Identity, raw: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
     const rel = normalizeRelPath(raw)
     const r = this.#table.resolve(rel, who)
     if (r.kind === 'hidden') throw notFound()
     if (r.kind === 'virtual') return virtualDir(rel)
     const routed = this.#routed(rel, r.mount, r.inner, who)
     try {
-      return this.#toTree(routed, await this.#call(() => routed.binding.files.stat(routed.who, routed.up)))
+      return this.#toTree(
+        routed,
+        await this.#call(() => routed.binding.files.stat(routed.who, routed.up, options)),
+      )
     } catch (err) {
       // A folder the mount does not have but that leads to mounts below it: shown as virtual.
       if (isFileError(err, 'FILE_ERR_NOT_FOUND') && this.#leadsToMounts(rel, who)) return virtualDir(rel)
@@ -183,7 +186,9 @@ export class TreeFileService implements FileService {
   async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
     const routed = this.#routeWrite(raw, who)
     const result = await this.#call(() => routed.binding.files.write(routed.who, routed.up, body, options))
-    return { created: result.created, stat: this.#toTree(routed, result.stat) }
+    const written = { created: result.created, stat: this.#toTree(routed, result.stat) }
+    // Whether the server kept the asked-for time (X-OC-MTime: accepted is answered only then).
+    return result.mtimeApplied === undefined ? written : { ...written, mtimeApplied: result.mtimeApplied }
   }
 
   async mkdir(who: Identity, raw: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {

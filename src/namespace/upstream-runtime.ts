@@ -72,6 +72,7 @@ export class UpstreamRuntime implements UpstreamBinding {
       idleTimeoutMs: config.idleTimeoutMs,
       timeoutMs: config.timeoutMs,
       keepaliveMs: config.keepaliveMs,
+      timezone: config.timezone,
       store: deps.store,
       logger: log,
       memoryTuning: deps.memoryTuning,

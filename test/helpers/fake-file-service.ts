@@ -48,6 +48,8 @@ export class FakeFileService implements FileService {
   chunkSize = 4
   /** When set, read bodies fail with this error after this many bytes. */
   failReadAfter: { bytes: number; error: Error } | undefined
+  /** False: like a server that cannot set times (a write keeps its own time, setModified refuses). */
+  keepsTimes = true
   /** Read bodies destroyed before their end (client went away). */
   readonly destroyedBodies: Readable[] = []
   private readonly nodes = new Map<RelPath, Node>([['', { type: 'dir', modified: new Date(0) }]])
@@ -242,9 +244,11 @@ export class FakeFileService implements FileService {
     if (hash !== undefined && hash.digest('base64') !== options.digest?.base64) {
       throw new FileError('FILE_ERR_DIGEST_MISMATCH', 'Digest mismatch')
     }
-    const node: Node = { type: 'file', data, modified: options.mtime ?? this.tick() }
+    const kept = options.mtime !== undefined && this.keepsTimes
+    const node: Node = { type: 'file', data, modified: kept ? (options.mtime as Date) : this.tick() }
     this.nodes.set(path, node)
-    return { created: existing === undefined, stat: this.statOf(path, node) }
+    const result: WriteResult = { created: existing === undefined, stat: this.statOf(path, node) }
+    return options.mtime === undefined ? result : { ...result, mtimeApplied: kept }
   }
 
   async mkdir(_who: Identity, path: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
@@ -406,6 +410,7 @@ export class FakeFileService implements FileService {
   async setModified(_who: Identity, path: RelPath, time: Date): Promise<void> {
     this.record('setModified', path, time)
     const n = this.node(path)
+    if (!this.keepsTimes) throw new FileError('FILE_ERR_NOT_SUPPORTED', 'No way to set times')
     n.modified = time
   }
 

@@ -10,7 +10,7 @@
  * apart from padding and are lost; inner and trailing spaces are kept.
  */
 import type { FileInfo } from '../file-info.js'
-import { type ListParseOptions, parseSize, resolveOptions, serverTimeToUtc, stripLineEnd } from './options.js'
+import { type ListParseOptions, parseSize, resolveOptions, stripLineEnd } from './options.js'
 
 const DOS_LINE = new RegExp(
   // MM-DD-YY[YY] or YYYY-MM-DD (named apart: Node 20 has no duplicate group names)
@@ -31,8 +31,8 @@ export function looksLikeDosLine(line: string): boolean {
 
 /**
  * Parses one DOS/IIS-style LIST line. Returns undefined for lines that do not fit. Two-digit
- * years 70-99 are 19xx, others 20xx. Times are read in the server's offset
- * (`options.timeZoneOffsetMinutes`; IIS lists local time) and returned in UTC.
+ * years 70-99 are 19xx, others 20xx. Times are read on the server's clock (`options.timeZone`,
+ * else `timeZoneOffsetMinutes`; IIS lists local time) and returned in UTC.
  */
 export function parseDosLine(line: string, options?: ListParseOptions): FileInfo | undefined {
   const m = DOS_LINE.exec(stripLineEnd(line))
@@ -49,18 +49,17 @@ export function parseDosLine(line: string, options?: ListParseOptions): FileInfo
   const year = expandYear((g.year ?? g.isoYear)!)
   const hour = toHour24(Number(g.hour), g.meridiem)
   const second = g.second === undefined ? 0 : Number(g.second)
-  const { offset } = resolveOptions(options)
+  const { clock } = resolveOptions(options)
   const modified =
     hour === undefined
       ? undefined
-      : serverTimeToUtc(
+      : clock.toUtc(
           year,
           Number(g.month ?? g.isoMonth),
           Number(g.day ?? g.isoDay),
           hour,
           Number(g.minute),
           second,
-          offset,
         )
   if (modified !== undefined) info.modified = modified
   return info

@@ -12,14 +12,7 @@
  */
 import type { FileInfo, FileType } from '../file-info.js'
 import { MONTH_PATTERN, monthNumber } from './months.js'
-import {
-  type ListParseOptions,
-  parseSize,
-  resolveOptions,
-  serverTimeToUtc,
-  serverYear,
-  stripLineEnd,
-} from './options.js'
+import { type ListParseOptions, parseSize, resolveOptions, stripLineEnd } from './options.js'
 
 /**
  * A mode column: type char and nine permission chars. The line pattern also allows one ACL (`+`),
@@ -64,7 +57,8 @@ export function looksLikeUnixLine(line: string): boolean {
 /**
  * Parses one Unix-style LIST line. Returns undefined for lines that do not fit (including
  * "total N"). Times without a year are placed by year inference against `options.now`; times
- * are read in the server's offset (`options.timeZoneOffsetMinutes`) and returned in UTC.
+ * are read on the server's clock (`options.timeZone`, else `timeZoneOffsetMinutes`) and returned
+ * in UTC; the year of a recent date is inferred on that clock too.
  */
 export function parseUnixLine(line: string, options?: ListParseOptions): FileInfo | undefined {
   const m = UNIX_LINE.exec(stripLineEnd(line))
@@ -112,19 +106,19 @@ function unixDate(fields: UnixFields, options: ListParseOptions | undefined): Da
   const month = monthNumber(fields.month)
   if (month === undefined) return undefined
   const day = Number(fields.day)
-  const { now, offset } = resolveOptions(options)
-  if (fields.year !== undefined) return serverTimeToUtc(Number(fields.year), month, day, 0, 0, 0, offset)
+  const { now, clock } = resolveOptions(options)
+  if (fields.year !== undefined) return clock.toUtc(Number(fields.year), month, day, 0, 0, 0)
 
   const hour = Number(fields.hour)
   const minute = Number(fields.minute)
   const second = fields.second === undefined ? 0 : Number(fields.second)
-  const year = serverYear(now, offset)
+  const year = clock.yearAt(now)
   const limit = now.getTime() + FUTURE_TOLERANCE_MS
   // The latest of next, this and last year that is not more than a day ahead. Next year only
   // fits on Dec 31, for a file stamped just past the server's New Year by a skewed clock;
   // last year also catches Feb 29 when this year has none.
   for (const candidateYear of [year + 1, year, year - 1]) {
-    const candidate = serverTimeToUtc(candidateYear, month, day, hour, minute, second, offset)
+    const candidate = clock.toUtc(candidateYear, month, day, hour, minute, second)
     if (candidate !== undefined && candidate.getTime() <= limit) return candidate
   }
   return undefined

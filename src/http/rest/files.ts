@@ -65,7 +65,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ files: FileService }> = asy
         method: request.method,
         headers: request.headers,
         attachment: flag(request.query.download),
-        stat: () => files.stat(who, path),
+        stat: (options) => files.stat(who, path, options),
         directory: async () => {
           throw new FileError(
             'FILE_ERR_CONFLICT',

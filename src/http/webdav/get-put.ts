@@ -25,7 +25,7 @@ export async function getOrHead(svc: DavServices, req: IncomingMessage, res: Ser
       path: st.path,
       method: req.method ?? 'GET',
       headers: req.headers,
-      stat: () => statForDav(svc.files, st.who, st.path),
+      stat: (options) => statForDav(svc.files, st.who, st.path, options),
       directory: async () => {
         // A collection has no body of its own; a plain index helps people who open the URL in a browser.
         const entries = isGet ? await listAll(svc.files, st.who, st.path) : []

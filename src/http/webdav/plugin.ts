@@ -151,18 +151,22 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
     if (typeof ifHeader === 'string') {
       // RFC 4918 §6.4: a lock token is usable only by the principal that created the lock.
       const own = new Map(locks.filter((l) => l.principal === scope.principal).map((l) => [l.token, l]))
-      const outcome = await evaluateIf(parseIfHeader(ifHeader), path, {
-        pathOf: (tag) => tagPath(tag),
-        etagOf: (p) =>
-          svc.files.stat(who, p).then(
-            (s) => formatEtag(s.etag),
-            () => undefined,
-          ),
-        tokenCovers: (token, p) => {
-          const lock = own.get(token)
-          return lock !== undefined && covers(lock, p)
-        },
-      })
+      const evaluate = (fresh: boolean) =>
+        evaluateIf(parseIfHeader(ifHeader), path, {
+          pathOf: (tag) => tagPath(tag),
+          etagOf: (p) =>
+            svc.files.stat(who, p, { fresh }).then(
+              (s) => formatEtag(s.etag),
+              () => undefined,
+            ),
+          tokenCovers: (token, p) => {
+            const lock = own.get(token)
+            return lock !== undefined && covers(lock, p)
+          },
+        })
+      // An ETag from a cache may be stale (the FTP server's other clients): a 412 is the server's word.
+      let outcome = await evaluate(false)
+      if (!outcome.passed) outcome = await evaluate(true)
       if (!outcome.passed) {
         // Someone else's token for a lock on this tree: the resource is locked against this caller.
         const foreign = locks.find((l) => l.principal !== scope.principal && outcome.tokens.includes(l.token))

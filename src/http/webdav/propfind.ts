@@ -205,14 +205,19 @@ export function isAppleProbe(path: RelPath): boolean {
  * Stats a resource; for macOS probe names the parent's (cached) listing answers, so Finder's flood
  * of `._*` lookups costs at most one listing per directory.
  */
-export async function statForDav(files: FileService, who: Identity, path: RelPath): Promise<FileStat> {
-  if (path !== '' && isAppleProbe(path)) {
+export async function statForDav(
+  files: FileService,
+  who: Identity,
+  path: RelPath,
+  options: { fresh?: boolean } = {},
+): Promise<FileStat> {
+  if (path !== '' && isAppleProbe(path) && !options.fresh) {
     const entries = await listAll(files, who, parentOf(path)).catch(() => [])
     const hit = entries.find((e) => e.path === path)
     if (!hit) throw new FileError('FILE_ERR_NOT_FOUND', 'No such file or directory')
     return hit
   }
-  return files.stat(who, path)
+  return files.stat(who, path, options)
 }
 
 /** Every entry of a directory (the file service answers from one listing, cached). */

@@ -195,9 +195,11 @@ describe('WebDAV protocol over vsftpd', () => {
     })
     expect(patch.status).toBe(207)
     expect(await patch.text()).toContain('HTTP/1.1 200 OK')
-    // vsftpd cannot set times (no MFMT): the value is kept as a property instead.
+    // vsftpd keeps the time (its MDTM write form), and the property is kept as sent.
     const props = await dav('/dav/win.txt', { method: 'PROPFIND', headers: { depth: '0' } })
-    expect(await props.text()).toContain(`${when.toUTCString()}</Win32LastModifiedTime>`)
+    const propsText = await props.text()
+    expect(propsText).toContain(`${when.toUTCString()}</Win32LastModifiedTime>`)
+    expect(propsText).toContain(`<D:getlastmodified>${when.toUTCString()}</D:getlastmodified>`)
     expect((await dav('/dav/win.txt', { method: 'UNLOCK', headers: { 'lock-token': token } })).status).toBe(
       204,
     )

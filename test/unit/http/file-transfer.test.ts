@@ -177,6 +177,24 @@ describe('upload', () => {
     expect(out.headers).toEqual({ etag: expect.stringMatching(/^"/), 'x-oc-mtime': 'accepted' })
   })
 
+  it('no X-OC-MTime: accepted when the server did not keep the time (the file is written)', async () => {
+    const { files } = setup()
+    files.keepsTimes = false
+    const { out, sink } = recorder()
+    const result = await upload(
+      files,
+      {
+        who,
+        path: 'docs/kept-not.txt',
+        headers: { 'content-length': '3', 'x-oc-mtime': '1700000000' },
+        body: Readable.from([Buffer.from('abc')]),
+      },
+      sink,
+    )
+    expect(result).toMatchObject({ created: true, mtimeApplied: false })
+    expect(out.headers).toEqual({ etag: expect.stringMatching(/^"/) })
+  })
+
   it('?mtime= alone sets the time without X-OC-Mtime: accepted', async () => {
     const { files } = setup()
     const { out, sink } = recorder()
