@@ -1,7 +1,5 @@
 import { FtpError } from './errors.js'
-
-/** Text encodings a control connection can use for paths. */
-export type ControlEncoding = 'utf8' | 'latin1'
+import type { NameCodec } from './names/index.js'
 
 /** Longest command line the engine will send; longer ones are a caller bug or an attack. */
 export const MAX_COMMAND_BYTES = 4096
@@ -17,25 +15,38 @@ export function assertSafeArgument(arg: string): void {
 }
 
 /**
- * Encodes `VERB arg\r\n` for the wire. Validates the argument first, so nothing is written when it
- * is unsafe. In latin1 a 0xFF byte is the Telnet IAC and is doubled (RFC 959 / RFC 3659 §2.2);
- * UTF-8 text never contains 0xFF.
+ * Encodes `VERB arg\r\n` for the wire, the argument in the upstream's encoding (`codec`, with the
+ * reversible escape: docs/names.md). Validates the argument first, so nothing is written when it
+ * is unsafe or has no bytes in that encoding. A 0xFF byte is the Telnet IAC and is doubled
+ * (RFC 959, RFC 3659 §2.2); valid UTF-8 never holds one, an escaped byte or a legacy encoding may.
  */
-export function encodeCommand(verb: string, arg: string | undefined, encoding: ControlEncoding): Buffer {
+export function encodeCommand(verb: string, arg: string | undefined, codec: NameCodec): Buffer {
   if (!/^[A-Z]{3,4}( [A-Z0-9]+)?$/i.test(verb)) throw new FtpError('bad-name', `Invalid FTP verb`)
-  if (arg !== undefined) assertSafeArgument(arg)
-  const line = arg === undefined ? `${verb}\r\n` : `${verb} ${arg}\r\n`
-  let bytes = Buffer.from(line, encoding)
-  if (encoding === 'latin1' && bytes.includes(0xff)) {
-    const out: number[] = []
-    for (const b of bytes) {
-      out.push(b)
-      if (b === 0xff) out.push(0xff)
-    }
-    bytes = Buffer.from(out)
+  let bytes: Buffer
+  if (arg === undefined) {
+    bytes = Buffer.from(`${verb}\r\n`, 'latin1')
+  } else {
+    assertSafeArgument(arg)
+    const encoded = codec.encode(arg)
+    // The text was checked; its bytes are too, whatever the encoding made of it.
+    if (encoded.includes(0x0a) || encoded.includes(0x0d) || encoded.includes(0x00))
+      throw new FtpError('bad-name', 'Argument contains CR, LF or NUL')
+    bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), doubleIac(encoded), CRLF])
   }
   if (bytes.length > MAX_COMMAND_BYTES) throw new FtpError('bad-name', 'Command line too long')
   return bytes
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1')
+
+function doubleIac(bytes: Buffer): Buffer {
+  if (!bytes.includes(0xff)) return bytes
+  const out: number[] = []
+  for (const b of bytes) {
+    out.push(b)
+    if (b === 0xff) out.push(0xff)
+  }
+  return Buffer.from(out)
 }
 
 /** The command as it may appear in logs and errors: PASS arguments are masked. */

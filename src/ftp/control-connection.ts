@@ -1,9 +1,9 @@
 import net from 'node:net'
-import { StringDecoder } from 'node:string_decoder'
 import tls from 'node:tls'
-import { type ControlEncoding, encodeCommand, redactCommand } from './command.js'
+import { encodeCommand, redactCommand } from './command.js'
 import { startCommandTimer } from './diagnostics.js'
 import { FtpError } from './errors.js'
+import { LineDecoder, type NameCodec } from './names/index.js'
 import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
 import { Reply } from './status.js'
@@ -21,7 +21,8 @@ export interface ControlConnectionOptions {
   tls: tls.ConnectionOptions
   /** Inactivity timeout for connecting and for each awaited reply. */
   timeoutMs: number
-  encoding: ControlEncoding
+  /** The upstream's encoding: commands are written and replies read through it. */
+  codec: NameCodec
   maxReplyBytes: number
   logger?: FtpLogger | undefined
   /** Identifies the session in logs. */
@@ -45,7 +46,7 @@ interface Waiter {
 export class ControlConnection {
   #socket: net.Socket
   readonly #opts: ControlConnectionOptions
-  #decoder: StringDecoder
+  #decoder: LineDecoder
   readonly #parser: ReplyParser
   readonly #queue: FtpReply[] = []
   #waiter: Waiter | undefined
@@ -60,7 +61,7 @@ export class ControlConnection {
   private constructor(socket: net.Socket, opts: ControlConnectionOptions) {
     this.#socket = socket
     this.#opts = opts
-    this.#decoder = new StringDecoder(opts.encoding)
+    this.#decoder = new LineDecoder(opts.codec, opts.maxReplyBytes)
     this.#parser = new ReplyParser(opts.maxReplyBytes)
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? opts.host)
     this.localAddress = normalizeAddress(socket.localAddress ?? '127.0.0.1')
@@ -113,8 +114,8 @@ export class ControlConnection {
     return secured
   }
 
-  get encoding(): ControlEncoding {
-    return this.#opts.encoding
+  get codec(): NameCodec {
+    return this.#opts.codec
   }
 
   get timeoutMs(): number {
@@ -129,7 +130,7 @@ export class ControlConnection {
   /** Writes one command; throws (before writing anything) when the argument is unsafe. */
   send(verb: string, arg?: string): void {
     if (this.#failure) throw this.#failure
-    const bytes = encodeCommand(verb, arg, this.#opts.encoding)
+    const bytes = encodeCommand(verb, arg, this.#opts.codec)
     this.#opts.logger?.debug?.({ session: this.#opts.sessionId, command: redactCommand(verb, arg) }, 'ftp >')
     this.#note(`>${verb.toUpperCase()}`)
     this.#socket.write(bytes)
@@ -236,7 +237,7 @@ export class ControlConnection {
     plain.removeAllListeners('close')
     plain.removeAllListeners('error')
     plain.setTimeout(0)
-    this.#decoder = new StringDecoder(this.#opts.encoding)
+    this.#decoder = new LineDecoder(this.#opts.codec, this.#opts.maxReplyBytes)
     const secured = await secureSocket(plain, this.#opts)
     this.#socket = secured
     this.#attach(secured)

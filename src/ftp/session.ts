@@ -1,6 +1,5 @@
 import path from 'node:path/posix'
 import type { Readable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { ControlConnection } from './control-connection.js'
 import type { DataChannelContext } from './data-connection.js'
 import { FtpError } from './errors.js'
@@ -8,6 +7,7 @@ import { emptyFeatures, type FtpFeatures, parseFeatures } from './features.js'
 import type { FileInfo } from './file-info.js'
 import { formatMlsxTime, ListingReader, parseMlsxLine, parseMlsxTime } from './listing/index.js'
 import { login, parseQuotedPath } from './login.js'
+import { LineDecoder, nameCodec } from './names/index.js'
 import { type FtpSessionOptions, resolveSessionOptions } from './options.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
@@ -106,6 +106,7 @@ export class FtpSession implements TransferHost {
   ): Promise<FtpSession> {
     const opts = resolveSessionOptions(options)
     const id = nextSessionId++
+    const codec = nameCodec(opts.encoding)
     const tlsOptions = {
       ca: opts.tlsCa,
       rejectUnauthorized: !opts.tlsInsecure,
@@ -118,7 +119,7 @@ export class FtpSession implements TransferHost {
       secure: opts.secure,
       tls: Object.fromEntries(Object.entries(tlsOptions).filter(([, v]) => v !== undefined)),
       timeoutMs: opts.timeoutMs,
-      encoding: opts.encoding,
+      codec,
       maxReplyBytes: opts.maxReplyBytes,
       logger: opts.logger,
       sessionId: id,
@@ -147,7 +148,8 @@ export class FtpSession implements TransferHost {
       }
       const featReply = await conn.request('FEAT')
       const features = replyClass(featReply.code) === 2 ? parseFeatures(featReply) : emptyFeatures()
-      if (features.utf8 && opts.encoding === 'utf8') await conn.request('OPTS', 'UTF8 ON')
+      // Only when names are read and written as UTF-8: the option tells the server to do the same.
+      if (features.utf8 && codec.utf8) await conn.request('OPTS', 'UTF8 ON')
       const type = await conn.request('TYPE', 'I')
       if (replyClass(type.code) !== 2) throw errorFromReply(type, 'TYPE I')
       const pwd = await conn.request('PWD')
@@ -379,7 +381,7 @@ export class FtpSession implements TransferHost {
   async #readListing(opts: RetrieveOptions, kind: 'mlsd' | 'list'): Promise<FileInfo[]> {
     const stream = new RetrievalStream(this, opts)
     await stream.start()
-    const decoder = new StringDecoder(this.#opts.encoding)
+    const decoder = new LineDecoder(this.#control.codec)
     // Keeps names with line breaks from turning into entries that do not exist (listing/reader.ts).
     const reader = new ListingReader(kind, { timeZoneOffsetMinutes: this.#opts.timeZoneOffsetMinutes })
     let entries: FileInfo[]

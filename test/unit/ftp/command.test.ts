@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { encodeCommand, redactCommand } from '../../../src/ftp/command.js'
 import { isFtpError } from '../../../src/ftp/errors.js'
+import { nameCodec } from '../../../src/ftp/names/index.js'
+
+const utf8 = nameCodec('utf8')
+const latin1 = nameCodec('latin1')
 
 describe('encodeCommand', () => {
   it('encodes verb and argument with CRLF', () => {
-    expect(encodeCommand('RETR', '/a b/ü.txt', 'utf8').toString('utf8')).toBe('RETR /a b/ü.txt\r\n')
+    expect(encodeCommand('RETR', '/a b/ü.txt', utf8).toString('utf8')).toBe('RETR /a b/ü.txt\r\n')
   })
 
   it.each(['a\rb', 'a\nb', 'a\0b', '\r\nDELE x'])('refuses %j before encoding anything', (arg) => {
     let err: unknown
     try {
-      encodeCommand('RETR', arg, 'utf8')
+      encodeCommand('RETR', arg, utf8)
     } catch (e) {
       err = e
     }
@@ -18,17 +22,38 @@ describe('encodeCommand', () => {
   })
 
   it('doubles 0xFF (Telnet IAC) in latin1', () => {
-    const bytes = encodeCommand('RETR', 'aÿb', 'latin1')
+    const bytes = encodeCommand('RETR', 'aÿb', latin1)
     expect([...bytes]).toEqual([...Buffer.from('RETR a'), 0xff, 0xff, ...Buffer.from('b\r\n')])
   })
 
   it('never produces 0xFF in utf8', () => {
-    expect(encodeCommand('RETR', 'ÿÿ', 'utf8').includes(0xff)).toBe(false)
+    expect(encodeCommand('RETR', 'ÿÿ', utf8).includes(0xff)).toBe(false)
+  })
+
+  it('writes an escaped byte as itself, doubling 0xFF, on a utf8 upstream', () => {
+    // "caf\xE9\xFF" listed by a utf8 server: the escapes U+EFE9 U+EFFF.
+    const bytes = encodeCommand('DELE', 'caf\uEFE9\uEFFF', utf8)
+    expect([...bytes]).toEqual([...Buffer.from('DELE caf'), 0xe9, 0xff, 0xff, ...Buffer.from('\r\n')])
+  })
+
+  it('writes the argument in the upstream encoding and refuses what it cannot hold', () => {
+    const sjis = nameCodec('shift_jis')
+    expect([...encodeCommand('RETR', '日本', sjis)]).toEqual([
+      ...Buffer.from('RETR '),
+      0x93,
+      0xfa,
+      0x96,
+      0x7b,
+      13,
+      10,
+    ])
+    expect(() => encodeCommand('RETR', '日本', latin1)).toThrowError(/cannot be written in latin1/)
+    expect(() => encodeCommand('RETR', 'a\ud800', utf8)).toThrowError(/surrogate/)
   })
 
   it('refuses overlong command lines and bad verbs', () => {
-    expect(() => encodeCommand('RETR', 'x'.repeat(5000), 'utf8')).toThrowError(/too long/)
-    expect(() => encodeCommand('RE TR\r\n', 'x', 'utf8')).toThrowError(/verb/)
+    expect(() => encodeCommand('RETR', 'x'.repeat(5000), utf8)).toThrowError(/too long/)
+    expect(() => encodeCommand('RE TR\r\n', 'x', utf8)).toThrowError(/verb/)
   })
 
   it('masks passwords in logged commands', () => {
