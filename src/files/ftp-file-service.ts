@@ -79,6 +79,16 @@ export class FtpFileService implements FileService {
     this.#content = options.content
   }
 
+  /**
+   * A caller's path, normalised and checked against the upstream's encoding before any FTP
+   * command: a name the encoding cannot hold (or a non-canonical escape) is a 400, not a 404.
+   */
+  #rel(raw: RelPath): RelPath {
+    const rel = normalizeRelPath(raw)
+    this.#up.assertEncodable(rel)
+    return rel
+  }
+
   async verifyLogin(who: Identity): Promise<void> {
     // The pool is the one record of which credentials the server accepted and when (it re-verifies
     // them after FTP_REVERIFY_MS): trusted logins cost no session, so verifying never waits behind
@@ -93,7 +103,7 @@ export class FtpFileService implements FileService {
   }
 
   async stat(who: Identity, raw: RelPath): Promise<FileStat> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     if (rel === '') return rootStat()
     const cached = this.#cache.getStat(who.key, rel)
     if (cached) return cached
@@ -109,14 +119,14 @@ export class FtpFileService implements FileService {
     raw: RelPath,
     options: { limit?: number; cursor?: string } = {},
   ): Promise<ListPage> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
     const entries = await this.#listAll(who, rel)
     return pageOf(rel, entries, options.limit ?? 1000, after)
   }
 
   async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     const cached = this.#freshReads ? undefined : this.#cache.getStat(who.key, rel)
     // A small file read a moment ago under the same cached stat: no session, no command.
     const held = cached?.type === 'file' ? this.#content?.get(who.key, cached) : undefined
@@ -200,7 +210,7 @@ export class FtpFileService implements FileService {
   }
 
   async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     if (rel === '') throw new FileError('FILE_ERR_CONFLICT', 'Cannot write to the root')
     const checkout = await this.#acquire(who)
     const s = checkout.resource
@@ -248,7 +258,7 @@ export class FtpFileService implements FileService {
   }
 
   async mkdir(who: Identity, raw: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     if (rel === '') throw new FileError('FILE_ERR_EXISTS', 'The root exists')
     return this.#with(
       who,
@@ -288,7 +298,7 @@ export class FtpFileService implements FileService {
   }
 
   async delete(who: Identity, raw: RelPath): Promise<void> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     await this.#with(
       who,
       async (s) => {
@@ -302,7 +312,7 @@ export class FtpFileService implements FileService {
   }
 
   async rmdir(who: Identity, raw: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     if (rel === '') throw new FileError('FILE_ERR_FORBIDDEN', 'Cannot remove the root')
     await this.#with(
       who,
@@ -325,8 +335,8 @@ export class FtpFileService implements FileService {
     rawTo: RelPath,
     options: { overwrite?: boolean } = {},
   ): Promise<{ replaced: boolean }> {
-    const from = normalizeRelPath(rawFrom)
-    const to = normalizeRelPath(rawTo)
+    const from = this.#rel(rawFrom)
+    const to = this.#rel(rawTo)
     assertSeparate(from, to)
     return this.#with(
       who,
@@ -353,8 +363,8 @@ export class FtpFileService implements FileService {
     rawTo: RelPath,
     options: { overwrite?: boolean; depth?: 0 | 'infinity' } = {},
   ): Promise<{ replaced: boolean }> {
-    const from = normalizeRelPath(rawFrom)
-    const to = normalizeRelPath(rawTo)
+    const from = this.#rel(rawFrom)
+    const to = this.#rel(rawTo)
     assertSeparate(from, to)
     const source = await this.stat(who, from)
     const target = await this.#with(who, (s) => this.#checkTarget(who, s, to, options.overwrite ?? false), {
@@ -381,7 +391,7 @@ export class FtpFileService implements FileService {
   }
 
   async setModified(who: Identity, raw: RelPath, time: Date): Promise<void> {
-    const rel = normalizeRelPath(raw)
+    const rel = this.#rel(raw)
     await this.#with(who, async (s) => {
       await s.setModified(this.#up.serverPath(s, rel), time)
       await this.#cache.invalidate([rel])

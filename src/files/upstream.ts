@@ -4,10 +4,13 @@ import {
   FtpSession,
   type FtpUrl,
   isFtpError,
+  type NameCodec,
+  nameCodec,
   probeServer,
 } from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
+import { FileError } from './errors.js'
 import { toServerPath } from './paths.js'
 import { leavesSessionUncertain } from './session-use.js'
 import type { Identity, RelPath } from './types.js'
@@ -32,6 +35,8 @@ export interface UpstreamOptions {
   logger?: FtpLogger | undefined
   /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
   memoryTuning?: boolean | undefined
+  /** FTP_ENCODING: how the server encodes names (docs/names.md); 'utf8' when unset. */
+  encoding?: string | undefined
 }
 
 /**
@@ -43,10 +48,13 @@ export class Upstream {
   readonly pool: SessionPool<FtpSession>
   readonly id: string
   readonly #opts: UpstreamOptions
+  readonly #codec: NameCodec
   readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
 
   constructor(options: UpstreamOptions) {
     this.#opts = options
+    // Throws at start for an encoding FTP commands cannot be written in.
+    this.#codec = nameCodec(options.encoding ?? 'utf8')
     this.id = `${options.url.host}:${options.url.port}`
     this.pool = new SessionPool<FtpSession>({
       create: (key) => this.#connect(key),
@@ -96,6 +104,19 @@ export class Upstream {
     return toServerPath(base, rel)
   }
 
+  /**
+   * Throws FILE_ERR_BAD_PATH when a path has no bytes in the server's encoding (a character it
+   * lacks, an escape that is not canonical: docs/names.md), so the request fails before any FTP
+   * command; the engine would refuse it anyway, only later.
+   */
+  assertEncodable(rel: RelPath): void {
+    try {
+      this.#codec.encode(rel)
+    } catch (err) {
+      throw new FileError('FILE_ERR_BAD_PATH', (err as Error).message, { cause: err })
+    }
+  }
+
   /** Resolves when the server answers with a greeting (no login): cheap enough for readiness probes. */
   probe(): Promise<void> {
     const o = this.#opts
@@ -131,6 +152,7 @@ export class Upstream {
       tlsCa: o.tlsCa,
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
+      encoding: this.#codec.encoding,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
       logger: o.logger,
     })

@@ -17,8 +17,10 @@ export function assertSafeArgument(arg: string): void {
 /**
  * Encodes `VERB arg\r\n` for the wire, the argument in the upstream's encoding (`codec`, with the
  * reversible escape: docs/names.md). Validates the argument first, so nothing is written when it
- * is unsafe or has no bytes in that encoding. A 0xFF byte is the Telnet IAC and is doubled
- * (RFC 959, RFC 3659 §2.2); valid UTF-8 never holds one, an escaped byte or a legacy encoding may.
+ * is unsafe or has no bytes in that encoding. A 0xFF byte (Telnet IAC, which RFC 959 wants
+ * doubled) is sent as is: vsftpd and Pure-FTPd take command bytes literally and would create a
+ * name with the byte doubled, while ProFTPD reads a lone IAC before an ordinary byte as that byte
+ * (measured: docs/ftp-servers.md "Names and encodings"). Valid UTF-8 never holds 0xFF.
  */
 export function encodeCommand(verb: string, arg: string | undefined, codec: NameCodec): Buffer {
   if (!/^[A-Z]{3,4}( [A-Z0-9]+)?$/i.test(verb)) throw new FtpError('bad-name', `Invalid FTP verb`)
@@ -31,23 +33,13 @@ export function encodeCommand(verb: string, arg: string | undefined, codec: Name
     // The text was checked; its bytes are too, whatever the encoding made of it.
     if (encoded.includes(0x0a) || encoded.includes(0x0d) || encoded.includes(0x00))
       throw new FtpError('bad-name', 'Argument contains CR, LF or NUL')
-    bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), doubleIac(encoded), CRLF])
+    bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), encoded, CRLF])
   }
   if (bytes.length > MAX_COMMAND_BYTES) throw new FtpError('bad-name', 'Command line too long')
   return bytes
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1')
-
-function doubleIac(bytes: Buffer): Buffer {
-  if (!bytes.includes(0xff)) return bytes
-  const out: number[] = []
-  for (const b of bytes) {
-    out.push(b)
-    if (b === 0xff) out.push(0xff)
-  }
-  return Buffer.from(out)
-}
 
 /** The command as it may appear in logs and errors: PASS arguments are masked. */
 export function redactCommand(verb: string, arg: string | undefined): string {

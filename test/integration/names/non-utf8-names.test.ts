@@ -176,7 +176,8 @@ describe('non-UTF-8 names on a utf8 upstream (vsftpd): escaped, usable', () => {
     // escaped() keeps ASCII only; the real € of the moved name is valid UTF-8 and shows as itself.
     const shownMoved = `${shown['windows-1252']}€`
     expect(moved).not.toBe(shownMoved)
-    expect((await c.req('DELETE', `/dav/${enc(shownMoved)}`)).status).toBe(204)
+    // webdav-server answers a DELETE with 200.
+    expect((await c.req('DELETE', `/dav/${enc(shownMoved)}`)).status).toBe(200)
     const left = await diskNames(ctx.server.root)
     expect(left).not.toContain(hex(NAMES.shift_jis.bytes))
     expect(left.some((n) => n.startsWith(hex(NAMES['windows-1252'].bytes)))).toBe(false)
@@ -235,7 +236,7 @@ describe.each(Object.keys(NAMES) as Encoding[])(
       expect(r.status).toBe(201)
       expect(await diskNames(path.join(ctx.server.root, 'sub'))).toContain(hex(renamed))
       expect(await c.listNames('sub')).toEqual([fresh])
-      expect((await c.req('DELETE', `/dav/sub/${enc(fresh)}`)).status).toBe(204)
+      expect((await c.req('DELETE', `/dav/sub/${enc(fresh)}`)).status).toBe(200)
       expect(await diskNames(path.join(ctx.server.root, 'sub'))).toEqual([])
     })
 
