@@ -29,12 +29,18 @@ export function encodeCommand(verb: string, arg: string | undefined, codec: Name
     bytes = Buffer.from(`${verb}\r\n`, 'latin1')
   } else {
     assertSafeArgument(arg)
+    // The hot path (every GET sends a path): plain UTF-8 text is its own bytes, one allocation.
+    if (codec.plainUtf8(arg)) return checkLength(Buffer.from(`${verb} ${arg}\r\n`, 'utf8'))
     const encoded = codec.encode(arg)
     // The text was checked; its bytes are too, whatever the encoding made of it.
     if (encoded.includes(0x0a) || encoded.includes(0x0d) || encoded.includes(0x00))
       throw new FtpError('bad-name', 'Argument contains CR, LF or NUL')
     bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), encoded, CRLF])
   }
+  return checkLength(bytes)
+}
+
+function checkLength(bytes: Buffer): Buffer {
   if (bytes.length > MAX_COMMAND_BYTES) throw new FtpError('bad-name', 'Command line too long')
   return bytes
 }
