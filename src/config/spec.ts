@@ -314,7 +314,7 @@ export const SETTINGS = {
     env: 'FTP_ENCODING',
     key: 'encoding',
     scope: 'upstream',
-    doc: 'how the server encodes names: utf8 or any encoding iconv-lite knows (latin1, windows-1252, shift_jis, gbk, cp437…)',
+    doc: 'how the server encodes names: utf8 or any ASCII-compatible encoding iconv-lite knows (latin1, windows-1252, shift_jis, gbk, cp437…); bytes it cannot decode are shown as U+EF00 + byte and written back exactly (docs/names.md)',
     defaultDoc: '`utf8`',
     fallback: 'utf8',
     parse: encodingSetting,

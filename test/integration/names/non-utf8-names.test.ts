@@ -165,6 +165,36 @@ describe.each(ftpServers)('non-UTF-8 names on a utf8 upstream ($name): escaped, 
     expect(await readFile(diskPath(root, moved), 'utf8')).toBe('content 1')
   })
 
+  it('copies one (REST copy) and shows it on the browse page with a working link', async () => {
+    const copy = escaped(Buffer.from([0x63, 0x6f, 0x70, 0x79, 0xe9])) // "copy\xE9"
+    const r = await c.req('POST', '/api/v1/copy', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: shown.shift_jis, to: copy }),
+    })
+    expect(r.status).toBe(201)
+    expect(await readFile(diskPath(ctx.server.root, Buffer.from('636f7079e9', 'hex')), 'utf8')).toBe('content 2')
+    const page = await (await c.req('GET', '/browse/')).text()
+    expect(page).toContain(encodeURIComponent(copy))
+    const linked = await c.req('GET', `/api/v1/files/${encodeURIComponent(copy)}`)
+    expect(await linked.text()).toBe('content 2')
+    expect((await c.req('DELETE', `/api/v1/files/${enc(copy)}`)).status).toBe(204)
+  })
+
+  it('locks one (WebDAV LOCK, PUT with the token, UNLOCK)', async () => {
+    const url = `/dav/${enc(shown.shift_jis)}`
+    const lock = await c.req('LOCK', url, {
+      headers: { 'content-type': 'application/xml', timeout: 'Second-60' },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+    })
+    expect(lock.status).toBe(200)
+    const token = lock.headers.get('lock-token') ?? ''
+    expect(token).toMatch(/^<.+>$/)
+    expect((await c.req('PUT', url, { body: 'no token' })).status).toBe(423)
+    expect((await c.req('PUT', url, { body: 'content 2', headers: { if: `(${token})` } })).status).toBe(204)
+    expect((await c.req('UNLOCK', url, { headers: { 'lock-token': token } })).status).toBe(204)
+    expect(await readFile(diskPath(ctx.server.root, NAMES.shift_jis.bytes), 'utf8')).toBe('content 2')
+  })
+
   it('uploads to a new escaped name: the bytes it stands for land on disk', async () => {
     const name = escaped(Buffer.from([0x75, 0x70, 0xfc, 0xff, 0x80])) // "up\xFC\xFF\x80"
     const put = await c.req('PUT', `/api/v1/files/${enc(name)}`, { body: 'uploaded' })
