@@ -110,6 +110,8 @@ export class Upstream {
    * command; the engine would refuse it anyway, only later.
    */
   assertEncodable(rel: RelPath): void {
+    // Every request comes here: plain UTF-8 text needs no encoding to know it has bytes.
+    if (this.#codec.plainUtf8(rel)) return
     try {
       this.#codec.encode(rel)
     } catch (err) {
