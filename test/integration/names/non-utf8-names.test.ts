@@ -61,8 +61,11 @@ interface Ctx {
 
 // Every FTP command the in-process gateway's engine completes, whatever the server logs.
 let ftpCommands = 0
-const unsubscribe = onFtpCommand(() => {
+/** `OPTS` commands (the gateway sends only `OPTS UTF8 ON` here). */
+let optsCommands = 0
+const unsubscribe = onFtpCommand((event) => {
   ftpCommands++
+  if (event.command === 'OPTS') optsCommands++
 })
 afterAll(() => unsubscribe())
 
@@ -129,7 +132,10 @@ describe.each(ftpServers)('non-UTF-8 names on a utf8 upstream ($name): escaped, 
   >
 
   it('lists every name, escaped, never as U+FFFD (REST and WebDAV)', async () => {
+    const opts = optsCommands
     const rest = await c.listNames()
+    // The first request logged in; all three servers list UTF8 in FEAT, so it asked for UTF-8.
+    expect(optsCommands).toBeGreaterThan(opts)
     expect(rest.join('|')).not.toContain('\uFFFD')
     expect(rest).toEqual([...Object.values(shown), 'sub'].sort())
     expect(await c.davNames()).toEqual(rest)
@@ -172,7 +178,9 @@ describe.each(ftpServers)('non-UTF-8 names on a utf8 upstream ($name): escaped, 
       body: JSON.stringify({ from: shown.shift_jis, to: copy }),
     })
     expect(r.status).toBe(201)
-    expect(await readFile(diskPath(ctx.server.root, Buffer.from('636f7079e9', 'hex')), 'utf8')).toBe('content 2')
+    expect(await readFile(diskPath(ctx.server.root, Buffer.from('636f7079e9', 'hex')), 'utf8')).toBe(
+      'content 2',
+    )
     const page = await (await c.req('GET', '/browse/')).text()
     expect(page).toContain(encodeURIComponent(copy))
     const linked = await c.req('GET', `/api/v1/files/${encodeURIComponent(copy)}`)
@@ -254,8 +262,12 @@ describe.each(perEncoding)('FTP_ENCODING=$encoding on $server: names read as tex
     await ctx?.server.stop()
   })
 
-  it('lists its own name as text (REST and WebDAV)', async () => {
+  it('lists its own name as text (REST and WebDAV), never sending OPTS UTF8 ON', async () => {
+    const opts = optsCommands
     const names = await c.listNames()
+    // The first request logged in (USER, PASS, FEAT, TYPE, PWD) without OPTS UTF8 ON.
+    expect(await c.commands()).toBeGreaterThan(0)
+    expect(optsCommands).toBe(opts)
     expect(names).toContain(own.text)
     expect(names.join('|')).not.toContain('\uFFFD')
     expect(await c.davNames()).toContain(own.text)
