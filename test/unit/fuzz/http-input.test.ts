@@ -18,8 +18,8 @@ import {
 import { AuthError } from '../../../src/auth/errors.js'
 import { FileError } from '../../../src/files/errors.js'
 import { MAX_NAME_BYTES, MAX_PATH_BYTES, normalizeRelPath } from '../../../src/files/paths.js'
-import { escapedByteLength } from '../../../src/ftp/index.js'
 import type { FileStat } from '../../../src/files/types.js'
+import { escapedByteLength } from '../../../src/ftp/index.js'
 import {
   evaluateRead,
   ifRangeMatches,
