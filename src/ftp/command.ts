@@ -17,12 +17,17 @@ export function assertSafeArgument(arg: string): void {
 /**
  * Encodes `VERB arg\r\n` for the wire, the argument in the upstream's encoding (`codec`, with the
  * reversible escape: docs/names.md). Validates the argument first, so nothing is written when it
- * is unsafe or has no bytes in that encoding. A 0xFF byte (Telnet IAC, which RFC 959 wants
- * doubled) is sent as is: vsftpd and Pure-FTPd take command bytes literally and would create a
- * name with the byte doubled, while ProFTPD reads a lone IAC before an ordinary byte as that byte
- * (measured: docs/ftp-servers.md "Names and encodings"). Valid UTF-8 never holds 0xFF.
+ * is unsafe or has no bytes in that encoding. A 0xFF byte (Telnet IAC) is doubled only with
+ * `doubleIac`, for servers that read Telnet in commands as RFC 959 has it (ProFTPD); vsftpd and
+ * Pure-FTPd take command bytes literally and would keep both (docs/ftp-servers.md "Names and
+ * encodings"; the control connection finds out which kind it talks to). Valid UTF-8 never holds 0xFF.
  */
-export function encodeCommand(verb: string, arg: string | undefined, codec: NameCodec): Buffer {
+export function encodeCommand(
+  verb: string,
+  arg: string | undefined,
+  codec: NameCodec,
+  doubleIac = false,
+): Buffer {
   if (!/^[A-Z]{3,4}( [A-Z0-9]+)?$/i.test(verb)) throw new FtpError('bad-name', `Invalid FTP verb`)
   let bytes: Buffer
   if (arg === undefined) {
@@ -35,7 +40,7 @@ export function encodeCommand(verb: string, arg: string | undefined, codec: Name
     // The text was checked; its bytes are too, whatever the encoding made of it.
     if (encoded.includes(0x0a) || encoded.includes(0x0d) || encoded.includes(0x00))
       throw new FtpError('bad-name', 'Argument contains CR, LF or NUL')
-    bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), encoded, CRLF])
+    bytes = Buffer.concat([Buffer.from(`${verb} `, 'latin1'), doubleIac ? doubled(encoded) : encoded, CRLF])
   }
   return checkLength(bytes)
 }
@@ -47,8 +52,32 @@ function checkLength(bytes: Buffer): Buffer {
 
 const CRLF = Buffer.from('\r\n', 'latin1')
 
+/** The bytes with every 0xFF doubled (Telnet IAC IAC: one data byte 0xFF). */
+function doubled(bytes: Buffer): Buffer {
+  if (!bytes.includes(0xff)) return bytes
+  const out: number[] = []
+  for (const b of bytes) {
+    out.push(b)
+    if (b === 0xff) out.push(0xff)
+  }
+  return Buffer.from(out)
+}
+
 /** The command as it may appear in logs and errors: PASS arguments are masked. */
 export function redactCommand(verb: string, arg: string | undefined): string {
   if (arg === undefined) return verb
   return /^(PASS|ACCT)$/i.test(verb) ? `${verb} ***` : `${verb} ${arg}`
+}
+
+/**
+ * True when `arg` would put a 0xFF byte on the wire. Plain UTF-8 never does, so the common case
+ * costs one regular-expression test; an argument the codec refuses reports false (sending it fails).
+ */
+export function holdsIac(arg: string, codec: NameCodec): boolean {
+  if (codec.plainUtf8(arg)) return false
+  try {
+    return codec.encode(arg).includes(0xff)
+  } catch {
+    return false
+  }
 }

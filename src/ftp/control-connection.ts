@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
-import { encodeCommand, redactCommand } from './command.js'
+import { encodeCommand, holdsIac, redactCommand } from './command.js'
 import { startCommandTimer } from './diagnostics.js'
 import { FtpError } from './errors.js'
 import { LineDecoder, type NameCodec } from './names/index.js'
@@ -52,6 +53,12 @@ export class ControlConnection {
   #waiter: Waiter | undefined
   #failure: FtpError | undefined
   #tlsSession: Buffer | undefined
+  /**
+   * Whether the server reads Telnet IAC sequences in commands (ProFTPD: a 0xFF byte must then be
+   * doubled) or takes bytes literally (vsftpd, Pure-FTPd); probed at the first argument that holds
+   * a 0xFF byte, undefined until then.
+   */
+  #telnet: boolean | undefined
   /** The last verbs sent and reply codes received (no arguments, no texts), for timeout reports. */
   readonly #trail: string[] = []
   /** The control peer's address, pinned at connect: every passive data connection dials it. */
@@ -130,7 +137,7 @@ export class ControlConnection {
   /** Writes one command; throws (before writing anything) when the argument is unsafe. */
   send(verb: string, arg?: string): void {
     if (this.#failure) throw this.#failure
-    const bytes = encodeCommand(verb, arg, this.#opts.codec)
+    const bytes = encodeCommand(verb, arg, this.#opts.codec, this.#telnet === true)
     this.#opts.logger?.debug?.({ session: this.#opts.sessionId, command: redactCommand(verb, arg) }, 'ftp >')
     this.#note(`>${verb.toUpperCase()}`)
     this.#socket.write(bytes)
@@ -185,6 +192,8 @@ export class ControlConnection {
     timeoutMs: number | undefined | null,
   ): Promise<FtpReply> {
     this.#assertInStep(verb)
+    // Never between EPSV/PASV and the transfer command: the session prepares transfers beforehand.
+    if (arg !== undefined && !PRELIMINARY_ALLOWED.has(verb.toUpperCase())) await this.prepareArgument(arg)
     this.send(verb, arg)
     let reply = await this.read(timeoutMs)
     if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {
@@ -197,6 +206,32 @@ export class ControlConnection {
       }
     }
     return reply
+  }
+
+  /**
+   * Makes sure the connection knows how to write `arg`: when it holds a 0xFF byte and the server's
+   * Telnet handling is not known yet, asks the server first (`CWD` to a name that cannot exist,
+   * holding two 0xFF bytes: ProFTPD's 550 echoes the name with one, Pure-FTPd's with both, vsftpd's
+   * not at all). Costs nothing for arguments without 0xFF, which is every UTF-8 name.
+   */
+  async prepareArgument(arg: string): Promise<void> {
+    if (this.#telnet !== undefined || !holdsIac(arg, this.#opts.codec)) return
+    const ff = this.#opts.codec.decode(Buffer.of(0xff))
+    const marker = `ftpgw-iac-probe-${randomBytes(6).toString('hex')}-`
+    try {
+      this.send('CWD', `/${marker}${ff}${ff}-`)
+    } catch {
+      // The encoding cannot write a lone 0xFF as such: nothing to learn, bytes go as they are.
+      this.#telnet = false
+      return
+    }
+    let reply = await this.read()
+    while (reply.code < 200) reply = await this.read()
+    this.#telnet = reply.text.includes(`${marker}${ff}-`)
+    this.#opts.logger?.debug?.(
+      { session: this.#opts.sessionId, telnet: this.#telnet },
+      'ftp IAC handling probed',
+    )
   }
 
   /**

@@ -217,7 +217,10 @@ export class FtpSession implements TransferHost {
   /** Lists a directory: MLSD where offered, else CWD + LIST parsed as Unix or DOS lines. */
   list(dir: string): Promise<FileInfo[]> {
     return this.#run(async () => {
-      if (this.features.mlst) return this.#readListing({ verb: 'MLSD', arg: dir }, 'mlsd')
+      if (this.features.mlst) {
+        await this.#control.prepareArgument(dir)
+        return this.#readListing({ verb: 'MLSD', arg: dir }, 'mlsd')
+      }
       // LIST takes options and globs on many servers (vsftpd), so never pass it a path.
       await this.#cwd(dir)
       if (this.#unixList === undefined) {
@@ -358,12 +361,17 @@ export class FtpSession implements TransferHost {
 
   /** Streams `source` to the server (STOR, or APPE with `append`); resolves on the server's 2xx. */
   upload(file: string, source: Readable, opts: StoreOptions = {}): Promise<StoreResult> {
-    return this.#run(() => store(this, file, source, opts))
+    return this.#run(async () => {
+      // Before EPSV/PASV: a Telnet probe may not come between them and STOR.
+      await this.#control.prepareArgument(file)
+      return store(this, file, source, opts)
+    })
   }
 
   #runTransfer(opts: RetrieveOptions): Promise<RetrievalStream> {
     return new Promise((resolve, reject) => {
       this.#run(async () => {
+        if (opts.arg !== undefined) await this.#control.prepareArgument(opts.arg)
         const stream = new RetrievalStream(this, opts)
         try {
           await stream.start()

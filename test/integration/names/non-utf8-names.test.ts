@@ -203,6 +203,33 @@ describe.each(ftpServers)('non-UTF-8 names on a utf8 upstream ($name): escaped, 
     expect(await readFile(diskPath(ctx.server.root, NAMES.shift_jis.bytes), 'utf8')).toBe('content 2')
   })
 
+  it('serves names holding 0xFF before Telnet command bytes (ProFTPD reads Telnet in commands)', async () => {
+    // latin1 "yÿÿz", "yÿôz", "yÿþz": FF FF, FF F4 (Telnet IP), FF FE (Telnet DONT) on disk.
+    const names = [
+      [0x79, 0xff, 0xff, 0x7a],
+      [0x79, 0xff, 0xf4, 0x7a],
+      [0x79, 0xff, 0xfe, 0x7a],
+    ].map((b) => Buffer.from(b))
+    for (const b of names) {
+      await writeFile(diskPath(ctx.server.root, b), b.toString('hex'))
+      await chown(diskPath(ctx.server.root, b), ctx.server.uid, ctx.server.gid)
+    }
+    const listed = await c.listNames()
+    for (const b of names) {
+      const name = escaped(b)
+      expect(listed).toContain(name)
+      const got = await c.req('GET', `/api/v1/files/${enc(name)}`)
+      expect(got.status, b.toString('hex')).toBe(200)
+      expect(await got.text()).toBe(b.toString('hex'))
+      expect((await c.move(name, `sub/${name}`)).status).toBe(201)
+      expect(await diskNames(path.join(ctx.server.root, 'sub'))).toContain(b.toString('hex'))
+      expect((await c.req('DELETE', `/api/v1/files/${enc(`sub/${name}`)}`)).status).toBe(204)
+    }
+    const put = await c.req('PUT', `/api/v1/files/${enc(escaped(names[1] as Buffer))}`, { body: 'again' })
+    expect(put.status).toBe(201)
+    expect(await readFile(diskPath(ctx.server.root, names[1] as Buffer), 'utf8')).toBe('again')
+  })
+
   it('uploads to a new escaped name: the bytes it stands for land on disk', async () => {
     const name = escaped(Buffer.from([0x75, 0x70, 0xfc, 0xff, 0x80])) // "up\xFC\xFF\x80"
     const put = await c.req('PUT', `/api/v1/files/${enc(name)}`, { body: 'uploaded' })
