@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeCommand, redactCommand } from '../../../src/ftp/command.js'
+import { encodeCommand, holdsIac, redactCommand } from '../../../src/ftp/command.js'
 import { isFtpError } from '../../../src/ftp/errors.js'
 import { nameCodec } from '../../../src/ftp/names/index.js'
 
@@ -28,6 +28,25 @@ describe('encodeCommand', () => {
 
   it('never produces 0xFF in utf8', () => {
     expect(encodeCommand('RETR', 'ÿÿ', utf8).includes(0xff)).toBe(false)
+  })
+
+  it('doubles 0xFF only when asked (a server that reads Telnet in commands)', () => {
+    const bytes = encodeCommand('RETR', 'aÿb', latin1, true)
+    expect([...bytes]).toEqual([...Buffer.from('RETR a'), 0xff, 0xff, ...Buffer.from('b\r\n')])
+    expect([...encodeCommand('DELE', '\uEFFF', utf8, true)]).toEqual([
+      ...Buffer.from('DELE '),
+      0xff,
+      0xff,
+      13,
+      10,
+    ])
+  })
+
+  it('tells which arguments put 0xFF on the wire', () => {
+    expect(holdsIac('ÿÿÿ', utf8)).toBe(false)
+    expect(holdsIac('a\uEFFFb', utf8)).toBe(true)
+    expect(holdsIac('aÿb', latin1)).toBe(true)
+    expect(holdsIac('日本', latin1)).toBe(false)
   })
 
   it('writes an escaped byte as itself on a utf8 upstream', () => {

@@ -23,7 +23,11 @@ interface Fake {
   close(): Promise<void>
 }
 
-async function fakeServer(): Promise<Fake> {
+/**
+ * `telnet`: the server reads Telnet in commands as ProFTPD does (IAC IAC is one 0xFF) and echoes
+ * a failed CWD's path; otherwise it takes bytes literally and echoes nothing, as vsftpd does.
+ */
+async function fakeServer(telnet = false): Promise<Fake> {
   const lines: Buffer[] = []
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
@@ -33,9 +37,10 @@ async function fakeServer(): Promise<Fake> {
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk])
       for (let lf = pending.indexOf(0x0a); lf !== -1; lf = pending.indexOf(0x0a)) {
-        const line = pending.subarray(0, lf - 1)
+        const raw = pending.subarray(0, lf - 1)
         pending = pending.subarray(lf + 1)
-        lines.push(Buffer.from(line))
+        const line = telnet ? undoubled(raw) : Buffer.from(raw)
+        lines.push(line)
         const verb = line.toString('latin1').split(' ')[0]
         const reply: Record<string, Buffer | string> = {
           USER: '331 password\r\n',
@@ -45,6 +50,13 @@ async function fakeServer(): Promise<Fake> {
           TYPE: '200 binary\r\n',
           PWD: Buffer.concat([Buffer.from('257 "'), HOME, Buffer.from('" is the current directory\r\n')]),
           DELE: '250 deleted\r\n',
+          CWD: telnet
+            ? Buffer.concat([
+                Buffer.from('550 '),
+                line.subarray(4),
+                Buffer.from(': No such file or directory\r\n'),
+              ])
+            : '550 Failed to change directory.\r\n',
           QUIT: '221 bye\r\n',
         }
         socket.write(reply[verb ?? ''] ?? '502 no\r\n')
@@ -63,6 +75,15 @@ async function fakeServer(): Promise<Fake> {
         server.close(() => resolve())
       }),
   }
+}
+
+function undoubled(bytes: Buffer): Buffer {
+  const out: number[] = []
+  for (let i = 0; i < bytes.length; i++) {
+    out.push(bytes[i] as number)
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xff) i++
+  }
+  return Buffer.from(out)
 }
 
 let fake: Fake | undefined
@@ -116,6 +137,33 @@ describe('names on the wire', () => {
     expect(isFtpError(err, 'bad-name')).toBe(true)
     expect(fake.lines.length).toBe(before)
     expect(s.usable).toBe(true)
+    await s.close()
+  })
+
+  it.each([
+    [false, 'literal (vsftpd, Pure-FTPd)'],
+    [true, 'Telnet (ProFTPD)'],
+  ])('writes 0xFF so that the server reads it as one byte: telnet=%s, %s', async (telnet) => {
+    fake = await fakeServer(telnet)
+    const s = await connect('latin1')
+    const name = Buffer.from([0x2f, 0x79, 0xff, 0xff, 0xf4, 0x7a]) // "/yÿÿôz"
+    await s.delete(name.toString('latin1'))
+    await s.delete(name.toString('latin1'))
+    // What the server understood, after its own Telnet handling: the name's bytes, both times.
+    expect(sent('DELE')).toEqual([
+      Buffer.concat([Buffer.from('DELE '), name]),
+      Buffer.concat([Buffer.from('DELE '), name]),
+    ])
+    // One probe, the first time only.
+    expect(sent('CWD')).toHaveLength(1)
+    await s.close()
+  })
+
+  it('sends no probe for names without 0xFF', async () => {
+    fake = await fakeServer(true)
+    const s = await connect('utf8')
+    await s.delete('/caf\uEFE9/日本')
+    expect(sent('CWD')).toEqual([])
     await s.close()
   })
 
