@@ -193,7 +193,10 @@ export class ControlConnection {
   ): Promise<FtpReply> {
     this.#assertInStep(verb)
     // Never between EPSV/PASV and the transfer command: the session prepares transfers beforehand.
-    if (arg !== undefined && !PRELIMINARY_ALLOWED.has(verb.toUpperCase())) await this.prepareArgument(arg)
+    // Checked here first so that the common case (no 0xFF) awaits nothing.
+    if (arg !== undefined && this.#telnet === undefined && holdsIac(arg, this.#opts.codec)) {
+      if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) await this.prepareArgument(arg)
+    }
     this.send(verb, arg)
     let reply = await this.read(timeoutMs)
     if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {
