@@ -7,6 +7,10 @@ export const MAX_COMMAND_BYTES = 4096
 // CR and LF would end the command early (command injection); NUL truncates in C servers.
 const FORBIDDEN = /[\r\n\0]/
 
+const VERB = /^[A-Z]{3,4}( [A-Z0-9]+)?$/i
+// CR, LF, NUL, surrogates and the escape block: text without any is safe and plain UTF-8.
+const UNSAFE_OR_NOT_PLAIN = /[\r\n\0\ud800-\udfff\uef80-\uefff]/
+
 /** Throws a bad-name FtpError when `arg` cannot travel safely in an FTP command. */
 export function assertSafeArgument(arg: string): void {
   if (FORBIDDEN.test(arg)) {
@@ -28,14 +32,16 @@ export function encodeCommand(
   codec: NameCodec,
   doubleIac = false,
 ): Buffer {
-  if (!/^[A-Z]{3,4}( [A-Z0-9]+)?$/i.test(verb)) throw new FtpError('bad-name', `Invalid FTP verb`)
+  if (!VERB.test(verb)) throw new FtpError('bad-name', `Invalid FTP verb`)
+  // The hot path (every GET sends a path): safe, plain UTF-8 text is its own bytes, found with one
+  // test and written with one allocation (NameCodec.plainUtf8 plus assertSafeArgument in one go).
+  if (arg !== undefined && codec.utf8 && !UNSAFE_OR_NOT_PLAIN.test(arg))
+    return checkLength(Buffer.from(`${verb} ${arg}\r\n`, 'utf8'))
   let bytes: Buffer
   if (arg === undefined) {
     bytes = Buffer.from(`${verb}\r\n`, 'latin1')
   } else {
     assertSafeArgument(arg)
-    // The hot path (every GET sends a path): plain UTF-8 text is its own bytes, one allocation.
-    if (codec.plainUtf8(arg)) return checkLength(Buffer.from(`${verb} ${arg}\r\n`, 'utf8'))
     const encoded = codec.encode(arg)
     // The text was checked; its bytes are too, whatever the encoding made of it.
     if (encoded.includes(0x0a) || encoded.includes(0x0d) || encoded.includes(0x00))
