@@ -10,6 +10,7 @@
  */
 
 import iconv from 'iconv-lite'
+import { nameCodec } from '../ftp/index.js'
 
 /** The result of parsing one setting: its value, or a sentence saying what is wrong. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
@@ -107,13 +108,23 @@ export function hostPortsSetting(raw: unknown, name: string): Parsed<Array<{ hos
   return ok(nodes as Array<{ host: string; port: number }>)
 }
 
-/** A character encoding iconv-lite knows (utf8, latin1, windows-1252, shift_jis…). */
+/**
+ * A character encoding iconv-lite knows (utf8, latin1, windows-1252, shift_jis…) that FTP commands
+ * can be written in: ASCII must stay ASCII, so UTF-16, UTF-7 or EBCDIC are refused here, at start,
+ * rather than by the engine at the first login.
+ */
 export function encodingSetting(raw: unknown, name: string): Parsed<string> {
   if (typeof raw !== 'string' || raw.trim() === '' || !iconv.encodingExists(raw.trim()))
     return bad(
       `${name} must be an encoding such as utf8, latin1, windows-1252 or shift_jis (got ${shown(raw)})`,
     )
-  return ok(raw.trim().toLowerCase())
+  const value = raw.trim().toLowerCase()
+  try {
+    nameCodec(value)
+  } catch {
+    return bad(`${name} must be ASCII-compatible: FTP commands cannot be written in ${shown(raw)}`)
+  }
+  return ok(value)
 }
 
 /** An IANA time zone name (UTC, Europe/Berlin…). */
@@ -303,7 +314,7 @@ export const SETTINGS = {
     env: 'FTP_ENCODING',
     key: 'encoding',
     scope: 'upstream',
-    doc: 'how the server encodes names: utf8 or any encoding iconv-lite knows (latin1, windows-1252, shift_jis, gbk, cp437…)',
+    doc: 'how the server encodes names: utf8 or any ASCII-compatible encoding iconv-lite knows (latin1, windows-1252, shift_jis, gbk, cp437…); bytes it cannot decode are shown as U+EF00 + byte and written back exactly (docs/names.md)',
     defaultDoc: '`utf8`',
     fallback: 'utf8',
     parse: encodingSetting,

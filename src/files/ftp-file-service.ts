@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream'
 import { abortPartial, appendPartial, beginPartial, commitPartial, partialSize } from './partials.js'
+import { normalizeRelPath } from './paths.js'
 import { list, read, stat } from './reads.js'
 import { type FtpFileServiceOptions, ServiceCore } from './service-core.js'
 import { setModified } from './times.js'
@@ -37,6 +38,16 @@ export class FtpFileService implements FileService {
     this.#core = new ServiceCore(options)
   }
 
+  /**
+   * A caller's path, normalised and checked against the upstream's encoding before any FTP
+   * command: a name the encoding cannot hold (or a non-canonical escape) is a 400, not a 404.
+   */
+  #rel(raw: RelPath): RelPath {
+    const rel = normalizeRelPath(raw)
+    this.#core.up.assertEncodable(rel)
+    return rel
+  }
+
   async verifyLogin(who: Identity): Promise<void> {
     // The pool is the one record of which credentials the server accepted and when (it re-verifies
     // them after FTP_REVERIFY_MS): trusted logins cost no session, so verifying never waits behind
@@ -50,64 +61,69 @@ export class FtpFileService implements FileService {
     return this.#core.up.dropUser(user)
   }
 
-  stat(who: Identity, path: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
-    return stat(this.#core, who, path, options)
+  async stat(who: Identity, path: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
+    return stat(this.#core, who, this.#rel(path), options)
   }
 
-  list(who: Identity, path: RelPath, options: ListOptions = {}): Promise<ListPage> {
-    return list(this.#core, who, path, options)
+  async list(who: Identity, path: RelPath, options: ListOptions = {}): Promise<ListPage> {
+    return list(this.#core, who, this.#rel(path), options)
   }
 
-  read(who: Identity, path: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
-    return read(this.#core, who, path, options)
+  async read(who: Identity, path: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
+    return read(this.#core, who, this.#rel(path), options)
   }
 
-  write(who: Identity, path: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
-    return write(this.#core, who, path, body, options)
+  async write(
+    who: Identity,
+    path: RelPath,
+    body: Readable,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    return write(this.#core, who, this.#rel(path), body, options)
   }
 
-  mkdir(who: Identity, path: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
-    return mkdir(this.#core, who, path, options)
+  async mkdir(who: Identity, path: RelPath, options: { parents?: boolean } = {}): Promise<FileStat> {
+    return mkdir(this.#core, who, this.#rel(path), options)
   }
 
-  delete(who: Identity, path: RelPath): Promise<void> {
-    return deleteFile(this.#core, who, path)
+  async delete(who: Identity, path: RelPath): Promise<void> {
+    return deleteFile(this.#core, who, this.#rel(path))
   }
 
-  rmdir(who: Identity, path: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
-    return rmdir(this.#core, who, path, options)
+  async rmdir(who: Identity, path: RelPath, options: { recursive?: boolean } = {}): Promise<void> {
+    return rmdir(this.#core, who, this.#rel(path), options)
   }
 
-  move(
+  async move(
     who: Identity,
     from: RelPath,
     to: RelPath,
     options: { overwrite?: boolean } = {},
   ): Promise<{ replaced: boolean }> {
-    return move(this.#core, who, from, to, options)
+    return move(this.#core, who, this.#rel(from), this.#rel(to), options)
   }
 
-  copy(
+  async copy(
     who: Identity,
     from: RelPath,
     to: RelPath,
     options: { overwrite?: boolean; depth?: 0 | 'infinity' } = {},
   ): Promise<{ replaced: boolean }> {
-    return copy(this.#core, who, from, to, options)
+    return copy(this.#core, who, this.#rel(from), this.#rel(to), options)
   }
 
-  setModified(who: Identity, path: RelPath, time: Date): Promise<void> {
-    return setModified(this.#core, who, path, time)
+  async setModified(who: Identity, path: RelPath, time: Date): Promise<void> {
+    return setModified(this.#core, who, this.#rel(path), time)
   }
 
   // --- resumable uploads (partials.ts) ---
 
-  beginPartial(
+  async beginPartial(
     who: Identity,
     path: RelPath,
     options?: Pick<WriteOptions, 'ifMatch' | 'ifNoneMatch'>,
   ): Promise<PartialUpload> {
-    return beginPartial(this.#core, who, path, options)
+    return beginPartial(this.#core, who, this.#rel(path), options)
   }
 
   partialSize(who: Identity, partial: PartialUpload): Promise<number> {

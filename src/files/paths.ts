@@ -1,3 +1,4 @@
+import { escapedByteLength } from '../ftp/index.js'
 import { FileError } from './errors.js'
 import type { RelPath } from './types.js'
 
@@ -21,11 +22,12 @@ export function normalizeRelPath(raw: string): RelPath {
   const segments = raw.split('/').filter((s) => s !== '')
   for (const s of segments) {
     if (s === '.' || s === '..') throw new FileError('FILE_ERR_BAD_PATH', 'Path contains a . or .. segment')
-    if (Buffer.byteLength(s) > MAX_NAME_BYTES)
+    // Limits are about the server's bytes: an escape (docs/names.md) is one byte, not three.
+    if (Buffer.byteLength(s) > MAX_NAME_BYTES && escapedByteLength(s) > MAX_NAME_BYTES)
       throw new FileError('FILE_ERR_BAD_PATH', `A name is longer than ${MAX_NAME_BYTES} bytes`)
   }
   const rel = segments.join('/')
-  if (Buffer.byteLength(rel) > MAX_PATH_BYTES)
+  if (Buffer.byteLength(rel) > MAX_PATH_BYTES && escapedByteLength(rel) > MAX_PATH_BYTES)
     throw new FileError('FILE_ERR_BAD_PATH', `Path is longer than ${MAX_PATH_BYTES} bytes`)
   return rel
 }

@@ -5,10 +5,13 @@ import {
   type FtpUrl,
   isFtpError,
   ModtimeMemory,
+  type NameCodec,
+  nameCodec,
   probeServer,
 } from '../ftp/index.js'
 import { type Checkout, SessionPool } from '../pool/index.js'
 import type { Store } from '../store/store.js'
+import { FileError } from './errors.js'
 import { toServerPath } from './paths.js'
 import { leavesSessionUncertain } from './session-use.js'
 import type { Identity, RelPath } from './types.js'
@@ -39,6 +42,8 @@ export interface UpstreamOptions {
   memoryTuning?: boolean | undefined
   /** FTP_TIMEZONE: IANA zone of the server's clock, for LIST times that carry none; UTC when unset. */
   timezone?: string | undefined
+  /** FTP_ENCODING: how the server encodes names (docs/names.md); 'utf8' when unset. */
+  encoding?: string | undefined
 }
 
 /**
@@ -54,10 +59,13 @@ export class Upstream {
   /** Which way of setting modification times this server takes, learnt once for all its sessions. */
   readonly modtime = new ModtimeMemory()
   readonly #opts: UpstreamOptions
+  readonly #codec: NameCodec
   readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
 
   constructor(options: UpstreamOptions) {
     this.#opts = options
+    // Throws at start for an encoding FTP commands cannot be written in.
+    this.#codec = nameCodec(options.encoding ?? 'utf8')
     this.id = `${options.url.host}:${options.url.port}`
     this.name = options.name ?? 'default'
     this.pool = new SessionPool<FtpSession>({
@@ -108,6 +116,21 @@ export class Upstream {
     return toServerPath(base, rel)
   }
 
+  /**
+   * Throws FILE_ERR_BAD_PATH when a path has no bytes in the server's encoding (a character it
+   * lacks, an escape that is not canonical: docs/names.md), so the request fails before any FTP
+   * command; the engine would refuse it anyway, only later.
+   */
+  assertEncodable(rel: RelPath): void {
+    // Every request comes here: plain UTF-8 text needs no encoding to know it has bytes.
+    if (this.#codec.plainUtf8(rel)) return
+    try {
+      this.#codec.encode(rel)
+    } catch (err) {
+      throw new FileError('FILE_ERR_BAD_PATH', (err as Error).message, { cause: err })
+    }
+  }
+
   /** Resolves when the server answers with a greeting (no login): cheap enough for readiness probes. */
   probe(): Promise<void> {
     const o = this.#opts
@@ -145,6 +168,7 @@ export class Upstream {
       timeoutMs: o.timeoutMs,
       keepaliveMs: o.keepaliveMs ?? 0,
       label: this.name,
+      encoding: this.#codec.encoding,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
       ...(o.timezone === undefined ? {} : { timeZone: o.timezone }),
       modtime: this.modtime,

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
-import { StringDecoder } from 'node:string_decoder'
 import tls from 'node:tls'
-import { type ControlEncoding, encodeCommand, redactCommand } from './command.js'
+import { encodeCommand, holdsIac, redactCommand } from './command.js'
 import { startCommandTimer } from './diagnostics.js'
 import { FtpError } from './errors.js'
+import { LineDecoder, type NameCodec } from './names/index.js'
 import type { FtpLogger } from './options.js'
 import { type FtpReply, ReplyParser } from './reply-parser.js'
 import { Reply } from './status.js'
@@ -21,7 +22,8 @@ export interface ControlConnectionOptions {
   tls: tls.ConnectionOptions
   /** Inactivity timeout for connecting and for each awaited reply. */
   timeoutMs: number
-  encoding: ControlEncoding
+  /** The upstream's encoding: commands are written and replies read through it. */
+  codec: NameCodec
   maxReplyBytes: number
   logger?: FtpLogger | undefined
   /** Identifies the session in logs. */
@@ -47,12 +49,18 @@ interface Waiter {
 export class ControlConnection {
   #socket: net.Socket
   readonly #opts: ControlConnectionOptions
-  #decoder: StringDecoder
+  #decoder: LineDecoder
   readonly #parser: ReplyParser
   readonly #queue: FtpReply[] = []
   #waiter: Waiter | undefined
   #failure: FtpError | undefined
   #tlsSession: Buffer | undefined
+  /**
+   * Whether the server reads Telnet IAC sequences in commands (ProFTPD: a 0xFF byte must then be
+   * doubled) or takes bytes literally (vsftpd, Pure-FTPd); probed at the first argument that holds
+   * a 0xFF byte, undefined until then.
+   */
+  #telnet: boolean | undefined
   /** The last verbs sent and reply codes received (no arguments, no texts), for timeout reports. */
   readonly #trail: string[] = []
   /** The control peer's address, pinned at connect: every passive data connection dials it. */
@@ -62,7 +70,7 @@ export class ControlConnection {
   private constructor(socket: net.Socket, opts: ControlConnectionOptions) {
     this.#socket = socket
     this.#opts = opts
-    this.#decoder = new StringDecoder(opts.encoding)
+    this.#decoder = new LineDecoder(opts.codec, opts.maxReplyBytes)
     this.#parser = new ReplyParser(opts.maxReplyBytes)
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? opts.host)
     this.localAddress = normalizeAddress(socket.localAddress ?? '127.0.0.1')
@@ -115,8 +123,8 @@ export class ControlConnection {
     return secured
   }
 
-  get encoding(): ControlEncoding {
-    return this.#opts.encoding
+  get codec(): NameCodec {
+    return this.#opts.codec
   }
 
   get timeoutMs(): number {
@@ -131,7 +139,7 @@ export class ControlConnection {
   /** Writes one command; throws (before writing anything) when the argument is unsafe. */
   send(verb: string, arg?: string): void {
     if (this.#failure) throw this.#failure
-    const bytes = encodeCommand(verb, arg, this.#opts.encoding)
+    const bytes = encodeCommand(verb, arg, this.#opts.codec, this.#telnet === true)
     this.#opts.logger?.debug?.({ session: this.#opts.sessionId, command: redactCommand(verb, arg) }, 'ftp >')
     this.#note(`>${verb.toUpperCase()}`)
     this.#socket.write(bytes)
@@ -186,6 +194,11 @@ export class ControlConnection {
     timeoutMs: number | undefined | null,
   ): Promise<FtpReply> {
     this.#assertInStep(verb)
+    // Never between EPSV/PASV and the transfer command: the session prepares transfers beforehand.
+    // Checked here first so that the common case (no 0xFF) awaits nothing.
+    if (arg !== undefined && this.#telnet === undefined && holdsIac(arg, this.#opts.codec)) {
+      if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) await this.prepareArgument(arg)
+    }
     this.send(verb, arg)
     let reply = await this.read(timeoutMs)
     if (!PRELIMINARY_ALLOWED.has(verb.toUpperCase())) {
@@ -198,6 +211,32 @@ export class ControlConnection {
       }
     }
     return reply
+  }
+
+  /**
+   * Makes sure the connection knows how to write `arg`: when it holds a 0xFF byte and the server's
+   * Telnet handling is not known yet, asks the server first (`CWD` to a name that cannot exist,
+   * holding two 0xFF bytes: ProFTPD's 550 echoes the name with one, Pure-FTPd's with both, vsftpd's
+   * not at all). Costs nothing for arguments without 0xFF, which is every UTF-8 name.
+   */
+  async prepareArgument(arg: string): Promise<void> {
+    if (this.#telnet !== undefined || !holdsIac(arg, this.#opts.codec)) return
+    const ff = this.#opts.codec.decode(Buffer.of(0xff))
+    const marker = `ftpgw-iac-probe-${randomBytes(6).toString('hex')}-`
+    try {
+      this.send('CWD', `/${marker}${ff}${ff}-`)
+    } catch {
+      // The encoding cannot write a lone 0xFF as such: nothing to learn, bytes go as they are.
+      this.#telnet = false
+      return
+    }
+    let reply = await this.read()
+    while (reply.code < 200) reply = await this.read()
+    this.#telnet = reply.text.includes(`${marker}${ff}-`)
+    this.#opts.logger?.debug?.(
+      { session: this.#opts.sessionId, telnet: this.#telnet },
+      'ftp IAC handling probed',
+    )
   }
 
   /**
@@ -238,7 +277,7 @@ export class ControlConnection {
     plain.removeAllListeners('close')
     plain.removeAllListeners('error')
     plain.setTimeout(0)
-    this.#decoder = new StringDecoder(this.#opts.encoding)
+    this.#decoder = new LineDecoder(this.#opts.codec, this.#opts.maxReplyBytes)
     const secured = await secureSocket(plain, this.#opts)
     this.#socket = secured
     this.#attach(secured)

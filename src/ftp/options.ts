@@ -1,8 +1,8 @@
 import type tls from 'node:tls'
-import type { ControlEncoding } from './command.js'
 import { FtpError } from './errors.js'
 import { isKnownTimeZone } from './listing/server-clock.js'
 import type { ModtimeMemory } from './modtime.js'
+import { nameCodec } from './names/index.js'
 import type { TlsMode } from './tls.js'
 
 /** The subset of a pino logger the engine uses; every method optional so a plain object works. */
@@ -37,8 +37,12 @@ export interface FtpSessionOptions {
   tlsMaxVersion?: tls.SecureVersion | undefined
   /** Inactivity timeout for the control connection and for data connections. @default 30000 */
   timeoutMs: number
-  /** @default 'utf8' */
-  encoding: ControlEncoding
+  /**
+   * How the server encodes names: 'utf8' or any ASCII-compatible encoding iconv-lite knows
+   * (latin1, windows-1252, shift_jis…). Paths are written and listings read in it, with the
+   * reversible escape for bytes it cannot decode (docs/names.md). @default 'utf8'
+   */
+  encoding: string
   /** @default 65536 */
   maxReplyBytes: number
   /** Listing size cap in bytes. @default 41943040 (40 MiB) */
@@ -80,7 +84,7 @@ export const defaultSessionOptions = Object.freeze({
   secure: 'none' as TlsMode,
   dataMode: 'passive' as DataMode,
   timeoutMs: 30_000,
-  encoding: 'utf8' as ControlEncoding,
+  encoding: 'utf8',
   maxReplyBytes: 64 * 1024,
   maxListingBytes: 40 * 1024 * 1024,
   timeZoneOffsetMinutes: 0,
@@ -105,6 +109,8 @@ export function resolveSessionOptions(
     throw new FtpError('bad-name', 'port must be 1-65535')
   if (!(merged.timeoutMs > 0)) throw new FtpError('bad-name', 'timeoutMs must be positive')
   if (!isKnownTimeZone(merged.timeZone)) throw new FtpError('bad-name', 'timeZone must be an IANA time zone')
+  // Throws for an unknown encoding or one FTP commands cannot be written in.
+  nameCodec(merged.encoding)
   if (merged.activePorts) {
     const [lo, hi] = merged.activePorts
     if (!(lo >= 1 && hi <= 65535 && lo <= hi))

@@ -1,4 +1,5 @@
 import { ControlConnection } from './control-connection.js'
+import { nameCodec } from './names/index.js'
 import type { TlsMode } from './tls.js'
 
 /** What a readiness probe needs to know to reach the server. */
@@ -24,7 +25,8 @@ export async function probeServer(o: ProbeOptions): Promise<void> {
     secure: o.secure === 'implicit' ? 'implicit' : 'none',
     tls,
     timeoutMs: o.timeoutMs,
-    encoding: 'utf8',
+    // The greeting and QUIT's reply carry no names.
+    codec: nameCodec('utf8'),
     maxReplyBytes: 64 * 1024,
     sessionId: 0,
   })

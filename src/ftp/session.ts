@@ -1,6 +1,5 @@
 import path from 'node:path/posix'
 import type { Readable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { ControlConnection } from './control-connection.js'
 import type { DataChannelContext } from './data-connection.js'
 import { FtpError } from './errors.js'
@@ -17,6 +16,7 @@ import {
   modtimeOutcome,
   noModtimeForm,
 } from './modtime.js'
+import { LineDecoder, nameCodec } from './names/index.js'
 import { type FtpSessionOptions, resolveSessionOptions } from './options.js'
 import { errorFromReply } from './reply-errors.js'
 import type { FtpReply } from './reply-parser.js'
@@ -125,6 +125,7 @@ export class FtpSession implements TransferHost {
   ): Promise<FtpSession> {
     const opts = resolveSessionOptions(options)
     const id = nextSessionId++
+    const codec = nameCodec(opts.encoding)
     const tlsOptions = {
       ca: opts.tlsCa,
       rejectUnauthorized: !opts.tlsInsecure,
@@ -137,7 +138,7 @@ export class FtpSession implements TransferHost {
       secure: opts.secure,
       tls: Object.fromEntries(Object.entries(tlsOptions).filter(([, v]) => v !== undefined)),
       timeoutMs: opts.timeoutMs,
-      encoding: opts.encoding,
+      codec,
       maxReplyBytes: opts.maxReplyBytes,
       logger: opts.logger,
       sessionId: id,
@@ -167,7 +168,8 @@ export class FtpSession implements TransferHost {
       }
       const featReply = await conn.request('FEAT')
       const features = replyClass(featReply.code) === 2 ? parseFeatures(featReply) : emptyFeatures()
-      if (features.utf8 && opts.encoding === 'utf8') await conn.request('OPTS', 'UTF8 ON')
+      // Only when names are read and written as UTF-8: the option tells the server to do the same.
+      if (features.utf8 && codec.utf8) await conn.request('OPTS', 'UTF8 ON')
       const type = await conn.request('TYPE', 'I')
       if (replyClass(type.code) !== 2) throw errorFromReply(type, 'TYPE I')
       const pwd = await conn.request('PWD')
@@ -235,7 +237,10 @@ export class FtpSession implements TransferHost {
   /** Lists a directory: MLSD where offered, else CWD + LIST parsed as Unix or DOS lines. */
   list(dir: string): Promise<FileInfo[]> {
     return this.#run(async () => {
-      if (this.features.mlst) return this.#readListing({ verb: 'MLSD', arg: dir }, 'mlsd')
+      if (this.features.mlst) {
+        await this.#control.prepareArgument(dir)
+        return this.#readListing({ verb: 'MLSD', arg: dir }, 'mlsd')
+      }
       // LIST takes options and globs on many servers (vsftpd), so never pass it a path.
       await this.#cwd(dir)
       if (this.#unixList === undefined) {
@@ -390,12 +395,17 @@ export class FtpSession implements TransferHost {
 
   /** Streams `source` to the server (STOR, or APPE with `append`); resolves on the server's 2xx. */
   upload(file: string, source: Readable, opts: StoreOptions = {}): Promise<StoreResult> {
-    return this.#run(() => store(this, file, source, opts))
+    return this.#run(async () => {
+      // Before EPSV/PASV: a Telnet probe may not come between them and STOR.
+      await this.#control.prepareArgument(file)
+      return store(this, file, source, opts)
+    })
   }
 
   #runTransfer(opts: RetrieveOptions): Promise<RetrievalStream> {
     return new Promise((resolve, reject) => {
       this.#run(async () => {
+        if (opts.arg !== undefined) await this.#control.prepareArgument(opts.arg)
         const stream = new RetrievalStream(this, opts)
         try {
           await stream.start()
@@ -413,7 +423,7 @@ export class FtpSession implements TransferHost {
   async #readListing(opts: RetrieveOptions, kind: 'mlsd' | 'list'): Promise<FileInfo[]> {
     const stream = new RetrievalStream(this, opts)
     await stream.start()
-    const decoder = new StringDecoder(this.#opts.encoding)
+    const decoder = new LineDecoder(this.#control.codec)
     // Keeps names with line breaks from turning into entries that do not exist (listing/reader.ts).
     const { timeZone, timeZoneOffsetMinutes } = this.#opts
     // A fixed offset given with the default zone is what the caller meant (tests, embedded uses).

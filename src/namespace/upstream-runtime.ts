@@ -73,6 +73,7 @@ export class UpstreamRuntime implements UpstreamBinding {
       timeoutMs: config.timeoutMs,
       keepaliveMs: config.keepaliveMs,
       timezone: config.timezone,
+      encoding: config.encoding,
       store: deps.store,
       logger: log,
       memoryTuning: deps.memoryTuning,

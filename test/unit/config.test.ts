@@ -89,6 +89,18 @@ describe('loadConfig', () => {
     expect(a.sessionKey.equals(b.sessionKey)).toBe(true)
   })
 
+  it('takes any ASCII-compatible encoding for FTP_ENCODING and refuses the others', () => {
+    const base = { FTP_URL: 'ftp://127.0.0.1:21' }
+    expect(loadConfig({ ...base, FTP_ENCODING: 'Shift_JIS' }).upstreams[0]?.encoding).toBe('shift_jis')
+    expect(loadConfig({ ...base, FTP_ENCODING: 'windows-1252' }).upstreams[0]?.encoding).toBe('windows-1252')
+    expect(problemsOf({ ...base, FTP_ENCODING: 'utf16le' }).join('\n')).toMatch(
+      /FTP_ENCODING must be ASCII-compatible/,
+    )
+    expect(problemsOf({ ...base, FTP_ENCODING: 'klingon' }).join('\n')).toMatch(
+      /FTP_ENCODING must be an encoding/,
+    )
+  })
+
   it('lists every problem at once', () => {
     const problems = problemsOf({
       PORT: '99999',

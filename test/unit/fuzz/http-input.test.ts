@@ -19,6 +19,7 @@ import { AuthError } from '../../../src/auth/errors.js'
 import { FileError } from '../../../src/files/errors.js'
 import { MAX_NAME_BYTES, MAX_PATH_BYTES, normalizeRelPath } from '../../../src/files/paths.js'
 import type { FileStat } from '../../../src/files/types.js'
+import { escapedByteLength } from '../../../src/ftp/index.js'
 import {
   evaluateRead,
   ifRangeMatches,
@@ -52,10 +53,11 @@ function expectSafePath(p: string): void {
   if (p !== '') {
     for (const seg of p.split('/')) {
       expect(seg === '.' || seg === '..' || seg === '').toBe(false)
-      expect(Buffer.byteLength(seg)).toBeLessThanOrEqual(MAX_NAME_BYTES)
+      // Limits are on the server's bytes: an escape (docs/names.md) is one byte.
+      expect(escapedByteLength(seg)).toBeLessThanOrEqual(MAX_NAME_BYTES)
     }
   }
-  expect(Buffer.byteLength(p)).toBeLessThanOrEqual(MAX_PATH_BYTES)
+  expect(escapedByteLength(p)).toBeLessThanOrEqual(MAX_PATH_BYTES)
 }
 
 // Pieces that build `..` escapes in every encoding a client might try.
