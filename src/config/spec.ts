@@ -332,9 +332,9 @@ export const SETTINGS = {
     env: 'FTP_LIST_HIDDEN',
     key: 'listHidden',
     scope: 'upstream',
-    doc: 'list dot files too (LIST -a) on servers without MLSD',
-    defaultDoc: 'false',
-    fallback: false,
+    doc: 'list dot files (LIST -a, on UNIX-type servers without MLSD); false sends a plain LIST (MLSD servers list everything)',
+    defaultDoc: 'true',
+    fallback: true,
     parse: boolSetting,
   }),
   ftpReadOnly: setting<boolean>({

@@ -34,6 +34,8 @@ export interface UpstreamOptions {
   reverifyMs?: number | undefined
   idleTimeoutMs: number
   timeoutMs: number
+  /** FTP_LIST_HIDDEN: false lists with a plain LIST (no dot files) on servers without MLSD. */
+  listHidden?: boolean | undefined
   /** Idle sessions send NOOP this often (0 or unset: never). */
   keepaliveMs?: number | undefined
   store: Store
@@ -168,6 +170,7 @@ export class Upstream {
       timeoutMs: o.timeoutMs,
       keepaliveMs: o.keepaliveMs ?? 0,
       label: this.name,
+      ...(o.listHidden === undefined ? {} : { listHidden: o.listHidden }),
       encoding: this.#codec.encoding,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
       ...(o.timezone === undefined ? {} : { timeZone: o.timezone }),

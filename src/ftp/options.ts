@@ -76,6 +76,11 @@ export interface FtpSessionOptions {
   logger?: FtpLogger | undefined
   /** Names the server in published command events (the gateway's upstream name). */
   label?: string | undefined
+  /**
+   * LIST with `-a` (dot files) on servers without MLSD whose SYST says UNIX (others may read the
+   * option as a path); false never sends it. @default true
+   */
+  listHidden?: boolean | undefined
 }
 
 /** Defaults merged under caller options. */

@@ -75,6 +75,7 @@ export class FtpSession implements TransferHost {
   #lastUsedAt = Date.now()
   #keepalive: NodeJS.Timeout | undefined
   #unixList: boolean | undefined
+  readonly #listHidden: boolean | undefined
   readonly #modtime: ModtimeMemory
   /** The server's clock, for LIST lines and (on servers without MLST) MDTM. */
   readonly #clock: ServerClock
@@ -92,6 +93,7 @@ export class FtpSession implements TransferHost {
     this.#control = control
     this.features = features
     this.home = home
+    this.#listHidden = opts.listHidden
     this.#modtime = opts.modtime ?? new ModtimeMemory()
     // A fixed offset given with the default zone is what the caller meant (tests, embedded uses).
     this.#clock =
@@ -243,6 +245,9 @@ export class FtpSession implements TransferHost {
       }
       // LIST takes options and globs on many servers (vsftpd), so never pass it a path.
       await this.#cwd(dir)
+      // Dot files are asked for (`-a`) only where SYST says UNIX (others may read it as a path),
+      // and never with listHidden false.
+      if (this.#listHidden === false) this.#unixList = false
       if (this.#unixList === undefined) {
         const syst = await this.#control.request('SYST')
         this.#unixList = syst.code === 215 && /UNIX/i.test(syst.text)

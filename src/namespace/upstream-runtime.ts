@@ -74,6 +74,7 @@ export class UpstreamRuntime implements UpstreamBinding {
       keepaliveMs: config.keepaliveMs,
       timezone: config.timezone,
       encoding: config.encoding,
+      listHidden: config.listHidden,
       store: deps.store,
       logger: log,
       memoryTuning: deps.memoryTuning,
