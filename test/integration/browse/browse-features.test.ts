@@ -283,7 +283,9 @@ describe('browse page features of issue 21', () => {
         await pause.click()
         expect(await state.textContent()).toBe('Paused')
         // Progress that was already on its way when the pause came does not overwrite "Paused".
-        await page.evaluate(`window.__now = 3000; window.__uploads['big.iso'].onProgress(11 * 1048576, 30 * 1048576)`)
+        await page.evaluate(
+          `window.__now = 3000; window.__uploads['big.iso'].onProgress(11 * 1048576, 30 * 1048576)`,
+        )
         expect(await state.textContent()).toBe('Paused')
         await page.getByRole('button', { name: 'Resume upload of big.iso' }).click()
         expect(await page.evaluate('window.__calls')).toEqual(['pause big.iso', 'resume big.iso'])
