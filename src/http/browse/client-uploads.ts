@@ -1,7 +1,7 @@
 /**
  * The browse script's uploads, built on `window.gwUpload` (upload-script.ts): files and whole
  * folders (directory picker and drag-and-drop of folders, subfolders created first), a few at a
- * time, each with progress, speed, time left and Cancel. Nothing is replaced silently: an upload
+ * time, each with progress (bytes sent, speed, time left), Pause/Resume and Cancel. Nothing is replaced silently: an upload
  * onto an existing name asks Replace / Keep both / Skip. A row says Done only once the refreshed
  * listing shows the file, the batch is announced in the live region, and leaving the page while
  * uploads run asks first.
@@ -40,27 +40,56 @@ export const CLIENT_UPLOADS = `
     var state = document.createElement('span');
     state.className = 'upload-state';
     state.textContent = 'Waiting';
+    // Pause shows once the upload runs (a waiting one has nothing to pause); Cancel at all times.
+    var pause = document.createElement('button');
+    pause.type = 'button';
+    pause.className = 'upload-pause';
+    pause.hidden = true;
     var cancel = document.createElement('button');
     cancel.type = 'button';
     cancel.className = 'upload-cancel';
     cancel.textContent = 'Cancel';
-    cancel.setAttribute('aria-label', 'Cancel upload of ' + path);
-    li.append(label, bar, state, cancel);
+    var buttons = document.createElement('span');
+    buttons.className = 'upload-buttons';
+    buttons.append(pause, cancel);
+    li.append(label, bar, state, buttons);
     uploads.appendChild(li);
-    return { li: li, bar: bar, state: state, cancel: cancel };
+    var job = { li: li, bar: bar, state: state, pause: pause, cancel: cancel, buttons: buttons, rel: path, paused: false };
+    setPaused(job, false);
+    return job;
+  }
+
+  // The Pause button is a toggle; its name says what a press does, for the upload it belongs to.
+  function setPaused(job, paused) {
+    job.paused = paused;
+    job.pause.textContent = paused ? 'Resume' : 'Pause';
+    job.pause.setAttribute('aria-label', (paused ? 'Resume' : 'Pause') + ' upload of ' + job.rel);
+    job.cancel.setAttribute('aria-label', 'Cancel upload of ' + job.rel);
   }
 
   // rel: the path under this folder ('a.txt' or 'photos/2024/a.jpg').
   function upload(file, rel) {
     var job = item(rel);
     job.file = file;
-    job.rel = rel;
     job.overwrite = false;
     job.cancel.addEventListener('click', function () {
       if (job.handle) job.handle.cancel();
       else if (queue.indexOf(job) >= 0) {
         queue.splice(queue.indexOf(job), 1);
         end(job, 'cancelled', 'Cancelled');
+      } else job.cancelWanted = true; // its folder is being made: cancel as soon as it starts
+    });
+    job.pause.addEventListener('click', function () {
+      if (!job.handle) return;
+      if (job.paused) {
+        setPaused(job, false);
+        job.samples = []; // the speed is measured again from now, not across the pause
+        job.state.textContent = 'Resuming';
+        job.handle.resume();
+      } else {
+        setPaused(job, true);
+        job.handle.pause();
+        job.state.textContent = 'Paused';
       }
     });
     queue.push(job);
@@ -95,11 +124,16 @@ export const CLIENT_UPLOADS = `
 
   function send(job) {
     job.state.textContent = 'Starting';
-    var samples = [];
+    job.samples = [];
+    job.handle = null;
+    job.pause.hidden = true;
+    setPaused(job, false);
     ensureDir(folderOf(job.rel)).then(function () {
       job.handle = window.gwUpload.start(job.file, join(job.rel), {
         overwrite: job.overwrite,
         onProgress: function (sent, total) {
+          if (job.paused) return;
+          var samples = job.samples;
           var now = performance.now();
           samples.push([now, sent]);
           while (samples.length > 2 && now - samples[0][0] > 3000) samples.shift();
@@ -107,13 +141,18 @@ export const CLIENT_UPLOADS = `
           var speed = now > first[0] ? (sent - first[1]) / ((now - first[0]) / 1000) : 0;
           // 100 is kept for the server's answer: all bytes sent is not yet the file saved upstream.
           job.bar.value = total > 0 ? Math.min(99, Math.floor((sent / total) * 100)) : 0;
+          // Every byte sent: nothing left to pause while the server saves the file.
+          job.pause.hidden = sent >= total;
+          var done = human(sent) + ' of ' + human(total);
           if (sent >= total) job.state.textContent = 'Saving';
-          else if (speed > 0) job.state.textContent = human(speed) + '/s · ' + duration((total - sent) / speed);
-          else job.state.textContent = 'Uploading';
+          else if (speed > 0) job.state.textContent = done + ' · ' + human(speed) + '/s · ' + duration((total - sent) / speed);
+          else job.state.textContent = done;
         },
         onSuccess: function () { saved(job); },
         onError: function (problem) { refused(job, problem); },
       });
+      job.pause.hidden = false;
+      if (job.cancelWanted) job.handle.cancel();
     }, function (err) { refused(job, err); });
   }
 
@@ -121,7 +160,7 @@ export const CLIENT_UPLOADS = `
     job.li.classList.add(kind === 'done' ? 'done' : 'failed');
     job.li.setAttribute('data-state', kind);
     job.state.textContent = text;
-    job.cancel.remove();
+    job.buttons.remove();
   }
   function finished(job) {
     if (!job.active) return;
@@ -230,6 +269,7 @@ export const CLIENT_UPLOADS = `
       job.taken = (job.taken || []).concat([name]);
       job.rel = (folder === '' ? '' : folder + '/') + keepBothName(name, job.taken.concat(folder === '' ? shownNames() : []));
       job.li.querySelector('.upload-name').textContent = job.rel;
+      job.bar.setAttribute('aria-label', 'Upload of ' + job.rel);
       return send(job);
     }
     finished(job);

@@ -130,9 +130,9 @@ body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; ba
 .upload-item progress { width: 100%; height: .9rem; accent-color: var(--accent); }
 .upload-state { font-variant-numeric: tabular-nums; }
 .upload-item.done .upload-state { color: var(--ok); }
-.upload-buttons { display: inline-flex; gap: .25rem; grid-column: 1 / -1; }
 .upload-item.failed .upload-state { color: var(--danger); }
-.upload-cancel { font-size: .85rem; padding: .2rem .6rem; }
+.upload-buttons { display: inline-flex; gap: .25rem; }
+.upload-pause, .upload-cancel { font-size: .85rem; padding: .2rem .6rem; }
 
 .listing { width: 100%; border-collapse: collapse; }
 .listing th { text-align: left; font-size: .9rem; border-bottom: 2px solid var(--line); padding: .4rem .5rem; white-space: nowrap; }
@@ -224,7 +224,7 @@ kbd { font-family: ui-monospace, monospace; border: 1px solid var(--control-line
   /* No keyboard to speak of: the shortcut help stays reachable with "?" only. */
   #help-open { display: none; }
   .top .ghost-link { display: inline-flex; align-items: center; }
-  .row-actions button, .dismiss, .upload-cancel { min-height: 44px; min-width: 44px; font-size: .95rem; }
+  .row-actions button, .dismiss, .upload-pause, .upload-cancel { min-height: 44px; min-width: 44px; font-size: .95rem; }
   .entry { min-height: 44px; align-items: center; }
   .col-select input[type=checkbox], #select-all { width: 28px; height: 28px; margin: 8px; }
   .pager .button { min-width: 44px; text-align: center; }

@@ -12,6 +12,12 @@
  * destination and the file's name, size and time), `cancel()` terminating it on the server. When
  * the upstream cannot resume (the creation answers 501) or the browser cannot run tus, it falls
  * back to one plain PUT. `problem` is `{ status, code, title, detail }` (RFC 9457 fields).
+ *
+ * `cancel()` calls `onError` at once with `{ status: 0, code: 'CANCELLED' }` (the page ends the
+ * row and stops warning before leaving) while the termination goes on in the background; after
+ * any end (success, failure, cancel) the page hears nothing more from that upload. `pause()`
+ * stops the PATCH under way; `resume()` asks the server where the upload stands (HEAD) and goes
+ * on from there. Progress is not reported while paused.
  */
 
 /** The script, with the versioned URL of the tus client it loads. */
@@ -88,34 +94,49 @@ export function uploadScript(tusClientUrl: string): string {
 
   function start(file, dest, o) {
     o = o || {};
-    var upload = null;
+    var upload = null; // set once the previous-upload lookup is done: from then on it may run
     var fallback = null;
     var paused = false;
-    var cancelled = false;
+    var over = false; // cancelled, succeeded or failed: the page hears nothing more
+    // The page's callbacks, silenced after the end (a cancelled upload's late events are noise).
+    var cb = {
+      overwrite: o.overwrite,
+      onProgress: function (sent, total) { if (!over && !paused && o.onProgress) o.onProgress(sent, total); },
+      onSuccess: function () { if (!over) { over = true; if (o.onSuccess) o.onSuccess(); } },
+      onError: function (p) { if (!over) { over = true; if (o.onError) o.onError(p); } }
+    };
     var control = {
       cancel: function () {
-        cancelled = true;
+        if (over) return;
+        over = true;
+        // The page learns at once (its row ends, leaving is quiet again); the server in the background.
+        if (o.onError) o.onError({ status: 0, code: 'CANCELLED', title: 'Cancelled', detail: 'Cancelled' });
         if (fallback) return fallback.cancel();
         // abort(true) terminates the upload on the server (tus termination) and forgets it here.
         if (upload) return upload.abort(true).catch(function () { /* already gone */ });
       },
       pause: function () {
+        if (over || paused) return;
         paused = true;
         if (fallback) return fallback.pause();
         if (upload) upload.abort(false);
       },
       resume: function () {
+        if (over || !paused) return;
         paused = false;
         if (fallback) return fallback.resume();
+        // start() asks the server where the upload stands (HEAD) and goes on from there.
         if (upload) upload.start();
       }
     };
     function toPut() {
-      if (!cancelled) fallback = putUpload(file, dest, o);
+      if (over) return;
+      fallback = putUpload(file, dest, cb);
+      if (paused) fallback.pause();
     }
     loadTus().then(function (tus) {
       if (!tus.isSupported) return toPut();
-      upload = new tus.Upload(file, {
+      var u = new tus.Upload(file, {
         endpoint: ENDPOINT,
         chunkSize: o.chunkSize || CHUNK,
         retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
@@ -136,20 +157,24 @@ export function uploadScript(tusClientUrl: string): string {
           // never 501, which says the upstream cannot resume at all (then PUT, see onError).
           return status === 0 || (status >= 500 && status !== 501) || status === 409 || status === 423 || status === 408;
         },
-        onProgress: function (sent, total) { if (o.onProgress) o.onProgress(sent, total); },
-        onSuccess: function () { if (o.onSuccess) o.onSuccess(); },
+        onProgress: cb.onProgress,
+        onSuccess: cb.onSuccess,
         onError: function (err) {
           var res = err.originalResponse;
           var req = err.originalRequest;
           var status = res ? res.getStatus() : 0;
           // The upstream cannot resume uploads: one plain PUT instead.
           if (status === 501 && req && req.getMethod() === 'POST') return toPut();
-          if (o.onError) o.onError(res ? problemOf(status, res.getBody(), err.message) : { status: 0, title: 'The connection failed', detail: err.message });
+          cb.onError(res ? problemOf(status, res.getBody(), err.message) : { status: 0, title: 'The connection failed', detail: err.message });
         }
       });
-      return upload.findPreviousUploads().then(function (previous) {
-        if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
-        if (!paused && !cancelled) upload.start();
+      return u.findPreviousUploads().then(function (previous) {
+        // An upload of this file to this place began before (a reload, a closed tab): go on with it.
+        if (previous.length > 0) u.resumeFromPreviousUpload(previous[0]);
+        upload = u;
+        // Cancelled while looking: the earlier upload is not wanted either, end it on the server.
+        if (over) return previous.length > 0 ? u.abort(true).catch(function () {}) : undefined;
+        if (!paused) u.start();
       });
     }).catch(toPut);
     return control;

@@ -140,10 +140,14 @@ describe('browse page defects of issue 21', () => {
     })
 
     it('warns before leaving while an upload runs, and not after', async () => {
+      // The upload is held in flight, whichever way the engine sends it (tus or a plain PUT).
       const held: Route[] = []
       await page.route('**/api/v1/files/**', (route) => {
         if (route.request().method() === 'PUT') held.push(route)
         else void route.continue()
+      })
+      await page.route('**/api/v1/uploads/**', (route) => {
+        held.push(route)
       })
       await page.goto(`${fx.base}/browse/leave/`)
       // Chromium shows the prompt only to a page the person has interacted with.

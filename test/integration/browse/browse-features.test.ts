@@ -241,16 +241,21 @@ describe('browse page features of issue 21', () => {
         await api('PUT', 'files/up/exists.txt', 'old\n')
       })
 
-      it('shows speed and time left, and cancels one upload (through the gwUpload contract)', async () => {
+      it('shows speed and time left, pauses, resumes and cancels one upload (through the gwUpload contract)', async () => {
         await page.goto(`${fx.base}/browse/up/`)
         // A scripted transport and clock: the page's own code turns progress into words.
         await page.evaluate(`(() => {
           window.__now = 0;
           performance.now = () => window.__now;
           window.__uploads = {};
+          window.__calls = [];
           window.gwUpload.start = (file, dest, o) => {
             window.__uploads[file.name] = o;
-            return { cancel: () => o.onError({ status: 0, code: 'CANCELLED', title: 'Cancelled' }), pause() {}, resume() {} };
+            return {
+              cancel: () => o.onError({ status: 0, code: 'CANCELLED', title: 'Cancelled' }),
+              pause: () => window.__calls.push('pause ' + file.name),
+              resume: () => window.__calls.push('resume ' + file.name),
+            };
           };
         })()`)
         await page.locator('#file-input').setInputFiles([
@@ -265,8 +270,35 @@ describe('browse page features of issue 21', () => {
           o.onProgress(10 * 1048576, 30 * 1048576);
         })()`)
         const state = page.locator('#uploads li').first().locator('.upload-state')
-        expect(await state.textContent()).toBe('5.0 MB/s · 4 s left')
+        expect(await state.textContent()).toBe('10.0 MB of 30.0 MB · 5.0 MB/s · 4 s left')
         expect(await page.locator('#uploads li').first().locator('progress').getAttribute('value')).toBe('33')
+        // Pause and Resume: one toggle per upload, named for it, a touch target on phones.
+        const pause = page.getByRole('button', { name: 'Pause upload of big.iso' })
+        const box = await pause.boundingBox()
+        if (label === 'phone') expect(box?.height).toBeGreaterThanOrEqual(44)
+        if (label === 'phone')
+          expect(
+            (await page.getByRole('button', { name: 'Cancel upload of big.iso' }).boundingBox())?.height,
+          ).toBeGreaterThanOrEqual(44)
+        await pause.click()
+        expect(await state.textContent()).toBe('Paused')
+        // Progress that was already on its way when the pause came does not overwrite "Paused".
+        await page.evaluate(
+          `window.__now = 3000; window.__uploads['big.iso'].onProgress(11 * 1048576, 30 * 1048576)`,
+        )
+        expect(await state.textContent()).toBe('Paused')
+        await page.getByRole('button', { name: 'Resume upload of big.iso' }).click()
+        expect(await page.evaluate('window.__calls')).toEqual(['pause big.iso', 'resume big.iso'])
+        expect(await page.getByRole('button', { name: 'Pause upload of big.iso' }).count()).toBe(1)
+        // The speed is measured afresh after the pause.
+        await page.evaluate(`(() => {
+          const o = window.__uploads['big.iso'];
+          window.__now = 10000;
+          o.onProgress(12 * 1048576, 30 * 1048576);
+          window.__now = 12000;
+          o.onProgress(22 * 1048576, 30 * 1048576);
+        })()`)
+        expect(await state.textContent()).toBe('22.0 MB of 30.0 MB · 5.0 MB/s · 2 s left')
         await page.getByRole('button', { name: 'Cancel upload of other.iso' }).click()
         expect(await page.locator('#uploads li').nth(1).getAttribute('data-state')).toBe('cancelled')
         expect(await page.locator('#messages').textContent()).toContain('Cancelled the upload of other.iso.')
