@@ -19,6 +19,7 @@
 import type { FileInfo } from '../file-info.js'
 import { parseListingLine, UNSAFE_NAME } from './line.js'
 import type { ListParseOptions } from './options.js'
+import { noWork, type ScanWork } from './scan.js'
 
 /** Lines that belong to a listing without being entries: `total N` (LIST) and MLSD facts (cdir/pdir). */
 const TOTAL = /^total\s+\d+\s*$/i
@@ -47,15 +48,19 @@ export class ListingReader {
   #last: FileInfo | undefined
   #lastAmbiguous = false
   #lastUnsafe = false
+  readonly #work: ScanWork
 
-  constructor(kind: 'mlsd' | 'list', options: ListParseOptions = {}) {
+  /** `work` (tests) counts the characters read, here and by the line parsers. */
+  constructor(kind: 'mlsd' | 'list', options: ListParseOptions = {}, work: ScanWork = noWork()) {
     this.#kind = kind
     this.#options = options
+    this.#work = work
   }
 
   /** Adds a chunk of listing text. */
   push(chunk: string): void {
     const text = this.#pending + chunk
+    this.#work.ops += text.length
     let start = 0
     for (let lf = text.indexOf('\n'); lf !== -1; lf = text.indexOf('\n', start)) {
       const piece = text.slice(start, lf)
@@ -92,13 +97,15 @@ export class ListingReader {
   /** One line; `joined` when it was put together across a bare LF (a name holding a LF). */
   #line(raw: string, joined: boolean): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    this.#work.ops += raw.length
     if (line.trim() === '') {
       // No server sends blank lines: this is the rest of a name that ended in a line break.
       this.#lastAmbiguous = true
       return
     }
-    const entry = parseListingLine(line, this.#kind, this.#options, { keepUnsafe: true })
+    const entry = parseListingLine(line, this.#kind, this.#options, { keepUnsafe: true, work: this.#work })
     if (entry === undefined) {
+      this.#work.ops += 2 * line.length // #belongs: two anchored or end-anchored patterns
       // `total N`, cdir/pdir, '.', '..' are part of a listing; anything else continues a name.
       if (!this.#belongs(line)) this.#lastAmbiguous = true
       return
