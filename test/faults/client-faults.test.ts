@@ -25,10 +25,15 @@ import {
   sleep,
   startEmbedded,
 } from './support/harness.js'
+import { captureLogs, failures, type LogRecord } from './support/log-capture.js'
 
 const HEADERS_TIMEOUT_MS = 1500
 const BODY_IDLE_MS = 1500
 const rejections = rejectionCounter()
+/** The gateway's logs: which timer (body idle, headers, FTP) ended a request, not how long it took. */
+const logs = captureLogs('info')
+const bodyIdleLines = (records: LogRecord[]) =>
+  records.filter((r) => r.msg === 'request body idle: closing the request')
 let up: Awaited<ReturnType<typeof startEmbedded>>
 let gw: GatewayHandle
 let port: number
@@ -96,6 +101,7 @@ beforeAll(async () => {
       CACHE_TTL_MS: '0',
       FTP_IDLE_TIMEOUT_MS: '4000',
     },
+    { logger: logs.logger },
   )
   port = Number(new URL(gw.url).port)
   quietProbe(gw)
@@ -273,25 +279,30 @@ describe('slow and broken HTTP clients', () => {
   it('bodies that trickle (1 KiB every 500 ms, 4 s in all, limit 1.5 s) complete on both faces', async () => {
     const chunks = Array.from({ length: 9 }, () => randomBytes(1024))
     const whole = Buffer.concat(chunks)
+    const mark = logs.records.length
     const trickle = (url: string, auth: string) =>
-      new Promise<{ status: number; ms: number }>((resolve, reject) => {
+      new Promise<{ status: number; ms: number; events: string[] }>((resolve, reject) => {
         const started = Date.now()
+        const events: string[] = []
         const req = http.request(`${gw.url}${url}`, {
           method: 'PUT',
           agent: false,
           headers: { authorization: auth, 'content-length': whole.length },
         })
         req.on('response', (res) => {
+          events.push('response')
           res.resume()
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started }))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started, events }))
         })
         req.on('error', reject)
         void (async () => {
           for (const [i, chunk] of chunks.entries()) {
             if (i > 0) await sleep(500)
             req.write(chunk)
+            events.push('chunk')
           }
           req.end()
+          events.push('end')
         })()
       })
     const [rest, dav] = await Promise.all([
@@ -300,8 +311,12 @@ describe('slow and broken HTTP clients', () => {
     ])
     for (const r of [rest, dav]) {
       expect(r.status).toBe(201)
-      expect(r.ms).toBeGreaterThanOrEqual(4000)
+      // The answer came after the whole trickle (nine chunks 500 ms apart, each gap under the
+      // limit), and the body-idle timer never fired for either upload.
+      expect(r.events).toEqual([...Array(9).fill('chunk'), 'end', 'response'])
     }
+    expect(bodyIdleLines(logs.since(mark))).toEqual([])
+    expect(failures(logs.since(mark))).toEqual([])
     for (const name of ['trickle-rest.bin', 'trickle-dav.bin']) {
       expect((await readFile(path.join(up.root, name))).equals(whole), name).toBe(true)
       guarded.set(name, whole)
@@ -314,19 +329,29 @@ describe('slow and broken HTTP clients', () => {
     ['WebDAV', '/dav/big.bin'],
   ])('%s download not read for 3 s (2 × the body limit) still completes intact', async (_face, url) => {
     record({ badInputs: 1 })
+    const mark = logs.records.length
+    const events: string[] = []
     const r = await request(`${gw.url}${url}`, {
       headers: { authorization: freshAuth() },
       onResponse: (res) => {
         res.once('data', () => {
           res.pause()
-          setTimeout(() => res.resume(), 2 * BODY_IDLE_MS)
+          events.push('paused')
+          setTimeout(() => {
+            events.push('resumed')
+            res.resume()
+          }, 2 * BODY_IDLE_MS)
         })
+        res.once('end', () => events.push('end'))
       },
     })
     expect(r.status).toBe(200)
     expect(r.ending).toBe('end')
     expect(r.body.equals(big)).toBe(true)
-    expect(r.ms).toBeGreaterThanOrEqual(2 * BODY_IDLE_MS)
+    // The stall happened inside the download, and no timer (body idle, FTP data) ended anything.
+    expect(events).toEqual(['paused', 'resumed', 'end'])
+    expect(bodyIdleLines(logs.since(mark))).toEqual([])
+    expect(failures(logs.since(mark))).toEqual([])
   })
 
   it.each([
