@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { scanDosLine } from '../../../../src/ftp/listing/dos-scan.js'
 import {
+  ListingReader,
   parseDosLine,
   parseListing,
   parseUnixLine,
@@ -45,6 +46,15 @@ describe('adversarial lines', () => {
       expect(work.ops).toBeGreaterThan(0) // the seam is wired: the lines were read and counted
       expect(work.ops, kind).toBeLessThanOrEqual(K * text.length + C)
     }
+  })
+
+  it('a 1.6 MB line in 100-byte chunks (as a session pushes them): work <= K x length + C', () => {
+    const line = `-rw-r--r-- 1 u g 1 Jan 1 2020 ${'n'.repeat(1_600_000)}\r\n`
+    const work: ScanWork = { ops: 0 }
+    const reader = new ListingReader('list', {}, work)
+    for (let at = 0; at < line.length; at += 100) reader.push(line.slice(at, at + 100))
+    expect(reader.end().map((e) => e.name.length)).toEqual([1_600_000])
+    expect(work.ops).toBeLessThanOrEqual(K * line.length + C)
   })
 
   it('the counter sees every line scanner read (one Unix and one DOS line, counted apart)', () => {
@@ -167,4 +177,31 @@ describe('the scanners find what the former patterns found', () => {
       expect(refused).toBeGreaterThan(0)
     },
   )
+})
+
+describe('the listing reader does not depend on chunking', () => {
+  it('any chunking gives the entries and drops of one push', () =>
+    check(
+      fc.property(
+        fc.array(fc.oneof(unixLine, dosLine, fc.constant('total 8'), fc.constant('')), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.array(fc.constantFrom('\r\n', '\n', '\r'), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }),
+        (lines, ends, sizes) => {
+          const text = lines.map((l, i) => l + ends[i % ends.length]).join('')
+          const whole = new ListingReader('list', { now: new Date(Date.UTC(2024, 5, 1)) })
+          whole.push(text)
+          const chunked = new ListingReader('list', { now: new Date(Date.UTC(2024, 5, 1)) })
+          for (let at = 0, k = 0; at < text.length; k++) {
+            const n = sizes[k % sizes.length] ?? 1
+            chunked.push(text.slice(at, at + n))
+            at += n
+          }
+          expect(chunked.end(), JSON.stringify(text)).toEqual(whole.end())
+          expect(chunked.drops).toEqual(whole.drops)
+        },
+      ),
+    ))
 })
