@@ -15,6 +15,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
+import { captureLogs, failures, type LogRecord } from '../helpers/log-capture.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
 import {
@@ -25,7 +26,6 @@ import {
   sleep,
   startEmbedded,
 } from './support/harness.js'
-import { captureLogs, failures, type LogRecord } from './support/log-capture.js'
 
 const HEADERS_TIMEOUT_MS = 1500
 const BODY_IDLE_MS = 1500

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalFtpServer } from '../../src/local-server/index.js'
 import { writeSelfSignedCert } from '../helpers/client-tools.js'
 import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
+import { captureLogs, failures, type LoggedFailure } from '../helpers/log-capture.js'
 import { pickFreePort } from '../helpers/process-gateway.js'
 import { testCertificate } from '../helpers/servers/common.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -31,7 +32,6 @@ import {
   sleep,
   startEmbedded,
 } from './support/harness.js'
-import { captureLogs, failures, type LoggedFailure } from './support/log-capture.js'
 
 const TIMEOUT_MS = 3000
 const rejections = rejectionCounter()

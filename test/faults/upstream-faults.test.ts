@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
+import { captureLogs, failures } from '../helpers/log-capture.js'
 import { pickFreePort } from '../helpers/process-gateway.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
@@ -22,7 +23,6 @@ import {
   sleep,
   startEmbedded,
 } from './support/harness.js'
-import { captureLogs, failures } from './support/log-capture.js'
 
 const TIMEOUT_MS = 1000
 const rejections = rejectionCounter()
