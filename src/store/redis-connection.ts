@@ -88,8 +88,15 @@ export class Link {
       const status = this.status
       if (status === 'ready') return
       const left = deadline - Date.now()
-      if (status === 'down' || left <= 0) {
-        throw new StoreError('STORE_ERR_UNAVAILABLE', `redis unavailable (${this.lastError || status})`)
+      // Two messages, so a log says which way a refusal went: known down (at once) or a wait that
+      // ran out (`connectTimeoutMs` later).
+      const why = this.lastError ? `: ${this.lastError}` : ''
+      if (status === 'down') throw new StoreError('STORE_ERR_UNAVAILABLE', `redis unavailable (down${why})`)
+      if (left <= 0) {
+        throw new StoreError(
+          'STORE_ERR_UNAVAILABLE',
+          `redis unavailable (not ready within ${timeoutMs} ms${why})`,
+        )
       }
       await new Promise<void>((resolve) => {
         const wake = (): void => {

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalFtpServer } from '../../src/local-server/index.js'
 import { writeSelfSignedCert } from '../helpers/client-tools.js'
 import { basicAuth, type GatewayHandle, startGateway } from '../helpers/gateway.js'
+import { captureLogs, failures, type LoggedFailure } from '../helpers/log-capture.js'
 import { pickFreePort } from '../helpers/process-gateway.js'
 import { testCertificate } from '../helpers/servers/common.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -34,6 +35,14 @@ import {
 
 const TIMEOUT_MS = 3000
 const rejections = rejectionCounter()
+/** The gateway's logs: which error ended a request (a cap, a reply, a timer), not how long it took. */
+const logs = captureLogs('warn')
+/** The one failure logged since `mark`, as one string: its code and the FTP engine's words. */
+function loggedFailure(since: LoggedFailure[]): string {
+  expect(since, JSON.stringify(since)).toHaveLength(1)
+  const [f] = since
+  return `${f?.code} ${f?.upstreamReply}`
+}
 let up: Awaited<ReturnType<typeof startEmbedded>>
 let gw: GatewayHandle
 const small = randomBytes(10_000)
@@ -102,7 +111,7 @@ beforeAll(async () => {
   up = await startEmbedded()
   await writeFile(path.join(up.root, 'small.bin'), small)
   await writeFile(path.join(up.root, 'victim.bin'), victim)
-  gw = await startGateway({ host: '127.0.0.1', port: up.port }, gatewayEnv)
+  gw = await startGateway({ host: '127.0.0.1', port: up.port }, gatewayEnv, { logger: logs.logger })
   quietProbe(gw)
 })
 
@@ -195,7 +204,7 @@ describe('hostile FTP server, end to end over HTTP', () => {
     },
   )
 
-  it('a multi-line reply that never ends (beyond the 64 KiB cap) → 502 long before FTP_TIMEOUT_MS; session discarded', async () => {
+  it('a multi-line reply that never ends (beyond the 64 KiB cap) → 502 from the cap, not the FTP timeout; session discarded', async () => {
     const auth = freshAuth()
     up.server.intercept('MLST', async (ctx) => {
       await ctx.write('250-Listing follows\r\n')
@@ -205,9 +214,13 @@ describe('hostile FTP server, end to end over HTTP', () => {
     })
     record({ faults: 1 })
     const from = up.server.commands.length
+    const mark = logs.records.length
     const r = await request(`${gw.url}/api/v1/files/small.bin`, { headers: { authorization: auth } })
     expectProblem(r, 502, 'FILE_ERR_UPSTREAM')
-    expect(r.ms).toBeLessThan(TIMEOUT_MS / 2)
+    // Ended by the reply cap as soon as it was crossed, not by the FTP timeout (FILE_ERR_TIMEOUT).
+    expect(loggedFailure(failures(logs.since(mark)))).toBe(
+      `FILE_ERR_UPSTREAM Reply exceeds ${64 * 1024} bytes`,
+    )
     await expectDiscarded(up.server, sessionOf(up.server, 'MLST', from))
     up.server.clearIntercepts()
     await expectServed(auth)
@@ -217,6 +230,7 @@ describe('hostile FTP server, end to end over HTTP', () => {
     const auth = freshAuth()
     up.server.faults.endlessListing = true
     record({ faults: 2 })
+    const mark = logs.records.length
     const rest = await request(`${gw.url}/api/v1/dirs/`, { headers: { authorization: auth } })
     expectProblem(rest, 502, 'FILE_ERR_UPSTREAM')
     const dav = await request(`${gw.url}/dav/`, {
@@ -224,8 +238,10 @@ describe('hostile FTP server, end to end over HTTP', () => {
       headers: { authorization: auth, depth: '1' },
     })
     expect(dav.status).toBe(502)
-    // Well under the engine's 40 MiB cap at loopback speed, far from any timeout.
-    expect(rest.ms).toBeLessThan(20_000)
+    // Both ended by the engine's 40 MiB listing cap, not by a timeout.
+    const ended = failures(logs.since(mark))
+    expect(ended.length, JSON.stringify(ended)).toBeGreaterThan(0)
+    for (const f of ended) expect(f.upstreamReply).toBe(`Listing exceeds ${40 * 1024 * 1024} bytes`)
     delete up.server.faults.endlessListing
     const listing = await request(`${gw.url}/api/v1/dirs/`, { headers: { authorization: auth } })
     expect(listing.status).toBe(200)
@@ -326,10 +342,14 @@ describe('hostile FTP server, end to end over HTTP', () => {
         ctx.close()
       })
       record({ faults: 1 })
+      const mark = logs.records.length
       const r = await request(`${gw.url}/api/v1/files/small.bin`, { headers: { authorization: auth } })
       expectProblem(r, 503, 'FILE_ERR_UNAVAILABLE')
       expect(Number(r.headers['retry-after'])).toBeGreaterThan(0)
-      expect(r.ms).toBeLessThan(TIMEOUT_MS)
+      // Answered from the 421 itself, not after the FTP timeout ran out.
+      expect(loggedFailure(failures(logs.since(mark)))).toMatch(
+        /^FILE_ERR_UNAVAILABLE .*421 Service not available, closing control connection$/,
+      )
       up.server.clearIntercepts()
       await expectServed(auth)
     },
@@ -411,9 +431,11 @@ describe('explicit FTPS upstream whose certificate names another host', () => {
 
   it('is refused with a 502 problem before any login; with FTP_TLS_INSECURE=true it works', async () => {
     const ftpUrl = `ftpes://127.0.0.1:${tlsUp.port}`
+    const strictLogs = captureLogs('warn')
     const strict = await startGateway(
       { host: '127.0.0.1', port: tlsUp.port },
       { ...gatewayEnv, FTP_URL: ftpUrl, FTP_TLS_CA_FILE: wrongCert },
+      { logger: strictLogs.logger },
     )
     quietProbe(strict)
     record({ faults: 1 })
@@ -423,7 +445,10 @@ describe('explicit FTPS upstream whose certificate names another host', () => {
         headers: { authorization: basicAuth('tlsuser', 'pw') },
       })
       expectProblem(r, 502, 'FILE_ERR_UPSTREAM')
-      expect(r.ms).toBeLessThan(TIMEOUT_MS)
+      // Refused by the certificate check in the handshake, not after the FTP timeout.
+      expect(loggedFailure(failures(strictLogs.records))).toMatch(
+        /^FILE_ERR_UPSTREAM TLS handshake: Hostname\/IP does not match certificate's altnames/,
+      )
       // AUTH TLS was the only thing said: no USER or PASS in clear (nor at all), no data.
       const said = verbsSince(tlsUp.server, from)
       expect(said.length).toBeGreaterThan(0)

@@ -357,7 +357,9 @@ describe('Redis killed, restarted empty and flushed under load, two gateway proc
     for (const r of staleWhileDown) expect(r.status).toBe(503)
     for (const r of staleAfterFlush) expect(r.status).toBe(401)
     for (const r of freshAfterFlush) expect(r.status === 200 && r.body.equals(content)).toBe(true)
-    expect(summary.recoveredMs).toBeLessThan(10_000)
+    // Tokens came back on their own (the waitFor deadline above only guards against a hang): the
+    // same gateway processes answered again, none was restarted.
+    for (const g of gws) expect(() => process.kill(g.pid, 0), `gateway ${g.pid} restarted`).not.toThrow()
     expect(summary.afterFlush).toBeGreaterThan(30)
     expect(summary.maxConnsBeforeKill).toBeLessThanOrEqual(MAX_TOTAL)
     expect(

@@ -10,19 +10,9 @@
  * apart from padding and are lost; inner and trailing spaces are kept.
  */
 import type { FileInfo } from '../file-info.js'
+import { scanDosLine } from './dos-scan.js'
 import { type ListParseOptions, parseSize, resolveOptions, stripLineEnd } from './options.js'
-
-const DOS_LINE = new RegExp(
-  // MM-DD-YY[YY] or YYYY-MM-DD (named apart: Node 20 has no duplicate group names)
-  '^(?:(?<month>\\d{1,2})[-/](?<day>\\d{1,2})[-/](?<year>\\d{4}|\\d{2})' +
-    '|(?<isoYear>\\d{4})-(?<isoMonth>\\d{1,2})-(?<isoDay>\\d{1,2}))' +
-    // Time, 12- or 24-hour. The blanks before AM/PM sit inside the optional group so they cannot
-    // trade spaces with the `\\s+` after it (quadratic backtracking on a line of spaces).
-    '\\s+(?<hour>\\d{1,2}):(?<minute>\\d{2})(?::(?<second>\\d{2}))?(?:\\s*(?<meridiem>[AP]M))?' +
-    '\\s+(?<size><DIR>|\\d[\\d,]*)' + // directory marker or size (some servers group digits with commas)
-    '\\s+(?<name>\\S[\\s\\S]*)$',
-  'i',
-)
+import { noWork, type ScanWork } from './scan.js'
 
 /** Guesses whether a line is a DOS/IIS LIST line, from its leading date. */
 export function looksLikeDosLine(line: string): boolean {
@@ -33,12 +23,16 @@ export function looksLikeDosLine(line: string): boolean {
  * Parses one DOS/IIS-style LIST line. Returns undefined for lines that do not fit. Two-digit
  * years 70-99 are 19xx, others 20xx. Times are read on the server's clock (`options.timeZone`,
  * else `timeZoneOffsetMinutes`; IIS lists local time) and returned in UTC.
+ * The columns are read by a hand-written scanner (dos-scan.ts) in linear time; `work` (tests) counts its reads.
  */
-export function parseDosLine(line: string, options?: ListParseOptions): FileInfo | undefined {
-  const m = DOS_LINE.exec(stripLineEnd(line))
-  if (m === null) return undefined
-  // Named groups that did not take part in the match are undefined.
-  const g = m.groups as Record<string, string | undefined>
+export function parseDosLine(
+  line: string,
+  options?: ListParseOptions,
+  work: ScanWork = noWork(),
+): FileInfo | undefined {
+  // Columns of the other date form are undefined.
+  const g = scanDosLine(stripLineEnd(line), work)
+  if (g === undefined) return undefined
   const name = g.name!
   const sizeOrDir = g.size!
   const info: FileInfo = sizeOrDir.toUpperCase() === '<DIR>' ? { name, type: 'dir' } : { name, type: 'file' }

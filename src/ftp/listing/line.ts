@@ -2,6 +2,7 @@ import type { FileInfo } from '../file-info.js'
 import { looksLikeDosLine, parseDosLine } from './dos.js'
 import { parseMlsxLine } from './mlsx.js'
 import type { ListParseOptions } from './options.js'
+import { noWork, type ScanWork } from './scan.js'
 import { looksLikeUnixLine, parseUnixLine } from './unix.js'
 
 /** The formats a listing line can be in. */
@@ -27,22 +28,26 @@ export const UNSAFE_NAME = /[/\\\u0000-\u001f\u007f]/
 
 /**
  * One listing line to an entry; '.', '..', unparseable lines and (unless `keepUnsafe`, for a
- * caller that counts them) unsafe names give undefined.
+ * caller that counts them) unsafe names give undefined. `work` (tests) counts characters read.
  */
 export function parseListingLine(
   line: string,
   kind: 'mlsd' | 'list',
   options: ListParseOptions,
-  flags: { keepUnsafe?: boolean } = {},
+  flags: { keepUnsafe?: boolean; work?: ScanWork } = {},
 ): FileInfo | undefined {
+  const work = flags.work ?? noWork()
   let entry: FileInfo | undefined
-  if (kind === 'mlsd') entry = parseMlsxLine(line)
+  if (kind === 'mlsd') entry = parseMlsxLine(line, work)
   else {
+    // The format guesses are anchored and read a bounded prefix (mode column, date and time).
     const format = detectListFormat(line)
-    if (format === 'unix') entry = parseUnixLine(line, options)
-    else if (format === 'dos') entry = parseDosLine(line, options)
+    work.ops += Math.min(line.length, 64)
+    if (format === 'unix') entry = parseUnixLine(line, options, work)
+    else if (format === 'dos') entry = parseDosLine(line, options, work)
   }
   if (!entry || entry.name === '.' || entry.name === '..') return undefined
+  work.ops += entry.name.length
   if (!flags.keepUnsafe && UNSAFE_NAME.test(entry.name)) return undefined
   return entry
 }

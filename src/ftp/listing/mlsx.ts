@@ -5,6 +5,7 @@
  */
 import type { FileInfo, FileType } from '../file-info.js'
 import { isValidDate, parseSize, stripLineEnd } from './options.js'
+import { noWork, type ScanWork } from './scan.js'
 
 /** Entries that describe the listed directory itself or its parent, not a child. */
 const SKIPPED_TYPES = new Set(['cdir', 'pdir'])
@@ -16,14 +17,18 @@ const SKIPPED_TYPES = new Set(['cdir', 'pdir'])
  *
  * MLST reply lines start with one extra space (RFC 3659 §7.2); it is dropped when what follows
  * looks like facts. For MLST the name is the pathname the server sent, not a basename.
+ * Each pass reads up to the first space at most once more (`work`, for tests, counts them).
  */
-export function parseMlsxLine(line: string): FileInfo | undefined {
+export function parseMlsxLine(line: string, work: ScanWork = noWork()): FileInfo | undefined {
   let text = stripLineEnd(line)
+  // Anchored, and its runs stop at the first space: it reads no further than indexOf below.
   if (/^ [^ =;]+=[^ ]*; /.test(text)) text = text.slice(1)
   const space = text.indexOf(' ')
+  work.ops += 2 * ((space < 0 ? text.length : space) + 2)
   if (space < 0) return undefined
   const name = text.slice(space + 1)
   if (name === '') return undefined
+  work.ops += 2 * space // split, then each fact's indexOf and slices
   const facts = parseFacts(text.slice(0, space))
   if (facts === undefined) return undefined
 

@@ -11,40 +11,17 @@
  * leading, inner and trailing spaces survive.
  */
 import type { FileInfo, FileType } from '../file-info.js'
-import { MONTH_PATTERN, monthNumber } from './months.js'
+import { monthNumber } from './months.js'
 import { type ListParseOptions, parseSize, resolveOptions, stripLineEnd } from './options.js'
+import { noWork, type ScanWork } from './scan.js'
+import { scanUnixLine, type UnixFields } from './unix-scan.js'
 
 /**
- * A mode column: type char and nine permission chars. The line pattern also allows one ACL (`+`),
- * SELinux (`.`) or xattr (`@`) marker right after it, which is not part of `permissions`.
+ * A mode column: type char and nine permission chars. The line scanner (unix-scan.ts) also allows
+ * one ACL (`+`), SELinux (`.`) or xattr (`@`) marker right after it, which is not part of
+ * `permissions`. It is hand-written, not a pattern, so a hostile line costs linear time.
  */
 const MODE = /^[-bcdlpsDnw?][-rwxsStTlL?]{9}$/
-
-// The `i` flag is for month names only; MODE re-checks the mode column case-sensitively.
-// Every quantified part starts where the previous one must end (whitespace vs. non-whitespace),
-// so a hostile line of spaces or digits costs linear time, not quadratic backtracking.
-const UNIX_LINE = new RegExp(
-  '^(?<mode>\\S{10})[+.@]?' +
-    '(?:\\s+\\S+)*?' + // links, owner, group as whole tokens: not kept; lazy so the first date match wins
-    '\\s+(?<size>\\d+)' + // for devices, the minor number after "major,"
-    `\\s+(?<month>${MONTH_PATTERN})\\s+(?<day>\\d{1,2})` +
-    '\\s+(?:(?<hour>\\d{1,2}):(?<minute>\\d{2})(?::(?<second>\\d{2}))?|(?<year>\\d{4}))' +
-    ' (?<rest>[\\s\\S]+)$', // exactly one space, then the name (which may hold any character)
-  'i',
-)
-
-/** The named groups of UNIX_LINE; the time ones are undefined when the line shows a year. */
-interface UnixFields {
-  mode: string
-  size: string
-  month: string
-  day: string
-  hour?: string
-  minute?: string
-  second?: string
-  year?: string
-  rest: string
-}
 
 /** A date without a year may be up to a day in the future (clock skew) before it counts as last year's. */
 const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000
@@ -59,12 +36,15 @@ export function looksLikeUnixLine(line: string): boolean {
  * "total N"). Times without a year are placed by year inference against `options.now`; times
  * are read on the server's clock (`options.timeZone`, else `timeZoneOffsetMinutes`) and returned
  * in UTC; the year of a recent date is inferred on that clock too.
+ * `work` (tests) counts the characters read.
  */
-export function parseUnixLine(line: string, options?: ListParseOptions): FileInfo | undefined {
-  const m = UNIX_LINE.exec(stripLineEnd(line))
-  if (m === null) return undefined
-  // Every group the pattern names is present; optional ones are undefined when they did not match.
-  const fields = m.groups as unknown as UnixFields
+export function parseUnixLine(
+  line: string,
+  options?: ListParseOptions,
+  work: ScanWork = noWork(),
+): FileInfo | undefined {
+  const fields = scanUnixLine(stripLineEnd(line), work)
+  if (fields === undefined) return undefined
   const { mode, rest } = fields
   if (!MODE.test(mode)) return undefined
 
@@ -73,6 +53,7 @@ export function parseUnixLine(line: string, options?: ListParseOptions): FileInf
   let target: string | undefined
   if (type === 'symlink') {
     // A name containing " -> " is ambiguous; like `ls` readers generally, split at the first one.
+    work.ops += rest.length
     const arrow = rest.indexOf(' -> ')
     if (arrow > 0) {
       name = rest.slice(0, arrow)
