@@ -7,6 +7,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { readSettings } from './config/spec.js'
 import { type TrustProxy, trustProxyWarning } from './config/trust-proxy.js'
 import { type DataMode, type FtpUrl, parseFtpUrl } from './ftp/index.js'
@@ -41,9 +42,17 @@ export interface LocalModeConfig {
   password: string
 }
 
+/** HTTPS on the gateway itself (TLS_CERT_FILE, TLS_KEY_FILE): the files, re-read when they change. */
+export interface TlsConfig {
+  certFile: string
+  keyFile: string
+}
+
 export interface GatewayConfig {
   host: string
   port: number
+  /** Set when TLS_CERT_FILE and TLS_KEY_FILE are: the gateway speaks HTTPS (TLS 1.2+), else plain HTTP. */
+  tls: TlsConfig | undefined
   /** Set when FTP_URL is unset: main starts the embedded server and fills `upstream` from it. */
   local: LocalModeConfig | undefined
   /** Undefined only in local mode before the embedded server has started. */
@@ -123,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const v = readSettings(env, problems)
 
   const local = v.ftpUrl === undefined
+  const tls = checkTls(v.tlsCertFile, v.tlsKeyFile, problems)
   let tlsCa: Buffer | undefined
   if (v.ftpTlsCaFile !== undefined) {
     try {
@@ -174,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const config: GatewayConfig = {
     host: v.host ?? (local ? '127.0.0.1' : '0.0.0.0'),
     port: v.port,
+    tls,
     local: local
       ? { dataDir: path.resolve(v.dataDir), user: v.localUser, password: v.localPassword }
       : undefined,
@@ -211,6 +222,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)
+}
+
+/**
+ * TLS_CERT_FILE and TLS_KEY_FILE: both or neither, readable, and a key that matches the
+ * certificate (checked by building a TLS context now, so a bad pair is a config problem, not a
+ * failed handshake later).
+ */
+function checkTls(certFile: string | undefined, keyFile: string | undefined, problems: string[]) {
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together')
+    return undefined
+  }
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      problems.push(`${name} cannot be read: ${(err as Error).message}`)
+      return undefined
+    }
+  }
+  const cert = read(certFile, 'TLS_CERT_FILE')
+  const key = read(keyFile, 'TLS_KEY_FILE')
+  if (cert && key) {
+    try {
+      createSecureContext({ cert, key })
+    } catch (err) {
+      problems.push(`TLS_CERT_FILE and TLS_KEY_FILE are not a usable pair: ${(err as Error).message}`)
+    }
+  }
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) }
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */

@@ -13,8 +13,7 @@
  * counted from the connection's start when no request has begun) and, between keep-alive
  * requests, by keepAliveTimeout (HTTP_KEEPALIVE_TIMEOUT_MS): app.ts sets both.
  */
-import type { Server } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Server, Socket } from 'node:net'
 
 /** Settings of guardConnections. */
 export interface ConnectionGuardOptions {
