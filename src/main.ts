@@ -1,65 +1,21 @@
 /**
- * The process: reads the configuration, builds the logger and the gateway, listens, and shuts
- * down gracefully on SIGTERM/SIGINT (readiness false at once, transfers finish within
- * SHUTDOWN_GRACE_MS, FTP sessions QUIT, store closed, exit 0).
+ * `npm start` and `npm run dev`: `ftp-gateway serve` with the process's arguments (`npm start --
+ * --tls --port 9000`). The process itself (logger, listen, signals, graceful shutdown) is
+ * src/cli/serve.ts.
  */
-import closeWithGrace from 'close-with-grace'
-import pino from 'pino'
-import { ConfigError, loadConfig } from './config.js'
-import { tuneProcessMemory } from './ftp/memory/index.js'
-import { createGateway } from './gateway.js'
-import { LOG_REDACTION } from './http/app.js'
-import { requestIdMixin } from './http/request-context.js'
+import { runCli } from './cli/run.js'
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig()
-  } catch (err) {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
-    process.exit(2)
-  }
-  // Before anything allocates much (ftp/memory/index.ts); MEMORY_TUNING=false leaves the process as Node made it.
-  if (config.memoryTuning) tuneProcessMemory()
-  const logger = pino({
-    level: config.logLevel,
-    redact: LOG_REDACTION,
-    mixin: requestIdMixin,
-  })
-  const gateway = await createGateway(config, logger)
-  const address = await gateway.app.listen({ host: config.host, port: config.port })
-  logger.info(
-    { address, mode: config.local ? 'local' : 'upstream', store: gateway.store.kind },
-    'ftp-gateway listening',
-  )
-  if (gateway.config.local) printLocalHelp(address, gateway.config.local)
-
-  closeWithGrace({ delay: config.shutdownGraceMs + 5000 }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error')
-    else logger.info({ signal }, 'shutting down: draining')
-    await gateway.close(config.shutdownGraceMs)
-    logger.info('shutdown complete')
-  })
-}
-
-function printLocalHelp(address: string, local: { dataDir: string; user: string; password: string }): void {
-  const auth = `${local.user}:${local.password}`
-  const lines = [
-    '',
-    `ftp-gateway is running in local mode over ${local.dataDir} (user ${local.user}).`,
-    'Try:',
-    `  curl -u ${auth} -T README.md ${address}/api/v1/files/readme.md`,
-    `  curl -u ${auth} ${address}/api/v1/dirs/`,
-    `  curl -u ${auth} -r 0-99 ${address}/api/v1/files/readme.md`,
-    `  API docs:      ${address}/docs`,
-    `  Browser page:  ${address}/browse/`,
-    `  WebDAV drive:  ${address}/dav/`,
-    '',
-  ]
-  process.stdout.write(`${lines.join('\n')}\n`)
-}
-
-main().catch((err) => {
-  process.stderr.write(`ftp-gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`)
-  process.exit(1)
-})
+runCli(['serve', ...process.argv.slice(2)], {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+}).then(
+  (code) => {
+    if (code !== undefined) process.exit(code)
+  },
+  (err: unknown) => {
+    process.stderr.write(`ftp-gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`)
+    process.exit(1)
+  },
+)
