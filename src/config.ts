@@ -100,6 +100,8 @@ export interface GatewayConfig {
   /** RATE_LIMIT_MAX requests per client address per RATE_LIMIT_WINDOW_MS, held in the store; 0 disables. */
   rateLimitMax: number
   rateLimitWindowMs: number
+  /** RATE_LIMIT_SCOPE: `anonymous` counts only requests without credentials, `all` every request. */
+  rateLimitScope: 'anonymous' | 'all'
   /** HTTP_HEADERS_TIMEOUT_MS: time a client has to send its complete request headers (slowloris). */
   httpHeadersTimeoutMs: number
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
@@ -213,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     readyRequiresStore: v.readyRequiresStore,
     rateLimitMax: v.rateLimitMax,
     rateLimitWindowMs: v.rateLimitWindowMs,
+    rateLimitScope: v.rateLimitScope,
     httpHeadersTimeoutMs: v.httpHeadersTimeoutMs,
     httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
     httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,

@@ -51,6 +51,7 @@ describe('the config spec', () => {
           'redisSentinels',
           'redisClusterNodes',
           'trustProxyWarning',
+          'tls',
         ].includes(field)
       )
         continue
