@@ -29,6 +29,7 @@ export async function makeLocalCertificate(host: string): Promise<LocalCertifica
   const pems = await generate([{ name: 'commonName', value: 'ftp-gateway local mode' }], {
     keyType: 'ec',
     curve: 'P-256',
+    algorithm: 'sha256',
     notBeforeDate: new Date(now - DAY_MS),
     notAfterDate: new Date(now + 30 * DAY_MS),
     extensions: [
