@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs'
 import { CONFIG_FILE_ENV, EXTRA_SERVE_FLAGS, parseServeArgs, settingsHelp } from '../config/flags.js'
 import { checkConfig } from './check-config.js'
 import { BCRYPT_MAX_BYTES, hashPassword, promptHidden, readPipedPassword } from './hash-password.js'
-import { serve } from './serve.js'
 
 /** Where a command writes (tests pass their own). */
 export interface CliIo {
@@ -78,6 +77,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const args = parseServeArgs(rest)
     if (args.problems.length > 0) return fail(io, args.problems.join('; '))
+    // Loaded only here: the gateway's modules are most of the start-up time of every other command.
+    const { serve } = await import('./serve.js')
     return serve({ ...io.env, ...args.env }, { tls: args.tls })
   }
   if (command === 'check-config') return checkConfigCommand(rest, io)
