@@ -496,7 +496,7 @@ export const SETTINGS = {
     env: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
     key: 'http.maxConnectionsPerAddress',
     scope: 'gateway',
-    doc: 'open connections per client socket address (the TCP peer, never `X-Forwarded-For`); behind a load balancer every connection comes from its address, so set 0 or a high value there. 0 disables',
+    doc: 'open connections per client socket address (the TCP peer, never `X-Forwarded-For`); the proxies `TRUST_PROXY` names are not capped (they carry every client), without it behind a load balancer set 0 or a high value. 0 disables',
     defaultDoc: '256',
     fallback: 256,
     parse: intSetting(0, 1_000_000),

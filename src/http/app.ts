@@ -32,6 +32,7 @@ import type { AdminApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { tlsServerOptions, watchCertificate } from './tls.js'
+import { trustedPeers } from './trusted-peers.js'
 import { webdavPlugin } from './webdav/plugin.js'
 
 /** What the app runs on. */
@@ -200,6 +201,8 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
   let lastRefusalLog = 0
   guardConnections(app.server, {
     maxPerAddress: deps.config.httpMaxConnectionsPerAddress,
+    // A load balancer carries every client's connections: capping it would cap the whole site.
+    exempt: trustedPeers(deps.config.trustProxy),
     // One line per 10 s at most: the refused client could otherwise fill the log.
     onRefused: (address) => {
       const now = Date.now()
