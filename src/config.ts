@@ -160,7 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         activePorts: v.ftpActivePorts,
         tlsCa,
         tlsInsecure: v.ftpTlsInsecure,
-        poolMax: v.ftpPoolMax,
+        // Service-account mode: every client shares the one FTP account, so a per-identity cap
+        // of 4 would be the whole instance's; unless set, it is the upstream's total.
+        poolMax: serviceAccount && (env.FTP_POOL_MAX ?? '') === '' ? v.ftpPoolMaxTotal : v.ftpPoolMax,
         poolMaxTotal: v.ftpPoolMaxTotal,
         poolMaxUnverified: v.ftpPoolMaxUnverified,
         reverifyMs: v.ftpReverifyMs,

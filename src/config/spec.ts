@@ -227,7 +227,7 @@ export const SETTINGS = {
     key: 'pool.perIdentity',
     scope: 'upstream',
     doc: 'FTP sessions per identity (at least 2: a copy reads and writes at once)',
-    defaultDoc: '4',
+    defaultDoc: '4; in service-account mode (all clients share one FTP account) `FTP_POOL_MAX_TOTAL`',
     fallback: 4,
     parse: intSetting(2, 1000),
   }),

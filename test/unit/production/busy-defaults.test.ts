@@ -1,5 +1,5 @@
 /**
- * RATE_LIMIT_SCOPE: by default the per-address limit counts only requests without credentials, so
+ * Defaults for a busy deployment (issue 22). RATE_LIMIT_SCOPE: by default the per-address limit counts only requests without credentials, so
  * signed-in clients sharing one address (a load balancer without TRUST_PROXY) are never throttled;
  * `all` counts everything, as before. And the once-only warning when X-Forwarded-For arrives
  * while TRUST_PROXY is off.
@@ -113,5 +113,14 @@ describe('X-Forwarded-For while TRUST_PROXY is off', () => {
     const app = await appWith(testConfig({ trustProxy: 1 }), logger)
     await app.inject({ url: '/healthz', headers: { 'x-forwarded-for': '198.51.100.1' } })
     expect(warnings()).toHaveLength(0)
+  })
+})
+
+describe('FTP_POOL_MAX in service-account mode', () => {
+  it('defaults to FTP_POOL_MAX_TOTAL (every client shares the one account), and a set value wins', () => {
+    expect(loadConfig({ FTP_URL: 'ftp://h' }).upstream?.poolMax).toBe(4)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h' }).upstream?.poolMax).toBe(32)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX_TOTAL: '50' }).upstream?.poolMax).toBe(50)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX: '6' }).upstream?.poolMax).toBe(6)
   })
 })
