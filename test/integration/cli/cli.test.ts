@@ -278,6 +278,15 @@ describe('ftp-gateway serve', () => {
     }
   })
 
+  it('--config is refused while this build reads no config file, and handed over once it does', async () => {
+    const file = path.join(work, 'serve.yaml')
+    await writeFile(file, 'port: 1\n')
+    const r = await cli(['serve', '--config', file, '--port', '99999'])
+    expect(r.code).toBe(2)
+    if (CONFIG_NAMES.includes(CONFIG_FILE_ENV)) expect(r.stderr).toContain('PORT must be an integer')
+    else expect(r.stderr).toContain('--config: this version reads no config file (GATEWAY_CONFIG)')
+  })
+
   it('--tls outside local mode without certificate files is refused (exit 2)', async () => {
     const r = await cli(['serve', '--tls', '--ftp-url', 'ftp://127.0.0.1:1', '--port', '0'])
     expect(r.code).toBe(2)
