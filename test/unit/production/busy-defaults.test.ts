@@ -1,8 +1,9 @@
 /**
- * Defaults for a busy deployment (issue 22). RATE_LIMIT_SCOPE: by default the per-address limit counts only requests without credentials, so
- * signed-in clients sharing one address (a load balancer without TRUST_PROXY) are never throttled;
- * `all` counts everything, as before. And the once-only warning when X-Forwarded-For arrives
- * while TRUST_PROXY is off.
+ * Defaults for a busy deployment (issue 22). RATE_LIMIT_SCOPE: by default the per-address limit
+ * counts only requests without credentials, so signed-in clients sharing one address (a load
+ * balancer without TRUST_PROXY) are never throttled; `all` counts everything, as before. The
+ * once-only warning when X-Forwarded-For arrives while TRUST_PROXY is off. FTP_POOL_MAX in
+ * service-account mode.
  */
 import pino from 'pino'
 import { describe, expect, it, onTestFinished } from 'vitest'
