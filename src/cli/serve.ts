@@ -23,6 +23,9 @@ export interface ServeOptions {
  * code when it cannot start; once it listens it runs until a signal ends the process.
  */
 export async function serve(env: NodeJS.ProcessEnv, options: ServeOptions): Promise<number | undefined> {
+  // Flags become this process's environment too: what reads it later (local mode's upstream
+  // settings once the embedded server listens) must see the same settings as loadConfig here.
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) process.env[name] = value
   let config: GatewayConfig
   let selfSigned: { certFile: string; fingerprint: string } | undefined
   try {

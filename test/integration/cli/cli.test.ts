@@ -193,6 +193,37 @@ describe('ftp-gateway hash-password', () => {
     expect(await bcrypt.compare('correct horse\n', m?.[1] ?? '')).toBe(false)
   })
 
+  it('prompts on a terminal without echoing, twice (a pseudo-terminal from script(1))', {
+    timeout: 60_000,
+  }, async () => {
+    const command = [process.execPath, '--import', TSX_LOADER, CLI, 'hash-password', '--user', 'dan']
+      .map((a) => `'${a}'`)
+      .join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: REPO_DIR,
+      env: BASE_ENV,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    try {
+      // Typed only once asked: the terminal echoes what arrives before the prompt turns echo off.
+      expect(await waitFor(() => out.includes('Password: '), 30_000), out).toBe(true)
+      child.stdin.write('typed-secret\r')
+      expect(await waitFor(() => out.includes('Again: '), 10_000), out).toBe(true)
+      child.stdin.write('typed-secret\r')
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill()
+    }
+    expect(out).not.toContain('typed-secret')
+    const hash = /dan:(\$2b\$10\$\S{53})/.exec(out)?.[1] ?? ''
+    expect(await bcrypt.compare('typed-secret', hash)).toBe(true)
+  })
+
   it('refuses an empty password and a bad user name', async () => {
     expect((await cli(['hash-password'], { input: '\n' })).code).toBe(1)
     expect((await cli(['hash-password', '--user', 'a:b'], { input: 'x\n' })).code).toBe(2)
