@@ -8,7 +8,8 @@
  * `--short` (CI): small files, one repetition, one-second wrk runs, nothing enforced, results to
  * bench/results/short.json only. Other options: --runs N, --transfer-runs N (1 GiB GET and PUT),
  * --size-mib N, --wrk-seconds N,
- * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb, --profile (writes the
+ * --pool-max N, --pool-max-total N, --levels 16,64,256, --only get,put,rps,propfind,memory,ttfb,cross,trace
+ * (`trace`, not in the default set: the same gateway with tracing off and on, bench/lib/trace-case.ts), --profile (writes the
  * gateway's --cpu-prof files to the run folder and keeps it).
  */
 import { execFileSync } from 'node:child_process'
@@ -16,12 +17,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import path from 'node:path'
 import { freePortRange, repoDir } from '../test/helpers/servers/common.js'
-import { type FtpServerHandle, startVsftpd } from '../test/helpers/servers/index.js'
-import { type Peers, runCases } from './lib/cases.js'
+import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../test/helpers/servers/index.js'
+import { alternate, type Peers, runCases } from './lib/cases.js'
+import { cleanupCross, runCrossCase, startCrossGateway } from './lib/cross-case.js'
 import { holdFreedPages } from './lib/machine.js'
 import { type Child, freeTcpPort, killAll, run, startChild } from './lib/procs.js'
 import { buildTargets, caseTable, prepareFiles, type Settings } from './lib/report.js'
 import { holds, targetLines } from './lib/stats.js'
+import { runTraceCase, startOtlpSink } from './lib/trace-case.js'
 
 const args = process.argv.slice(2)
 const short = args.includes('--short')
@@ -50,7 +53,7 @@ const settings: Settings = {
   // small GETs run 16 transfers at once; 64 in total leaves room for several users.
   poolMax: opt('--pool-max', 16),
   poolMaxTotal: opt('--pool-max-total', 64),
-  only: optStr('--only')?.split(',') ?? ['get', 'put', 'rps', 'propfind', 'memory', 'ttfb'],
+  only: optStr('--only')?.split(',') ?? ['get', 'put', 'rps', 'propfind', 'memory', 'ttfb', 'cross'],
 }
 const profile = args.includes('--profile')
 const enforce = args.includes('--enforce')
@@ -87,7 +90,8 @@ async function main(): Promise<void> {
   let srv: FtpServerHandle | undefined
   try {
     // The gateway runs as its own compiled process, so its CPU and memory are its own.
-    const dist = path.join(repoDir, '.cache/bench-dist')
+    // BENCH_DIST_DIR: somewhere else (several worktrees sharing one .cache would overwrite each other).
+    const dist = process.env.BENCH_DIST_DIR ?? path.join(repoDir, '.cache/bench-dist')
     log('building the gateway into .cache/bench-dist')
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dist], {
       cwd: repoDir,
@@ -121,7 +125,6 @@ async function main(): Promise<void> {
       `vsftpd on ${srv.port}; ${settings.sizeMiB} MiB file, 1 KiB file, ${files.listDirs.length} × ${settings.listEntries}-entry dirs`,
     )
 
-    const gwPort = await freeTcpPort()
     // BENCH_GATEWAY_NODE_ARGS adds node flags to the gateway (e.g. --perf-basic-prof for `perf`).
     const nodeArgs = [
       // The gateway as shipped: the node flags of `npm start` (also the Dockerfile's CMD).
@@ -129,27 +132,33 @@ async function main(): Promise<void> {
       ...(profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(work, 'prof')] : []),
       ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ]
-    const gw = await startChild(
-      'gateway',
-      process.execPath,
-      [...nodeArgs, path.join(dist, 'main.js')],
-      gwPort,
-      {
-        PATH: process.env.PATH,
-        HOST: '127.0.0.1',
-        PORT: String(gwPort),
-        FTP_URL: `ftp://${srv.host}:${srv.port}`,
-        LOG_LEVEL: 'warn',
-        FTP_POOL_MAX: String(settings.poolMax),
-        FTP_POOL_MAX_TOTAL: String(settings.poolMaxTotal),
-        // No RATE_LIMIT_MAX override: the default counts only requests without credentials, and
-        // every benchmark client signs in (issue 22: the defaults must not throttle real traffic).
-        // wrk's 256 connections come from one address, like a load balancer's: no per-address cap.
-        HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
-      },
-      path.join(work, 'gateway.log'),
-    )
-    owned.push(gw)
+    const startGatewayChild = async (name: string, extraEnv: Record<string, string>) => {
+      const port = await freeTcpPort()
+      const child = await startChild(
+        name,
+        process.execPath,
+        [...nodeArgs, path.join(dist, 'main.js')],
+        port,
+        {
+          PATH: process.env.PATH,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          FTP_URL: `ftp://${srv!.host}:${srv!.port}`,
+          LOG_LEVEL: 'warn',
+          FTP_POOL_MAX: String(settings.poolMax),
+          FTP_POOL_MAX_TOTAL: String(settings.poolMaxTotal),
+          // No RATE_LIMIT_MAX override: the default counts only requests without credentials, and
+          // every benchmark client signs in (issue 22: the defaults must not throttle real traffic).
+          // wrk's 256 connections come from one address, like a load balancer's: no per-address cap.
+          HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
+          ...extraEnv,
+        },
+        path.join(work, `${name}.log`),
+      )
+      owned.push(child)
+      return child
+    }
+    const gw = await startGatewayChild('gateway', {})
 
     const rcloneConf = path.join(work, 'rclone.conf')
     writeFileSync(rcloneConf, '')
@@ -202,6 +211,44 @@ async function main(): Promise<void> {
     log(`gateway on ${gw.port} (pool ${settings.poolMax}/${settings.poolMaxTotal}), ${rcloneVersion}`)
 
     const results = await runCases(peers, settings, log)
+    if (settings.only.includes('trace')) {
+      const sink = await startOtlpSink()
+      try {
+        const traced = await startGatewayChild('gateway-traced', {
+          OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+          OTEL_SERVICE_NAME: 'ftp-gateway-bench',
+        })
+        log(`traced gateway on ${traced.port}, exporting to ${sink.url}`)
+        const auth = `${srv.user}:${srv.password}`
+        results.trace = await runTraceCase(gw, traced, auth, files.bytes, sink, settings, alternate, log)
+      } finally {
+        await sink.close()
+      }
+    }
+    if (settings.only.includes('cross')) {
+      // A second server as the copy's destination: Pure-FTPd (it does not start from /dev/shm).
+      const dst = await startPureFtpd()
+      try {
+        const cross = await startCrossGateway(srv, dst, dist, nodeArgs, work, settings.poolMax)
+        owned.push(cross)
+        log(`cross: gateway over vsftpd (/) and Pure-FTPd (/b) on ${cross.port}`)
+        const obscure = async (pw: string) => (await run('rclone', ['obscure', pw], 10_000)).trim()
+        results.cross = await runCrossCase(
+          cross,
+          srv,
+          dst,
+          files.bytes,
+          settings.transferRuns,
+          work,
+          obscure,
+          alternate,
+          log,
+        )
+      } finally {
+        cleanupCross()
+        await dst.stop()
+      }
+    }
     const targets = buildTargets(results)
     const table = caseTable(results, settings)
     console.log(`\n${table}\n`)

@@ -13,6 +13,9 @@ ROOT_DIR="$CACHE_DIR/root"
 APT_PACKAGES=(
   vsftpd litmus haproxy rclone cadaver lftp curl wrk openssl chromium
   libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 iproute2
+  # The Helm chart test's renderer (scripts/helm-render: Go text/template + sprig, as Helm renders;
+  # no helm binary is packaged in Debian or npm).
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
 )
 UNPACKED_PACKAGES=(pure-ftpd proftpd-core proftpd-mod-crypto)
 

@@ -18,4 +18,41 @@ export interface FtpCommandEvent {
   durationMs: number
   /** The engine's session id, as in its log lines. */
   session: number
+  /** The session's `label` option: the gateway's upstream name. */
+  upstream?: string
+}
+
+/**
+ * Name of the channel every finished data transfer is published on (src/ftp/diagnostics.ts):
+ * downloads, uploads and listings, whether they succeeded or not.
+ */
+export const FTP_TRANSFER_CHANNEL = 'ftp-gateway:ftp.transfer'
+
+/** One data transfer, as published on FTP_TRANSFER_CHANNEL. */
+export interface FtpTransferEvent {
+  /** The transfer command: RETR, STOR, APPE, MLSD, LIST or NLST. */
+  command: string
+  /** Bytes moved over the data connection. */
+  bytes: number
+  /** Milliseconds from opening the data connection to the transfer's end. */
+  durationMs: number
+  /** false when it failed or was abandoned (a client gone, a short count, a refused command). */
+  ok: boolean
+  /** The upstream as `host:port` (never credentials). */
+  upstream: string
+  /** The engine's session id, as in its log lines. */
+  session: number
+}
+
+/** Name of the channel every pool checkout is published on (src/pool/diagnostics.ts). */
+export const POOL_ACQUIRE_CHANNEL = 'ftp-gateway:pool.acquire'
+
+/** One checkout (or a failed attempt), as published on POOL_ACQUIRE_CHANNEL. */
+export interface PoolAcquireEvent {
+  /** The upstream the pool serves (its id in store keys; never credentials). */
+  upstream: string
+  /** Milliseconds from asking to having a session (or giving up). */
+  durationMs: number
+  /** `ok`, or why none was handed out: the pool error's code, or `error`. */
+  outcome: string
 }

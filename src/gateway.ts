@@ -1,35 +1,57 @@
 /**
- * Wires the layers into one running gateway: store, upstream pool, metadata cache, file service,
- * authentication and the HTTP app; in local mode also the embedded FTP server. Kept apart from
+ * Wires the layers into one running gateway: store, each upstream (pool, caches, file service), the
+ * tree over them, authentication and the HTTP app; in local mode also the embedded FTP server. Kept apart from
  * process concerns (signals, exit) so tests start and stop whole gateways in-process.
  */
 import { mkdirSync } from 'node:fs'
+import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAuth } from './auth/index.js'
-import { type GatewayConfig, withLocalUpstream } from './config.js'
-import { ContentCache, FtpFileService, MetadataCache, Upstream } from './files/index.js'
-import { isFtpError } from './ftp/index.js'
+import { type GatewayConfig, type UpstreamConfig, withLocalUpstream } from './config.js'
+import type { Upstream } from './files/index.js'
 import { createServer } from './http/app.js'
 import { LocalFtpServer } from './local-server/index.js'
+import { MountTable, TreeFileService, UpstreamRuntime } from './namespace/index.js'
 import { createStore, type Store } from './store/index.js'
 
 /** A running gateway (not yet listening). */
 export interface Gateway {
+  /** The configuration in effect (a reload replaces it). */
   readonly config: GatewayConfig
   readonly app: FastifyInstance
+  /** Every upstream, running, by name. */
+  readonly upstreams: ReadonlyMap<string, UpstreamRuntime>
+  /** The upstream mounted at `/` (else the first one): the single server of most deployments. */
   readonly upstream: Upstream
   readonly store: Store
-  readonly files: FtpFileService
+  /** The tree the HTTP faces use. */
+  readonly files: TreeFileService
   /** The embedded FTP server in local mode. */
   readonly localServer: LocalFtpServer | undefined
+  /**
+   * Takes a reloaded configuration's upstreams and mounts (SIGHUP): new requests see them at once,
+   * requests in flight finish on what they started with; upstreams that changed or went away are
+   * drained in the background. Other settings keep their start-time values.
+   */
+  reload(next: GatewayConfig): Promise<void>
   /** Readiness turns false at once; in-flight requests get up to `graceMs`; then everything closes. */
   close(graceMs?: number): Promise<void>
   readonly draining: boolean
 }
 
+/** What the process hands the gateway besides its configuration. */
+export interface GatewayOptions {
+  /** Traces requests with this tracer (src/tracing.ts starts it); absent: no tracing code runs. */
+  tracer?: Tracer | undefined
+}
+
 /** Builds a gateway from validated configuration. */
-export async function createGateway(initial: GatewayConfig, logger: Logger): Promise<Gateway> {
+export async function createGateway(
+  initial: GatewayConfig,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   let config = initial
   let localServer: LocalFtpServer | undefined
   if (config.local) {
@@ -45,9 +67,7 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
     const { port } = await localServer.listen()
     config = withLocalUpstream(config, port)
   }
-  const up = config.upstream
-  if (!up) throw new Error('No upstream configured')
-  if (up.tlsInsecure) logger.warn('FTP_TLS_INSECURE=true: the upstream certificate is NOT verified')
+  if (config.upstreams.length === 0) throw new Error('No upstream configured')
   if (config.trustProxyWarning) logger.warn(config.trustProxyWarning)
 
   const store = createStore({
@@ -58,45 +78,45 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
     keyPrefix: config.redisKeyPrefix,
     logger: logger.child({ component: 'store' }),
   })
-  const ftpLogger = logger.child({ component: 'ftp' })
-  const upstream = new Upstream({ ...up, store, logger: ftpLogger, memoryTuning: config.memoryTuning })
-  const content = new ContentCache({
-    ttlMs: config.cacheTtlMs,
-    maxBytes: config.cacheContentMaxBytes,
-    maxFileBytes: config.cacheContentMaxFileBytes,
-  })
-  const cache = new MetadataCache({
-    store,
-    ttlMs: config.cacheTtlMs,
-    content,
-    onWarning: (message, err) => logger.warn({ err: (err as Error)?.message }, message),
-  })
-  await cache.start()
-  // With a shared store there may be other instances writing: size downloads from a fresh stat.
-  const files = new FtpFileService({
-    upstream,
-    cache,
-    content,
-    logger: ftpLogger,
-    freshReads: store.kind === 'redis',
-  })
+
+  let runtimes = new Map<string, UpstreamRuntime>()
+  const build = async (cfg: GatewayConfig, reuse: Map<string, UpstreamRuntime>) => {
+    const out = new Map<string, UpstreamRuntime>()
+    for (const u of cfg.upstreams) {
+      const same = reuse.get(u.name)
+      if (same && sameUpstream(same.config, u)) {
+        out.set(u.name, same)
+        continue
+      }
+      const rt = new UpstreamRuntime(u, {
+        store,
+        logger,
+        cacheTtlMs: cfg.cacheTtlMs,
+        // One budget for the process, shared out: caches are per upstream (paths are per server).
+        contentMaxBytes: Math.floor(cfg.cacheContentMaxBytes / cfg.upstreams.length),
+        contentMaxFileBytes: cfg.cacheContentMaxFileBytes,
+        memoryTuning: cfg.memoryTuning,
+      })
+      await rt.start()
+      out.set(u.name, rt)
+    }
+    return out
+  }
+  const tableOf = (cfg: GatewayConfig) =>
+    new MountTable(cfg.mounts, new Set(cfg.upstreams.filter((u) => u.readOnly).map((u) => u.name)))
+  runtimes = await build(config, runtimes)
+  const files = new TreeFileService({ table: tableOf(config), upstreams: runtimes })
+  const main = () => {
+    const root = config.mounts.find((m) => m.path === '/')?.upstream ?? config.upstreams[0]?.name ?? ''
+    return (runtimes.get(root) ?? [...runtimes.values()][0]) as UpstreamRuntime
+  }
   const auth = createAuth({ config, store, files, logger: logger.child({ component: 'auth' }) })
 
   let draining = false
-  let upstreamOk = false
   let storeOk = false
   // Probes run in the background so /readyz answers from memory, cheap enough every second.
   const probe = async () => {
-    // Live pooled sessions prove the upstream answers; probing then would cost a connection
-    // outside the pool's budget, refused exactly when the server is full and the pool busiest.
-    const pool = upstream.pool.stats()
-    upstreamOk =
-      pool.idle + pool.busy > 0 ||
-      (await upstream.probe().then(
-        () => true,
-        // A 421 greeting ("too many users") still means the server is up.
-        (err: unknown) => isFtpError(err, 'transient'),
-      ))
+    await Promise.all([...runtimes.values()].map((rt) => rt.probe()))
     storeOk = await store.ping().then(
       () => true,
       () => false,
@@ -114,34 +134,79 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       sessions: auth.sessions,
       admin: files,
       store,
-      upstreamId: upstream.id,
-      stats: () => ({
-        pool: upstream.pool.stats(),
-        cache: { hits: cache.hits, misses: cache.misses },
-        content: { hits: content.hits, misses: content.misses, bytes: content.size },
-      }),
-      readiness: async () => ({
-        // A store outage leaves Basic-auth transfers working, so it fails readiness only on request.
-        ok: !draining && upstreamOk && (storeOk || !config.readyRequiresStore),
-        checks: {
+      viewOf: (who) => files.viewOf(who),
+      upstreamOf: (who, path) => files.whereIs(who, path),
+      tracer: options.tracer,
+      stats: () => {
+        const pools: Record<string, ReturnType<Upstream['pool']['stats']>> = {}
+        let hits = 0
+        let misses = 0
+        const content = { hits: 0, misses: 0, bytes: 0 }
+        for (const [name, rt] of runtimes) {
+          pools[name] = rt.upstream.pool.stats()
+          hits += rt.cache.hits
+          misses += rt.cache.misses
+          content.hits += rt.content.hits
+          content.misses += rt.content.misses
+          content.bytes += rt.content.size
+        }
+        return { pools, cache: { hits, misses }, content }
+      },
+      readiness: async () => {
+        const up = [...runtimes.values()]
+        const checks: Record<string, string> = {
           draining: draining ? 'yes' : 'no',
-          upstream: upstreamOk ? 'ok' : 'unreachable',
+          // Ready while at least one upstream answers: the others' mounts answer 503 meanwhile.
+          upstream: up.some((rt) => rt.healthy) ? 'ok' : 'unreachable',
           store: storeOk ? 'ok' : 'unreachable',
-        },
-      }),
+        }
+        for (const rt of up) checks[`upstream:${rt.name}`] = rt.healthy ? 'ok' : 'unreachable'
+        return {
+          // A store outage leaves Basic-auth transfers working, so it fails readiness only on request.
+          ok: !draining && up.some((rt) => rt.healthy) && (storeOk || !config.readyRequiresStore),
+          checks,
+        }
+      },
     },
     { logger },
   )
 
+  const retired = new Set<Promise<void>>()
   return {
-    config,
+    get config() {
+      return config
+    },
     app,
-    upstream,
+    get upstreams() {
+      return runtimes
+    },
+    get upstream() {
+      return main().upstream
+    },
     store,
     files,
     localServer,
     get draining() {
       return draining
+    },
+    async reload(next: GatewayConfig) {
+      if (draining) return
+      const previous = runtimes
+      const fresh = await build(next, previous)
+      const table = tableOf(next)
+      files.replace({ table, upstreams: fresh })
+      runtimes = fresh
+      config = { ...config, upstreams: next.upstreams, mounts: next.mounts }
+      for (const [name, rt] of previous) {
+        if (fresh.get(name) === rt) continue
+        // Transfers in flight keep their sessions; the old pool closes once they are done.
+        const closing = rt.close(config.shutdownGraceMs * 10).finally(() => retired.delete(closing))
+        retired.add(closing)
+      }
+      logger.info(
+        { upstreams: next.upstreams.map((u) => u.name), mounts: next.mounts.map((m) => m.path) },
+        'configuration reloaded',
+      )
     },
     async close(graceMs = config.shutdownGraceMs) {
       if (draining) return
@@ -154,12 +219,23 @@ export async function createGateway(initial: GatewayConfig, logger: Logger): Pro
       const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
       await Promise.race([closed, deadline])
       clearInterval(sweep)
-      await upstream.drain(Math.max(0, graceMs))
-      await cache.stop()
+      await Promise.all([...runtimes.values()].map((rt) => rt.close(graceMs)))
+      await Promise.all([...retired].map((p) => p.catch(() => undefined)))
       await store.close().catch(() => undefined)
       await localServer?.close()
     },
   }
+}
+
+/** Whether two configurations of one upstream would build the same runtime. */
+function sameUpstream(a: UpstreamConfig, b: UpstreamConfig): boolean {
+  return JSON.stringify(a, bufferAsText) === JSON.stringify(b, bufferAsText)
+}
+
+function bufferAsText(_key: string, value: unknown): unknown {
+  return value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer'
+    ? Buffer.from((value as { data: number[] }).data).toString('base64')
+    : value
 }
 
 function localServerLogger(log: Logger): {

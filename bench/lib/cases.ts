@@ -15,8 +15,10 @@ import {
   timeToFirstByte,
   wrk,
 } from './clients.js'
+import type { CrossResults } from './cross-case.js'
 import { type Child, cpuMs, peakRssBytes, resetPeakRss, rssBytes, settleRss, sleep } from './procs.js'
 import { type HistogramCounts, histogramCounts, median, slowestBucket, type WrkResult } from './stats.js'
+import type { TraceResults } from './trace-case.js'
 
 /** The files prepared in the FTP root. */
 export interface BenchFiles {
@@ -73,6 +75,10 @@ export interface Results {
   /** Peak RSS while the 1 KiB GETs ran (reported, no target). */
   rpsPeakMiB?: { gateway: number; rclone: number }
   ttfb?: { gateway: number[]; rclone: number[] }
+  /** Tracing off vs on (bench/lib/trace-case.ts). */
+  trace?: TraceResults
+  /** big.bin copied from vsftpd to Pure-FTPd (bench/lib/cross-case.ts). */
+  cross?: CrossResults
 }
 
 const http = (c: Child, p: string) => `http://127.0.0.1:${c.port}${p}`
@@ -84,7 +90,7 @@ async function gatewayHistogram(gw: Child): Promise<HistogramCounts> {
 }
 
 /** Runs `fns` in order on even repetitions and reversed on odd ones. */
-async function alternate(rep: number, fns: (() => Promise<void>)[]): Promise<void> {
+export async function alternate(rep: number, fns: (() => Promise<void>)[]): Promise<void> {
   const order = rep % 2 === 0 ? fns : [...fns].reverse()
   for (const fn of order) await fn()
 }

@@ -202,6 +202,21 @@ export function caseTable(r: Results, s: Settings): string {
       '',
     ])
   }
+  if (r.cross) {
+    const [gw, rc, ftp] = [
+      rate(r.bytes, r.cross.gateway),
+      rate(r.bytes, r.cross.rclone),
+      rate(r.bytes, r.cross.curl),
+    ]
+    rows.push([
+      `${size} copy vsftpd → Pure-FTPd (rclone copyto; curl down then up)`,
+      gb(gw),
+      gb(rc),
+      gb(ftp),
+      ratio(gw, rc),
+      ratio(gw, ftp),
+    ])
+  }
   if (r.propfind) {
     const pf = r.propfind
     const ms = (xs: number[]) => fmt(median(xs), 'ms')

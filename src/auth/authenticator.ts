@@ -67,7 +67,16 @@ export function createAuth(deps: AuthDeps): Auth {
     now,
   })
   const recent = new RecentLogins(RECENT_LOGIN_TTL_MS, now)
-  const tokens = new SessionTokens({ store, key: config.sessionKey, ttlMs: config.sessionTtlMs, mode, now })
+  const tokens = new SessionTokens({
+    store,
+    key: config.sessionKey,
+    ttlMs: config.sessionTtlMs,
+    mode,
+    now,
+    // One instance with an in-memory store has no outage to ride out.
+    outageCacheMs: store.kind === 'redis' ? config.tokenCacheTtlMs : 0,
+    onWarning: (message, err) => logger?.warn({ err: (err as Error)?.message }, message),
+  })
 
   let htpasswd: Htpasswd | undefined
   if (config.serviceAccount) {
@@ -91,7 +100,7 @@ export function createAuth(deps: AuthDeps): Auth {
   let serviceLogin: Identity | undefined
   const serviceIdentity = (principal: string): Identity => {
     if (serviceLogin === undefined) {
-      const url = config.upstream?.url
+      const url = config.upstreams[0]?.url
       if (url?.user === undefined || url.password === undefined) {
         throw new Error('service-account mode needs FTP_URL with a user name and password')
       }

@@ -8,7 +8,9 @@
  * against the user as they are now, not only as they were when it was issued.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
+import { TokenCache } from './token-cache.js'
 
 /** Passthrough (per-user FTP credentials) or service-account (one FTP login for everybody). */
 export type AuthMode = 'passthrough' | 'service'
@@ -41,8 +43,18 @@ export interface SessionTokensOptions {
   mode: AuthMode
   /** At most one expiry push per token per this interval (default 60 s; capped at half the TTL). */
   refreshIntervalMs?: number
+  /**
+   * Accept tokens the store confirmed within this long while the store cannot be read
+   * (TOKEN_CACHE_TTL_MS; token-cache.ts); 0 or absent: every use needs the store.
+   */
+  outageCacheMs?: number
+  /** Called when a revocation could not be subscribed to (the cache then relies on its age bound alone). */
+  onWarning?: (message: string, err: unknown) => void
   now?: () => number
 }
+
+/** Channel (store pub/sub) on which every instance hears a revocation: the token's hash. */
+export const TOKEN_REVOKED_CHANNEL = 'auth:token-revoked'
 
 const TOKEN_BYTES = 32
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -63,6 +75,9 @@ export class SessionTokens {
   private readonly mode: AuthMode
   private readonly refreshIntervalMs: number
   private readonly now: () => number
+  private readonly cache: TokenCache<TokenRecord> | undefined
+  /** Resolves once revocations from other instances are heard (immediately without a cache). */
+  readonly listening: Promise<void>
 
   constructor(options: SessionTokensOptions) {
     if (options.key.length !== 32) throw new Error('the session key must be 32 bytes')
@@ -72,6 +87,18 @@ export class SessionTokens {
     this.mode = options.mode
     this.refreshIntervalMs = Math.min(options.refreshIntervalMs ?? 60_000, Math.floor(options.ttlMs / 2))
     this.now = options.now ?? Date.now
+    const cacheMs = options.outageCacheMs ?? 0
+    this.cache = cacheMs > 0 ? new TokenCache({ maxAgeMs: cacheMs, now: this.now }) : undefined
+    const cache = this.cache
+    this.listening = cache
+      ? this.store
+          .subscribe(TOKEN_REVOKED_CHANNEL, (id) => cache.forget(id))
+          .then(
+            () => undefined,
+            (err: unknown) =>
+              options.onWarning?.('token revocations not subscribed; cache relies on its age bound', err),
+          )
+      : Promise.resolve()
   }
 
   /**
@@ -118,15 +145,28 @@ export class SessionTokens {
       expiresAt: new Date(record.expiresAt),
     }
     if (accept && !accept(session)) {
-      await this.revokeId(id)
+      this.cache?.forget(id)
+      // Refused either way; with the store down the revocation is left to the binding check next time.
+      await this.revokeId(id).catch(ignoreStoreError)
       return undefined
     }
     let expiresAt = record.expiresAt
     const now = this.now()
     if (now - (record.expiresAt - this.ttlMs) >= this.refreshIntervalMs) {
-      expiresAt = now + this.ttlMs
-      const updated: TokenRecord = { ...record, expiresAt }
-      await this.store.set(recordKey(id), JSON.stringify(updated), { ttlMs: this.ttlMs })
+      const updated: TokenRecord = { ...record, expiresAt: now + this.ttlMs }
+      // Sliding the expiry is bookkeeping: a store that cannot take it (an outage) must not fail
+      // the request; the next use within the refresh interval tries again.
+      const slid = await this.store.set(recordKey(id), JSON.stringify(updated), { ttlMs: this.ttlMs }).then(
+        () => true,
+        (err: unknown) => {
+          ignoreStoreError(err)
+          return false
+        },
+      )
+      if (slid) {
+        expiresAt = updated.expiresAt
+        this.cache?.confirm(id, updated)
+      }
     }
     return { ...session, expiresAt: new Date(expiresAt) }
   }
@@ -150,8 +190,12 @@ export class SessionTokens {
   }
 
   private async revokeId(id: string): Promise<boolean> {
+    this.cache?.forget(id)
     const existed = (await this.store.del(recordKey(id))) > 0
     if (existed) await this.store.set(revokedKey(id), '1', { ttlMs: this.ttlMs + REVOKE_MARGIN_MS })
+    // Every instance drops the token from its outage cache at once (best effort: each also
+    // re-reads the store on every use while it can, and forgets entries past their age bound).
+    if (existed) await this.store.publish(TOKEN_REVOKED_CHANNEL, id).catch(ignoreStoreError)
     return existed
   }
 
@@ -161,10 +205,30 @@ export class SessionTokens {
   ): Promise<{ id: string; record: TokenRecord; secret: string } | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined
     const id = hashToken(token)
-    const [raw, revoked] = await this.store.mget([recordKey(id), revokedKey(id)])
-    if (raw === null || raw === undefined || revoked) return undefined
-    const record = parseRecord(raw)
-    if (!record || record.expiresAt <= this.now()) return undefined
+    let found: [string | null | undefined, string | null | undefined]
+    try {
+      const [raw, revoked] = await this.store.mget([recordKey(id), revokedKey(id)])
+      found = [raw, revoked]
+    } catch (err) {
+      // The store cannot be read: a token it confirmed recently is still good (token-cache.ts).
+      const cached = isStoreError(err) ? this.cache?.recall(id) : undefined
+      if (cached === undefined) throw err
+      return this.opened(id, cached)
+    }
+    const [raw, revoked] = found
+    const record = raw === null || raw === undefined || revoked ? undefined : parseRecord(raw)
+    const result = record ? this.opened(id, record) : undefined
+    if (result) this.cache?.confirm(id, result.record)
+    else this.cache?.forget(id)
+    return result
+  }
+
+  /** An unexpired record whose box authenticates, opened; undefined otherwise. */
+  private opened(
+    id: string,
+    record: TokenRecord,
+  ): { id: string; record: TokenRecord; secret: string } | undefined {
+    if (record.expiresAt <= this.now()) return undefined
     const secret = this.open(id, record)
     return secret === undefined ? undefined : { id, record, secret }
   }
@@ -197,6 +261,11 @@ export class SessionTokens {
       return undefined
     }
   }
+}
+
+/** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */
+function ignoreStoreError(err: unknown): void {
+  if (!isStoreError(err)) throw err
 }
 
 function recordKey(id: string): string {

@@ -9,10 +9,11 @@
 import { readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { CONFIG_FILE_ENV } from '../config/flags.js'
+import { summarizeConfig } from '../config/summary.js'
 import { CONFIG_NAMES, ConfigError, type GatewayConfig, loadConfig } from '../config.js'
 
 /** The outcome of a check: the problems, or a one-line summary of what would run. */
-export type CheckResult = { ok: true; summary: string } | { ok: false; problems: string[] }
+export type CheckResult = { ok: true; summary: string[] } | { ok: false; problems: string[] }
 
 const ENV_LINE = /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/
 
@@ -58,9 +59,9 @@ export function checkConfig(file: string, env: NodeJS.ProcessEnv): CheckResult {
   return { ok: true, summary: summary(config) }
 }
 
-function summary(config: GatewayConfig): string {
-  // Not the upstreams themselves: their shape is the config loader's (one FTP_URL today, a list soon).
-  const upstream = config.local ? 'local mode' : 'upstream mode'
-  const store = config.redisUrl || config.redisSentinels || config.redisClusterNodes ? 'Redis' : 'memory'
-  return `${upstream}, ${config.tls ? 'HTTPS' : 'plain HTTP'} on ${config.host}:${config.port}, state in ${store}`
+function summary(config: GatewayConfig): string[] {
+  return [
+    ...summarizeConfig(config),
+    config.tls ? 'HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)' : 'plain HTTP (no TLS_CERT_FILE)',
+  ]
 }

@@ -102,7 +102,7 @@ function checkConfigCommand(rest: readonly string[], io: CliIo): number {
   const { [CONFIG_FILE_ENV]: _ignored, ...env } = io.env
   const result = checkConfig(file, env)
   if (result.ok) {
-    io.stdout.write(`${file}: OK (${result.summary})\n`)
+    io.stdout.write(`${file}: OK\n${result.summary.map((l) => `  ${l}\n`).join('')}`)
     return 0
   }
   io.stderr.write(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}\n`)

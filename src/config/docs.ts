@@ -1,6 +1,7 @@
 /**
  * The settings table as documentation, made from the spec: the README's table (kept in step by a
- * test and `npx tsx scripts/generate-config-docs.ts`).
+ * test and `npx tsx scripts/generate-config-docs.ts`, which also writes gateway.example.yaml from
+ * src/config/example.ts).
  */
 import { SETTINGS, type Setting } from './spec.js'
 
@@ -11,16 +12,20 @@ export const README_MARKS = {
   end: '<!-- settings:end -->',
 } as const
 
-/**
- * The Markdown table of every setting: environment name, meaning, default. (The config-file keys
- * join it when GATEWAY_CONFIG is read.)
- */
+/** A setting's key in a config file (GATEWAY_CONFIG), as the table shows it. */
+export function fileKey(s: Setting<unknown>): string {
+  if (s.key === '') return '—'
+  if (s.scope === 'local') return '— (local mode)'
+  return s.scope === 'upstream' ? `\`upstreams.<name>.${s.key}\`` : `\`${s.key}\``
+}
+
+/** The Markdown table of every setting: environment name, config-file key, meaning, default. */
 export function settingsTable(): string {
   const rows = Object.values(SETTINGS).map((s: Setting<unknown>) => {
-    const cells = [`\`${s.env}\``, s.doc, s.defaultDoc]
+    const cells = [`\`${s.env}\``, fileKey(s), s.doc, s.defaultDoc]
     return `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`
   })
-  return ['| name | meaning | default |', '|---|---|---|', ...rows].join('\n')
+  return ['| environment | config file | meaning | default |', '|---|---|---|---|', ...rows].join('\n')
 }
 
 /** README text with the table between the marks replaced by the current one. */

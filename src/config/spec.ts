@@ -9,6 +9,8 @@
  * at once.
  */
 
+import iconv from 'iconv-lite'
+
 /** The result of parsing one setting: its value, or a sentence saying what is wrong. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
 
@@ -18,7 +20,8 @@ export interface Setting<T> {
   readonly env: string
   /**
    * Dotted key in a config file (GATEWAY_CONFIG). Upstream-scoped settings are keys within one
-   * `upstreams.<name>` entry; the environment sets them for the single upstream at `/`.
+   * `upstreams.<name>` entry; the environment sets them for the single upstream at `/`. Empty
+   * for GATEWAY_CONFIG, which names the file itself.
    */
   readonly key: string
   /** Where the key lives: the gateway as a whole, one upstream, or local mode only. */
@@ -102,6 +105,26 @@ export function hostPortsSetting(raw: unknown, name: string): Parsed<Array<{ hos
   if (nodes.length === 0 || nodes.some((n) => n === undefined || n.port < 1 || n.port > 65535))
     return bad(`${name} must be a list such as host1:26379,host2:26379`)
   return ok(nodes as Array<{ host: string; port: number }>)
+}
+
+/** A character encoding iconv-lite knows (utf8, latin1, windows-1252, shift_jis…). */
+export function encodingSetting(raw: unknown, name: string): Parsed<string> {
+  if (typeof raw !== 'string' || raw.trim() === '' || !iconv.encodingExists(raw.trim()))
+    return bad(
+      `${name} must be an encoding such as utf8, latin1, windows-1252 or shift_jis (got ${shown(raw)})`,
+    )
+  return ok(raw.trim().toLowerCase())
+}
+
+/** An IANA time zone name (UTC, Europe/Berlin…). */
+export function timezoneSetting(raw: unknown, name: string): Parsed<string> {
+  const s = typeof raw === 'string' ? raw.trim() : ''
+  try {
+    if (s === '') throw new RangeError('empty')
+    return ok(new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone)
+  } catch {
+    return bad(`${name} must be an IANA time zone such as UTC or Europe/Berlin (got ${shown(raw)})`)
+  }
 }
 
 import { type TrustProxy, trustProxySetting } from './trust-proxy.js'
@@ -276,6 +299,69 @@ export const SETTINGS = {
     fallback: 30_000,
     parse: intSetting(100),
   }),
+  ftpPasswordFile: setting<string | undefined>({
+    env: 'FTP_PASSWORD_FILE',
+    key: 'passwordFile',
+    scope: 'upstream',
+    doc: "file holding the service account's password (instead of a password in the URL)",
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  ftpKeepaliveMs: setting<number>({
+    env: 'FTP_KEEPALIVE_MS',
+    key: 'keepaliveMs',
+    scope: 'upstream',
+    doc: 'idle pooled sessions send NOOP this often, for servers and firewalls that drop quiet connections (0: never)',
+    defaultDoc: '0',
+    fallback: 0,
+    parse: intSetting(0, MAX_TIMER_MS),
+  }),
+  ftpEncoding: setting<string>({
+    env: 'FTP_ENCODING',
+    key: 'encoding',
+    scope: 'upstream',
+    doc: 'how the server encodes names: utf8 or any encoding iconv-lite knows (latin1, windows-1252, shift_jis, gbk, cp437…)',
+    defaultDoc: '`utf8`',
+    fallback: 'utf8',
+    parse: encodingSetting,
+  }),
+  ftpTimezone: setting<string>({
+    env: 'FTP_TIMEZONE',
+    key: 'timezone',
+    scope: 'upstream',
+    doc: "IANA time zone of the server's clock, for LIST times that carry no zone (MLSD times are UTC)",
+    defaultDoc: '`UTC`',
+    fallback: 'UTC',
+    parse: timezoneSetting,
+  }),
+  ftpListHidden: setting<boolean>({
+    env: 'FTP_LIST_HIDDEN',
+    key: 'listHidden',
+    scope: 'upstream',
+    doc: 'list dot files too (LIST -a) on servers without MLSD',
+    defaultDoc: 'false',
+    fallback: false,
+    parse: boolSetting,
+  }),
+  ftpReadOnly: setting<boolean>({
+    env: 'FTP_READ_ONLY',
+    key: 'readOnly',
+    scope: 'upstream',
+    doc: 'refuse every write to this upstream (403 before any FTP command)',
+    defaultDoc: 'false',
+    fallback: false,
+    parse: boolSetting,
+  }),
+  gatewayConfig: setting<string | undefined>({
+    env: 'GATEWAY_CONFIG',
+    key: '',
+    scope: 'gateway',
+    doc: 'path of a YAML or JSON config file (upstreams, mounts and any setting by its key); not together with FTP_URL',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
   redisUrl: setting<string | undefined>({
     env: 'REDIS_URL',
     key: 'redis.url',
@@ -354,6 +440,15 @@ export const SETTINGS = {
     fallback: 3_600_000,
     parse: intSetting(1000),
   }),
+  tokenCacheTtlMs: setting<number>({
+    env: 'TOKEN_CACHE_TTL_MS',
+    key: 'tokenCacheTtlMs',
+    scope: 'gateway',
+    doc: 'with Redis: while the store cannot be read (a failover), bearer tokens it confirmed within this long are still accepted from memory; 0: off',
+    defaultDoc: '120000',
+    fallback: 120_000,
+    parse: intSetting(0, 3_600_000),
+  }),
   cacheTtlMs: setting<number>({
     env: 'CACHE_TTL_MS',
     key: 'cache.ttlMs',
@@ -401,6 +496,33 @@ export const SETTINGS = {
       typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw)
         ? ok(raw as (typeof LOG_LEVELS)[number])
         : bad(`${name} must be one of ${LOG_LEVELS.join(', ')}`),
+  }),
+  otelEndpoint: setting<string | undefined>({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    key: 'tracing.endpoint',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset: tracing off, no SDK loaded',
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: (raw, name) => {
+      if (typeof raw !== 'string') return bad(`${name} must be an http(s) URL`)
+      try {
+        const url = new URL(raw)
+        if (url.protocol === 'http:' || url.protocol === 'https:') return ok(raw)
+      } catch {
+        // reported below
+      }
+      return bad(`${name} must be an http(s) URL such as http://otel-collector:4318 (got ${shown(raw)})`)
+    },
+  }),
+  otelServiceName: setting<string>({
+    env: 'OTEL_SERVICE_NAME',
+    key: 'tracing.serviceName',
+    scope: 'gateway',
+    doc: 'OpenTelemetry: `service.name` of the spans',
+    defaultDoc: '`ftp-gateway`',
+    fallback: 'ftp-gateway',
+    parse: stringSetting,
   }),
   htpasswdFile: setting<string | undefined>({
     env: 'GATEWAY_HTPASSWD',

@@ -7,6 +7,7 @@ export type FileErrorCode =
   | 'FILE_ERR_BAD_REQUEST' // 400: an option or header value that cannot work
   | 'FILE_ERR_UNAUTHORIZED' // 401: login refused
   | 'FILE_ERR_FORBIDDEN' // 403: the server refused on an existing path
+  | 'FILE_ERR_READ_ONLY' // 403: the gateway refuses the write (a read-only mount, no write rule, a mount point)
   | 'FILE_ERR_NOT_FOUND' // 404
   | 'FILE_ERR_CONFLICT' // 409: parent missing, or a type clash (file where a dir is needed); see ConflictReason
   | 'FILE_ERR_EXISTS' // 412 for overwrite=false / If-None-Match: *

@@ -22,6 +22,8 @@ export interface MetadataCacheOptions {
   onWarning?: (message: string, err: unknown) => void
   /** Small files' bytes, dropped together with their metadata. */
   content?: ContentCache | undefined
+  /** The pub/sub channel (one per upstream: paths mean nothing on another server). @default INVALIDATION_CHANNEL */
+  channel?: string | undefined
 }
 
 /**
@@ -47,14 +49,17 @@ export class MetadataCache {
   async start(): Promise<void> {
     if (this.#opts.ttlMs <= 0) return
     try {
-      this.#unsubscribe = await this.#opts.store.subscribe(INVALIDATION_CHANNEL, (message) => {
-        try {
-          const { paths, subtree } = JSON.parse(message) as { paths: string[]; subtree: boolean }
-          this.#drop(paths, subtree)
-        } catch {
-          // A malformed message cannot come from us; ignore it rather than crash.
-        }
-      })
+      this.#unsubscribe = await this.#opts.store.subscribe(
+        this.#opts.channel ?? INVALIDATION_CHANNEL,
+        (message) => {
+          try {
+            const { paths, subtree } = JSON.parse(message) as { paths: string[]; subtree: boolean }
+            this.#drop(paths, subtree)
+          } catch {
+            // A malformed message cannot come from us; ignore it rather than crash.
+          }
+        },
+      )
     } catch (err) {
       this.#opts.onWarning?.('cache invalidation subscription failed; entries live until their TTL', err)
     }
@@ -105,7 +110,10 @@ export class MetadataCache {
     this.#drop(paths, subtree)
     if (this.#opts.ttlMs <= 0) return
     try {
-      await this.#opts.store.publish(INVALIDATION_CHANNEL, JSON.stringify({ paths, subtree }))
+      await this.#opts.store.publish(
+        this.#opts.channel ?? INVALIDATION_CHANNEL,
+        JSON.stringify({ paths, subtree }),
+      )
     } catch (err) {
       this.#opts.onWarning?.(
         'cache invalidation publish failed; other instances serve stale entries until their TTL',

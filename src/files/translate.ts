@@ -26,7 +26,8 @@ const TRANSIENT_RETRY_AFTER = 5
 export function toFileError(err: unknown): FileError {
   if (isFileError(err)) return err
   if (isFtpError(err)) {
-    const code = byKind[err.kind]
+    // A server that cannot be reached at all is down, not misbehaving: 503, come back later.
+    const code = unreachable(err) ? 'FILE_ERR_UNAVAILABLE' : byKind[err.kind]
     return new FileError(code, err.message, {
       cause: err,
       retryAfterSeconds: code === 'FILE_ERR_UNAVAILABLE' ? TRANSIENT_RETRY_AFTER : undefined,
@@ -39,6 +40,14 @@ export function toFileError(err: unknown): FileError {
     return new FileError('FILE_ERR_UNAVAILABLE', err.message, { cause: err, retryAfterSeconds: retry })
   }
   return new FileError('FILE_ERR_UPSTREAM', err instanceof Error ? err.message : String(err), { cause: err })
+}
+
+// Socket errors of a connect that found nobody listening (or no route to anybody).
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+
+function unreachable(err: FtpError): boolean {
+  const code = (err.cause as { code?: unknown } | undefined)?.code
+  return err.kind === 'connection' && typeof code === 'string' && UNREACHABLE.has(code)
 }
 
 /** An error worth one retry on a fresh session: the pooled one died (idle-closed, 421, reset). */

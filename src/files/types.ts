@@ -15,6 +15,11 @@ export interface Identity {
    * ownership checks name this, never the shared FTP account.
    */
   principal: string
+  /**
+   * Groups of the principal, for mount rules (`group:NAME`); set by identity providers that know
+   * them, absent otherwise.
+   */
+  groups?: readonly string[] | undefined
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */
@@ -122,6 +127,13 @@ export interface FileService {
   ): Promise<{ replaced: boolean }>
   /** Sets a modification time. */
   setModified(who: Identity, path: RelPath, time: Date): Promise<void>
+  /**
+   * Refuses, without any I/O, a change the gateway's own rules forbid at `path` (a read-only
+   * mount, no write rule for `who`, a hidden mount): faces call it before work that would reach
+   * the server first (WebDAV's library stats a resource before it creates it). Optional: a
+   * service without such rules has nothing to refuse.
+   */
+  assertMayChange?(who: Identity, path: RelPath): void
   /** Checks credentials with an FTP login (or a pooled session already verified for them). */
   verifyLogin(who: Identity): Promise<void>
 }

@@ -14,6 +14,8 @@ import type { Identity, RelPath } from './types.js'
 
 /** How to reach the upstream FTP server and how many sessions it may get. */
 export interface UpstreamOptions {
+  /** The upstream's name in the gateway's configuration (`default` for FTP_URL): labels metrics and logs. */
+  name?: string | undefined
   url: FtpUrl
   dataMode: DataMode
   activeAddress?: string | undefined
@@ -28,6 +30,8 @@ export interface UpstreamOptions {
   reverifyMs?: number | undefined
   idleTimeoutMs: number
   timeoutMs: number
+  /** Idle sessions send NOOP this often (0 or unset: never). */
+  keepaliveMs?: number | undefined
   store: Store
   logger?: FtpLogger | undefined
   /** MEMORY_TUNING: the engine's memory work (src/ftp/memory/); on when unset. */
@@ -41,13 +45,16 @@ export interface UpstreamOptions {
  */
 export class Upstream {
   readonly pool: SessionPool<FtpSession>
+  /** `host:port` (the cluster-wide budget's key: one budget per server, whatever mounts it). */
   readonly id: string
+  readonly name: string
   readonly #opts: UpstreamOptions
   readonly #credentials = new Map<string, { user: string; password: string; lastUsed: number }>()
 
   constructor(options: UpstreamOptions) {
     this.#opts = options
     this.id = `${options.url.host}:${options.url.port}`
+    this.name = options.name ?? 'default'
     this.pool = new SessionPool<FtpSession>({
       create: (key) => this.#connect(key),
       store: options.store,
@@ -131,6 +138,8 @@ export class Upstream {
       tlsCa: o.tlsCa,
       tlsInsecure: o.tlsInsecure,
       timeoutMs: o.timeoutMs,
+      keepaliveMs: o.keepaliveMs ?? 0,
+      label: this.name,
       ...(o.memoryTuning === undefined ? {} : { memoryTuning: o.memoryTuning }),
       logger: o.logger,
     })

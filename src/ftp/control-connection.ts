@@ -26,6 +26,8 @@ export interface ControlConnectionOptions {
   logger?: FtpLogger | undefined
   /** Identifies the session in logs. */
   sessionId: number
+  /** Names the server in published command events (the gateway's upstream name). */
+  label?: string | undefined
 }
 
 /** Commands whose first reply may be preliminary (1xx): transfers and listings. */
@@ -167,7 +169,7 @@ export class ControlConnection {
    */
   async request(verb: string, arg?: string, timeoutMs?: number | null): Promise<FtpReply> {
     // Timing for /metrics goes out on a diagnostics channel; the engine knows nothing of Prometheus.
-    const timer = startCommandTimer(verb, this.#opts.sessionId)
+    const timer = startCommandTimer(verb, this.#opts.sessionId, this.#opts.label)
     try {
       const reply = await this.#exchange(verb, arg, timeoutMs)
       timer?.done(reply.code)

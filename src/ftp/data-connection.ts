@@ -29,6 +29,8 @@ export interface DataChannelContext {
   memoryTuning: boolean
   logger?: FtpLogger | undefined
   sessionId: number
+  /** The upstream as `host:port`, for the transfer diagnostics (never credentials). */
+  upstream?: string | undefined
 }
 
 /** Called for every chunk read from the data socket; return false to pause reading (backpressure). */

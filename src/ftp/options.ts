@@ -57,6 +57,8 @@ export interface FtpSessionOptions {
   /** Send NOOP after this long idle to keep NATs and servers from dropping the session; 0 disables. @default 0 */
   keepaliveMs: number
   logger?: FtpLogger | undefined
+  /** Names the server in published command events (the gateway's upstream name). */
+  label?: string | undefined
 }
 
 /** Defaults merged under caller options. */

@@ -90,6 +90,7 @@ export class FtpSession implements TransferHost {
       memoryTuning: opts.memoryTuning,
       logger: opts.logger,
       sessionId: id,
+      upstream: opts.label ?? `${opts.host}:${opts.port}`,
     }
     if (opts.keepaliveMs > 0) {
       this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(1000, opts.keepaliveMs / 2))
@@ -122,6 +123,7 @@ export class FtpSession implements TransferHost {
       maxReplyBytes: opts.maxReplyBytes,
       logger: opts.logger,
       sessionId: id,
+      label: opts.label,
     })
     try {
       if (opts.secure === 'explicit') {

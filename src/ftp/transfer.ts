@@ -1,6 +1,7 @@
 import net from 'node:net'
 import { Readable } from 'node:stream'
 import { type DataChannel, type DataChannelContext, openDataChannel } from './data-connection.js'
+import { startTransferTimer, type TransferTimer } from './diagnostics.js'
 import { FtpError } from './errors.js'
 import type { FtpFeatures } from './features.js'
 import { ChunkReleaser } from './memory/index.js'
@@ -107,6 +108,8 @@ export class RetrievalStream extends Readable {
   #sink: { readonly writableLength: number } | undefined
   #pipes = 0
   #settle!: () => void
+  // Published on the transfer channel when the stream ends, however it ends (diagnostics.ts).
+  #timer: TransferTimer | undefined
   /** Resolves when the session behind this transfer can take its next command. */
   readonly settled: Promise<void>
 
@@ -139,6 +142,7 @@ export class RetrievalStream extends Readable {
   async start(): Promise<void> {
     const control = this.#host.ctx.control
     let restPending = false
+    this.#timer = startTransferTimer(this.#opts.verb, this.#host.ctx.sessionId, this.#host.ctx.upstream ?? '')
     try {
       this.#channel = await openDataChannel(this.#host.ctx, (chunk) => this.#onChunk(chunk), {
         // A view of the read buffer goes out only to a lone sink whose writableLength tells when
@@ -193,6 +197,7 @@ export class RetrievalStream extends Readable {
     } catch (err) {
       this.#channel?.destroy()
       this.#finished = true
+      this.#timer?.done(this.#received, false)
       clearTimeout(this.#replyTimer)
       await resynchronize(this.#host, this.#completionRead, restPending)
       this.#settle()
@@ -248,6 +253,8 @@ export class RetrievalStream extends Readable {
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.#replyTimer)
+    // After a clean end the timer already published; otherwise this is an abandoned transfer.
+    this.#timer?.done(this.#received, false)
     if (this.#finished) {
       this.#settle()
       callback(err)
@@ -344,6 +351,7 @@ export class RetrievalStream extends Readable {
       )
       return
     }
+    this.#timer?.done(this.#received, true)
     this.push(null)
   }
 }
@@ -400,6 +408,7 @@ export async function store(
   let restPending = false
   let bytes = 0
   const abort = new AbortController()
+  const timer = startTransferTimer(opts.append ? 'APPE' : 'STOR', host.ctx.sessionId, host.ctx.upstream ?? '')
   try {
     channel = await openDataChannel(host.ctx)
     if (opts.offset && opts.offset > 0) {
@@ -461,8 +470,10 @@ export async function store(
     const final = await withTimeout(completionRead, host.timeoutMs)
     if (replyClass(final.code) !== 2) throw errorFromReply(final, verb)
     channel.destroy()
+    timer?.done(bytes, true)
     return { bytes }
   } catch (err) {
+    timer?.done(bytes, false)
     channel?.destroy()
     await resynchronize(host, completion ? undefined : completionRead, restPending)
     if (err instanceof FtpError) throw err

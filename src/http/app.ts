@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerOptions as HttpServerOptions } from 'node:http'
 import type { Server as TlsServer } from 'node:tls'
+import type { Tracer } from '@opentelemetry/api'
 import fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -16,7 +17,7 @@ import fastify, {
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig, TlsConfig, TrustProxy } from '../config.js'
-import type { FileService } from '../files/types.js'
+import type { FileService, Identity } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
 import { browsePlugin } from './browse/index.js'
@@ -50,8 +51,12 @@ export interface AppDeps {
   admin?: AdminApi | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
-  /** The upstream `files` serves, which scopes WebDAV locks and properties ('default' when omitted). */
-  upstreamId?: string | undefined
+  /** Which files an identity sees (scopes WebDAV locks and properties); one upstream 'default' when omitted. */
+  viewOf?: ((who: Identity) => string) | undefined
+  /** The upstream a path lives on for `who` (audit lines); omitted: none named. */
+  upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
+  /** OpenTelemetry tracer (src/tracing.ts); without it nothing is traced and tracing.ts is never loaded. */
+  tracer?: Tracer | undefined
 }
 
 /**
@@ -68,7 +73,8 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   '*.password',
   '*.*.password',
   'body.password',
-  'config.upstream.url.password',
+  'config.upstreams[*].url.password',
+  'upstream.url.password',
 ])
 
 /** pino's `redact` option with LOG_REDACT_PATHS: every logger of the gateway uses this one. */
@@ -94,6 +100,15 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.addSchema(ProblemSchema)
   // First hook: everything the request does after this (FTP commands included) logs its id.
   app.addHook('onRequest', (request, _reply, done) => runInRequest(request.id, done))
+  let auth = deps.auth
+  let sessions = deps.sessions
+  if (deps.tracer) {
+    // Loaded only when traced: an untraced gateway pays nothing, not even the import.
+    const tracing = await import('./tracing.js')
+    await app.register(tracing.tracingPlugin, { tracer: deps.tracer })
+    auth = tracing.tracedAuthenticator(auth, deps.tracer)
+    sessions = sessions && tracing.tracedSessions(sessions, deps.tracer)
+  }
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     // No response of the gateway is ever to be sniffed as another type (set on raw: WebDAV hijacks).
@@ -102,7 +117,12 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   // A request body that stops arriving ends the request (408), whatever route reads it (WebDAV too).
   app.addHook('onRequest', bodyIdleTimeoutHook(deps.config.httpBodyIdleTimeoutMs))
   // Metrics, rate limit, audit: before every route (child contexts copy hooks when created).
-  await app.register(productionFace, { config: deps.config, stats: deps.stats, store: deps.store })
+  await app.register(productionFace, {
+    config: deps.config,
+    stats: deps.stats,
+    store: deps.store,
+    upstreamOf: deps.upstreamOf,
+  })
   // Writes a page of another site makes with the browser's credentials: refused before any route.
   app.addHook('onRequest', crossSiteHook())
   await registerOpenApi(app)
@@ -110,19 +130,19 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   await app.register(apiRoutes, {
     prefix: '/api/v1',
     files: deps.files,
-    auth: deps.auth,
-    sessions: deps.sessions,
+    auth,
+    sessions,
     admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins } },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {
     files: deps.files,
-    auth: deps.auth,
+    auth,
     store: deps.store,
     config: deps.config,
-    upstreamId: deps.upstreamId,
+    viewOf: deps.viewOf,
   })
-  await app.register(browsePlugin, { files: deps.files, auth: deps.auth, sessions: deps.sessions })
+  await app.register(browsePlugin, { files: deps.files, auth, sessions })
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {

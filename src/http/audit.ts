@@ -42,6 +42,9 @@ export interface AuditEntry {
   code?: string | undefined
   /** Who; defaults to the identity the face's authentication recorded for the request. */
   who?: Identity | undefined
+  /** The upstream (configured name) `path` lives on, and `to`'s when it differs. */
+  upstream?: string | undefined
+  toUpstream?: string | undefined
 }
 
 /** Writes the audit line for `entry` on the request's logger (info level). */
@@ -53,6 +56,8 @@ export function audit(request: FastifyRequest, entry: AuditEntry): void {
       action: entry.action,
       user: who?.principal,
       ftpUser: who?.user,
+      upstream: entry.upstream,
+      toUpstream: entry.toUpstream,
       path: entry.path,
       from: entry.from,
       to: entry.to,
@@ -116,6 +121,8 @@ export interface FinishedWrite {
   finished: boolean
   /** Bytes the client declared it was sending (uploads). */
   receivedBytes: number
+  /** Names the upstream of a path (absent: none named). */
+  upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
 }
 
 /** Audits a finished write of any face. */
@@ -139,7 +146,14 @@ export function auditWrite(request: FastifyRequest, write: FinishedWrite): void 
       to = safe(() => displayPath(pathFromUrl(destination, ['dav'])))
   }
   const outcome = !write.finished ? 'aborted' : write.status < 400 ? 'success' : 'failure'
+  const who = callerIdentity(request.raw)
+  const where = (p: string | undefined) =>
+    p === undefined || who === undefined ? undefined : write.upstreamOf?.(who, p)
+  const upstream = where(path)
+  const toUpstream = where(to)
   audit(request, {
+    upstream,
+    toUpstream: toUpstream === upstream ? undefined : toUpstream,
     action: spec.action,
     path,
     from: move ? path : undefined,

@@ -46,6 +46,8 @@ export const PROBLEM_CATALOGUE = {
   FILE_ERR_BAD_REQUEST: { status: 400, title: 'Invalid request for this file operation' },
   FILE_ERR_UNAUTHORIZED: { status: 401, title: 'The upstream server refused the login' },
   FILE_ERR_FORBIDDEN: { status: 403, title: 'Permission denied' },
+  // Decided by the gateway's mount rules before any FTP command (type …/problems/forbidden-read-only).
+  FILE_ERR_READ_ONLY: { status: 403, title: 'Read-only for you' },
   FILE_ERR_NOT_FOUND: { status: 404, title: 'No such file or directory' },
   FILE_ERR_CONFLICT: { status: 409, title: 'Conflicts with the current state of the target' },
   FILE_ERR_EXISTS: { status: 412, title: 'The target already exists' },

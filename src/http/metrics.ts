@@ -11,19 +11,23 @@ import { onStoreError, type Store } from '../store/index.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
 export interface GatewayStats {
-  pool: {
-    size: number
-    idle: number
-    busy: number
-    waiting: number
-    pending: number
-    created: number
-    evicted: number
-    failedCreates: number
-  }
+  /** Each upstream's session pool, by upstream name. */
+  pools: Record<string, PoolCounters>
   cache: { hits: number; misses: number }
   /** The small-file content cache (absent when the layers below have none). */
   content?: { hits: number; misses: number; bytes: number } | undefined
+}
+
+/** One session pool's counters. */
+export interface PoolCounters {
+  size: number
+  idle: number
+  busy: number
+  waiting: number
+  pending: number
+  created: number
+  evicted: number
+  failedCreates: number
 }
 
 /** What the metrics read at scrape time. */
@@ -32,8 +36,6 @@ export interface MetricsSources {
   stats?: (() => GatewayStats) | undefined
   /** The store whose StoreErrors are counted, as it publishes them (absent: none counted). */
   store?: Store | undefined
-  /** The upstream as `host:port` (the pool label; never credentials). */
-  upstream: string
   /** Process metrics (CPU, memory, event loop); on by default. */
   processMetrics?: boolean
 }
@@ -101,7 +103,7 @@ export class GatewayMetrics {
     const ftpLatency = new Histogram({
       name: 'ftpgw_ftp_command_duration_seconds',
       help: 'FTP command latency until its reply, by command and reply class (error: no reply)',
-      labelNames: ['command', 'reply_class'],
+      labelNames: ['upstream', 'command', 'reply_class'],
       buckets: FTP_BUCKETS,
       registers,
     })
@@ -110,7 +112,10 @@ export class GatewayMetrics {
       subscribe(FTP_COMMAND_CHANNEL, (message) => {
         const event = message as FtpCommandEvent
         const replyClass = event.code === 0 ? 'error' : `${Math.floor(event.code / 100)}xx`
-        ftpLatency.observe({ command: event.command, reply_class: replyClass }, event.durationMs / 1000)
+        ftpLatency.observe(
+          { upstream: event.upstream ?? 'default', command: event.command, reply_class: replyClass },
+          event.durationMs / 1000,
+        )
       }),
     )
     this.#registerScrapeTime(sources)
@@ -162,50 +167,64 @@ export class GatewayMetrics {
   // Gauges and counters whose truth lives in the pool and the caches: read when scraped.
   #registerScrapeTime(sources: MetricsSources): void {
     const registers = [this.registry]
-    const upstream = sources.upstream
-    const pool = () => sources.stats?.().pool
-    const gauge = (name: string, help: string, read: () => number | undefined) =>
+    const pools = () => Object.entries(sources.stats?.().pools ?? {})
+    // One series per upstream, labelled with its configured name.
+    const poolGauge = (name: string, help: string, read: (p: PoolCounters) => number) =>
       new Gauge({
         name,
         help,
         labelNames: ['upstream'],
         registers,
         collect() {
-          this.set({ upstream }, read() ?? 0)
+          this.reset()
+          for (const [upstream, p] of pools()) this.set({ upstream }, read(p))
         },
       })
-    // prom-client counters cannot be set; reset-then-inc mirrors a monotonic source at scrape time.
-    const counter = (name: string, help: string, read: () => number | undefined, labelled = true) =>
+    const poolCounter = (name: string, help: string, read: (p: PoolCounters) => number) =>
       new Counter({
         name,
         help,
-        labelNames: labelled ? ['upstream'] : [],
+        labelNames: ['upstream'],
         registers,
         collect() {
           this.reset()
-          if (labelled) this.inc({ upstream }, read() ?? 0)
-          else this.inc(read() ?? 0)
+          for (const [upstream, p] of pools()) this.inc({ upstream }, read(p))
         },
       })
-    gauge('ftpgw_pool_sessions', 'FTP sessions open (idle + busy)', () => pool()?.size)
-    gauge('ftpgw_pool_sessions_idle', 'FTP sessions idle in the pool', () => pool()?.idle)
-    gauge('ftpgw_pool_sessions_busy', 'FTP sessions checked out', () => pool()?.busy)
-    gauge('ftpgw_pool_waiting', 'Requests waiting for an FTP session', () => pool()?.waiting)
-    gauge('ftpgw_pool_pending_creates', 'FTP sessions being opened (connect + login)', () => pool()?.pending)
-    counter('ftpgw_pool_sessions_created_total', 'FTP sessions opened', () => pool()?.created)
-    counter('ftpgw_pool_sessions_evicted_total', 'FTP sessions closed by the pool', () => pool()?.evicted)
-    counter('ftpgw_pool_create_failures_total', 'Failed FTP session opens', () => pool()?.failedCreates)
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read() ?? 0)
+        },
+      })
+    // prom-client counters cannot be set; reset-then-inc mirrors a monotonic source at scrape time.
+    const counter = (name: string, help: string, read: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          this.inc(read() ?? 0)
+        },
+      })
+    poolGauge('ftpgw_pool_sessions', 'FTP sessions open (idle + busy)', (p) => p.size)
+    poolGauge('ftpgw_pool_sessions_idle', 'FTP sessions idle in the pool', (p) => p.idle)
+    poolGauge('ftpgw_pool_sessions_busy', 'FTP sessions checked out', (p) => p.busy)
+    poolGauge('ftpgw_pool_waiting', 'Requests waiting for an FTP session', (p) => p.waiting)
+    poolGauge('ftpgw_pool_pending_creates', 'FTP sessions being opened (connect + login)', (p) => p.pending)
+    poolCounter('ftpgw_pool_sessions_created_total', 'FTP sessions opened', (p) => p.created)
+    poolCounter('ftpgw_pool_sessions_evicted_total', 'FTP sessions closed by the pool', (p) => p.evicted)
+    poolCounter('ftpgw_pool_create_failures_total', 'Failed FTP session opens', (p) => p.failedCreates)
     const cache = () => sources.stats?.().cache
-    counter('ftpgw_cache_hits_total', 'Metadata cache hits', () => cache()?.hits, false)
-    counter('ftpgw_cache_misses_total', 'Metadata cache misses', () => cache()?.misses, false)
+    counter('ftpgw_cache_hits_total', 'Metadata cache hits', () => cache()?.hits)
+    counter('ftpgw_cache_misses_total', 'Metadata cache misses', () => cache()?.misses)
     const content = () => sources.stats?.().content
-    counter('ftpgw_content_cache_hits_total', 'Small-file content cache hits', () => content()?.hits, false)
-    counter(
-      'ftpgw_content_cache_misses_total',
-      'Small-file content cache misses',
-      () => content()?.misses,
-      false,
-    )
+    counter('ftpgw_content_cache_hits_total', 'Small-file content cache hits', () => content()?.hits)
+    counter('ftpgw_content_cache_misses_total', 'Small-file content cache misses', () => content()?.misses)
     gauge('ftpgw_content_cache_bytes', 'Bytes held by the small-file content cache', () => content()?.bytes)
   }
 }

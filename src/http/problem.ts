@@ -27,9 +27,12 @@ export interface Problem {
   requestId: string
 }
 
+/** Problem types with a name of their own (a contract: clients match on it). */
+const PROBLEM_SLUGS: Partial<Record<ProblemCode, string>> = { FILE_ERR_READ_ONLY: 'forbidden-read-only' }
+
 /** The `type` URI of a problem code. */
 export function problemType(code: ProblemCode): string {
-  return `https://ftp-gateway.dev/problems/${code.toLowerCase()}`
+  return `https://ftp-gateway.dev/problems/${PROBLEM_SLUGS[code] ?? code.toLowerCase()}`
 }
 
 /** Builds the body of a problem response. */

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config.js'
+import type { Identity } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { auditWrite, isAuditedWrite } from './audit.js'
 import { warnOnUntrustedForwarding } from './forwarded-warning.js'
@@ -21,6 +22,8 @@ export interface ProductionOptions {
   stats?: (() => GatewayStats) | undefined
   /** The gateway's store: its errors are counted, and the rate limit counts in its Redis if it has one. */
   store: Store
+  /** The upstream a path lives on for an identity (audit lines name it). */
+  upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
 }
 
 /** Route label of requests no route matched: raw URLs never become labels. */
@@ -54,11 +57,9 @@ function declaredLength(request: FastifyRequest): number | undefined {
 
 /** The plugin (runs in its parent's context, like gatewayApp). */
 export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app, options) => {
-  const up = options.config.upstream
   const metrics = new GatewayMetrics({
     stats: options.stats,
     store: options.store,
-    upstream: up ? `${up.url.host}:${up.url.port}` : 'none',
   })
   app.addHook('onClose', async () => metrics.close())
 
@@ -85,6 +86,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
           status: res.statusCode,
           finished: res.writableFinished,
           receivedBytes,
+          upstreamOf: options.upstreamOf,
         })
       }
     })

@@ -15,6 +15,7 @@
 import { ClusterBudget, unverifiedBudgetKey } from './budget.js'
 import { BudgetWaits } from './budget-waits.js'
 import { PoolChannels } from './channels.js'
+import { observeAcquire } from './diagnostics.js'
 import { PoolAbortedError, PoolClosedError, PoolExhaustedError } from './errors.js'
 import {
   closePolitely,
@@ -137,6 +138,10 @@ export class SessionPool<R extends PooledResource> {
 
   /** Checks out a resource for `key`, waiting (FIFO) up to acquireTimeoutMs for one. */
   acquire(key: string, options: { signal?: AbortSignal } = {}): Promise<Checkout<R>> {
+    return observeAcquire(this.opts.upstreamId, this.checkout(key, options))
+  }
+
+  private checkout(key: string, options: { signal?: AbortSignal }): Promise<Checkout<R>> {
     const { signal } = options
     if (this.closed) return Promise.reject(new PoolClosedError())
     if (signal?.aborted) return Promise.reject(new PoolAbortedError(signal.reason))

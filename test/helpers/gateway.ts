@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import { Redis } from 'ioredis'
 import pino from 'pino'
-import { loadConfig } from '../../src/config.js'
-import { createGateway, type Gateway } from '../../src/gateway.js'
+import { type GatewayConfig, loadConfig } from '../../src/config.js'
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js'
 
 /** The Redis every integration test shares (a server already listens on 6379 on the development and CI machines; scripts/install-test-deps.sh starts one otherwise). */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -48,6 +48,7 @@ export function basicAuth(user: string, password: string): string {
 export async function startGateway(
   server: UpstreamTarget,
   env: Record<string, string> = {},
+  options: GatewayOptions & { logger?: pino.Logger } = {},
 ): Promise<GatewayHandle> {
   const merged: Record<string, string> = {
     FTP_URL: `ftp://${server.host}:${server.port}`,
@@ -58,9 +59,27 @@ export async function startGateway(
     LOG_LEVEL: process.env.GATEWAY_TEST_LOG ?? 'silent',
     ...env,
   }
-  const config = loadConfig(merged)
-  const logger = pino({ level: config.logLevel })
-  const gateway = await createGateway(config, logger)
+  return startGatewayWith(loadConfig(merged), options)
+}
+
+/** Test defaults every gateway gets (shared Redis, a fresh key prefix, a fixed secret, silent logs). */
+export function testGatewayEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: testKeyPrefix('gw'),
+    SESSION_SECRET: 'e2e-test-secret-'.padEnd(32, 'x'),
+    LOG_LEVEL: process.env.GATEWAY_TEST_LOG ?? 'silent',
+    ...env,
+  }
+}
+
+/** Starts a gateway from a complete configuration (several upstreams and mounts, for instance). */
+export async function startGatewayWith(
+  config: GatewayConfig,
+  options: GatewayOptions & { logger?: pino.Logger } = {},
+): Promise<GatewayHandle> {
+  const logger = options.logger ?? pino({ level: config.logLevel })
+  const gateway = await createGateway(config, logger, options)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('gateway has no TCP address')

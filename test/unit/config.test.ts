@@ -17,7 +17,8 @@ describe('loadConfig', () => {
     expect(c.local).toMatchObject({ user: 'demo', password: 'demo' })
     expect(c.host).toBe('127.0.0.1')
     expect(c.port).toBe(8080)
-    expect(c.upstream).toBeUndefined()
+    expect(c.upstreams).toEqual([])
+    expect(c.mounts).toEqual([])
     expect(c.sessionKey).toHaveLength(32)
     expect(Object.isFrozen(c)).toBe(true)
   })
@@ -34,7 +35,11 @@ describe('loadConfig', () => {
     })
     expect(c.host).toBe('0.0.0.0')
     expect(c.serviceAccount).toBe(true)
-    expect(c.upstream).toMatchObject({
+    expect(c.mounts).toEqual([
+      { path: '/', upstream: 'default', root: '', readOnly: false, allow: ['*'], write: ['*'] },
+    ])
+    expect(c.upstreams[0]).toMatchObject({
+      name: 'default',
       url: {
         host: 'ftp.example',
         port: 2121,

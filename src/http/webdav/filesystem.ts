@@ -22,6 +22,7 @@ const ERRORS: Partial<Record<FileErrorCode, Error>> = {
   FILE_ERR_CONFLICT: v2.Errors.IntermediateResourceMissing,
   // A refused operation on an existing path is 403, never 401 (a 401 makes Windows prompt again).
   FILE_ERR_FORBIDDEN: v2.Errors.Forbidden,
+  FILE_ERR_READ_ONLY: v2.Errors.Forbidden,
   FILE_ERR_STORAGE_FULL: v2.Errors.InsufficientStorage,
 }
 

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { v2 } from 'webdav-server'
 import type { Authenticator } from '../../auth/types.js'
 import type { GatewayConfig } from '../../config.js'
-import type { FileService, RelPath } from '../../files/types.js'
+import type { FileService, Identity, RelPath } from '../../files/types.js'
 import type { Store } from '../../store/store.js'
 import { formatEtag } from '../conditional.js'
 import { setCallerIdentity } from '../identity.js'
@@ -41,7 +41,7 @@ import { covers, LockManager } from './locks.js'
 import { PropertyStore } from './properties.js'
 import { propfind } from './propfind.js'
 import { proppatch } from './proppatch.js'
-import { davScopeOf } from './scope.js'
+import { davScopeOf, viewOfAccount } from './scope.js'
 
 /** Options of the WebDAV plugin. */
 export interface WebdavOptions {
@@ -51,10 +51,10 @@ export interface WebdavOptions {
   store: Store
   config: GatewayConfig
   /**
-   * The upstream `files` serves (part of the lock and property scope): identities with the same
-   * FTP account on the same upstream see the same tree. Defaults to 'default' (one upstream).
+   * Which files `who` sees (the lock and property scope): identities with the same view share
+   * locks. Defaults to one upstream 'default' seen through the caller's FTP account.
    */
-  upstreamId?: string | undefined
+  viewOf?: ((who: Identity) => string) | undefined
 }
 
 type Handler = (svc: DavServices, req: IncomingMessage, res: ServerResponse) => Promise<void>
@@ -80,7 +80,7 @@ const OURS: Record<string, Handler> = {
 /** The WebDAV drive at /dav (and the OPTIONS probe Windows sends to the server root). */
 export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts) => {
   const store = opts.store
-  const upstreamId = opts.upstreamId ?? 'default'
+  const viewOf = opts.viewOf ?? ((who: Identity) => viewOfAccount('default', who.user))
   const shared = {
     files: opts.files,
     // As long as the metadata cache keeps a listing; 16 MiB holds ~20 folders of 1,000 entries.
@@ -126,7 +126,17 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
     }
     const who = await opts.auth.authenticate(raw.headers.authorization, request.ip)
     setCallerIdentity(raw, who)
-    const scope = davScopeOf(upstreamId, who)
+    // The tree's rules first: a change nobody may make here sends no FTP command (the library
+    // would stat the resource before refusing).
+    if (CHANGING_METHODS.has(method)) {
+      if (method !== 'COPY') opts.files.assertMayChange?.(who, path)
+      const destination = raw.headers.destination
+      if ((method === 'COPY' || method === 'MOVE') && typeof destination === 'string') {
+        const to = tagPath(destination)
+        if (to !== undefined) opts.files.assertMayChange?.(who, to)
+      }
+    }
+    const scope = davScopeOf(viewOf(who), who)
     const svc: DavServices = {
       ...shared,
       locks: new LockManager(store, scope.tree),
@@ -185,6 +195,9 @@ export const webdavPlugin: FastifyPluginAsync<WebdavOptions> = async (app, opts)
 }
 // Register in the parent's context (what fastify-plugin does): the added HTTP methods are global anyway.
 Object.assign(webdavPlugin, { [Symbol.for('skip-override')]: true })
+
+/** Methods that change the resource (or, for COPY, its destination). */
+const CHANGING_METHODS = new Set(['PUT', 'MKCOL', 'DELETE', 'MOVE', 'COPY', 'PROPPATCH', 'LOCK'])
 
 /** The drive path a resource tag in an If header names; undefined when it is not on this drive. */
 function tagPath(tag: string): RelPath | undefined {

@@ -17,6 +17,11 @@ export interface DavScope {
   principal: string
 }
 
+/** The view of one upstream `upstreamId` through FTP account `user`. */
+export function viewOfAccount(upstreamId: string, user: string): string {
+  return `${upstreamId}\0${user}`
+}
+
 function digest(kind: string, ...parts: string[]): string {
   // NUL separates parts (no user name or upstream id contains it); the kind keeps hashes apart.
   return createHash('sha256')
@@ -25,10 +30,13 @@ function digest(kind: string, ...parts: string[]): string {
     .slice(0, 32)
 }
 
-/** The scope of `who` on the upstream `upstreamId` (an explicit value: a gateway may have several). */
-export function davScopeOf(upstreamId: string, who: Identity): DavScope {
+/**
+ * The scope of `who` in the view `view`: which files the caller sees, as the file service names
+ * it (each upstream with the FTP account the caller uses there; `viewOfAccount` for one upstream).
+ */
+export function davScopeOf(view: string, who: Identity): DavScope {
   return {
-    tree: digest('dav-tree', upstreamId, who.user),
-    principal: digest('dav-principal', upstreamId, who.principal),
+    tree: digest('dav-tree', view),
+    principal: digest('dav-principal', view, who.principal),
   }
 }

@@ -137,7 +137,16 @@ describe('ftp-gateway check-config', () => {
     const r = await cli(['check-config', file])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('OK (upstream mode, plain HTTP on 0.0.0.0:9000, state in memory)')
+    expect(r.stdout).toBe(
+      [
+        `${file}: OK`,
+        '  listens on 0.0.0.0:9000; state in memory (one instance)',
+        '  upstream default: ftp://ftp.example.net:21 (users log in as themselves)',
+        '  mount / -> default:/; allow *, write *',
+        '  plain HTTP (no TLS_CERT_FILE)',
+        '',
+      ].join('\n'),
+    )
   })
 
   it('prints every problem of a bad file and exits 1', async () => {

@@ -8,20 +8,30 @@ import { testConfig as httpTestConfig } from '../../helpers/http-app.js'
 /** A complete GatewayConfig for auth tests (passthrough mode unless overridden). */
 export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return httpTestConfig({
-    upstream: {
-      url: { host: '127.0.0.1', port: 21, secure: 'none' },
-      dataMode: 'passive',
-      activeAddress: undefined,
-      activePorts: undefined,
-      tlsCa: undefined,
-      tlsInsecure: false,
-      poolMax: 4,
-      poolMaxTotal: 32,
-      poolMaxUnverified: 4,
-      reverifyMs: 300_000,
-      idleTimeoutMs: 60_000,
-      timeoutMs: 30_000,
-    },
+    upstreams: [
+      {
+        name: 'default',
+        serviceAccount: false,
+        url: { host: '127.0.0.1', port: 21, secure: 'none' },
+        dataMode: 'passive',
+        activeAddress: undefined,
+        activePorts: undefined,
+        tlsCa: undefined,
+        tlsInsecure: false,
+        poolMax: 4,
+        poolMaxTotal: 32,
+        poolMaxUnverified: 4,
+        reverifyMs: 300_000,
+        idleTimeoutMs: 60_000,
+        timeoutMs: 30_000,
+        keepaliveMs: 0,
+        encoding: 'utf8',
+        timezone: 'UTC',
+        listHidden: false,
+        readOnly: false,
+      },
+    ],
+    mounts: [{ path: '/', upstream: 'default', root: '', readOnly: false, allow: ['*'], write: ['*'] }],
     sessionKey: randomBytes(32),
     logLevel: 'info',
     loginFailLimit: 3,
@@ -35,7 +45,11 @@ export function serviceConfig(overrides: Partial<GatewayConfig> = {}): GatewayCo
   return {
     ...base,
     serviceAccount: true,
-    upstream: { ...base.upstream!, url: { ...base.upstream!.url, user: 'svc', password: 'svc-pass' } },
+    upstreams: base.upstreams.map((u) => ({
+      ...u,
+      serviceAccount: true,
+      url: { ...u.url, user: 'svc', password: 'svc-pass' },
+    })),
     ...overrides,
   }
 }

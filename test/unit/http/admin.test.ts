@@ -107,7 +107,7 @@ describe('isAdmin and GATEWAY_ADMINS', () => {
 
   it('checks the pool settings of issue 15', () => {
     const c = loadConfig({ FTP_URL: 'ftp://h' })
-    expect(c.upstream).toMatchObject({ poolMaxUnverified: 4, reverifyMs: 300_000 })
+    expect(c.upstreams[0]).toMatchObject({ poolMaxUnverified: 4, reverifyMs: 300_000 })
     expect(c.httpMaxConnectionsPerAddress).toBe(256)
     expect(() => loadConfig({ FTP_URL: 'ftp://h', FTP_POOL_MAX_UNVERIFIED: '33' })).toThrow(
       /FTP_POOL_MAX_UNVERIFIED/,

@@ -45,7 +45,11 @@ function logOnce(obj: Record<string, unknown>): string {
 
 describe('log redaction', () => {
   it('lists the credentials main.ts and the HTTP app used to list separately', () => {
-    for (const path of ['req.headers.authorization', 'req.headers.cookie', 'config.upstream.url.password'])
+    for (const path of [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'config.upstreams[*].url.password',
+    ])
       expect(LOG_REDACT_PATHS).toContain(path)
   })
 

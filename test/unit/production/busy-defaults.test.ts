@@ -5,6 +5,9 @@
  * once-only warning when X-Forwarded-For arrives while TRUST_PROXY is off. FTP_POOL_MAX in
  * service-account mode.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import pino from 'pino'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { type GatewayConfig, loadConfig } from '../../../src/config.js'
@@ -119,9 +122,39 @@ describe('X-Forwarded-For while TRUST_PROXY is off', () => {
 
 describe('FTP_POOL_MAX in service-account mode', () => {
   it('defaults to FTP_POOL_MAX_TOTAL (every client shares the one account), and a set value wins', () => {
-    expect(loadConfig({ FTP_URL: 'ftp://h' }).upstream?.poolMax).toBe(4)
-    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h' }).upstream?.poolMax).toBe(32)
-    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX_TOTAL: '50' }).upstream?.poolMax).toBe(50)
-    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX: '6' }).upstream?.poolMax).toBe(6)
+    expect(loadConfig({ FTP_URL: 'ftp://h' }).upstreams[0]?.poolMax).toBe(4)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h' }).upstreams[0]?.poolMax).toBe(32)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX_TOTAL: '50' }).upstreams[0]?.poolMax).toBe(50)
+    expect(loadConfig({ FTP_URL: 'ftp://svc:pw@h', FTP_POOL_MAX: '6' }).upstreams[0]?.poolMax).toBe(6)
+  })
+
+  it('the same per upstream of a config file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-busy-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'gateway.yaml')
+    await writeFile(
+      file,
+      [
+        'upstreams:',
+        '  svc:',
+        '    url: ftp://svc:pw@ftp.example:21',
+        '  set:',
+        '    url: ftp://svc:pw@ftp2.example:21',
+        '    pool:',
+        '      perIdentity: 6',
+        '  users:',
+        '    url: ftp://ftp3.example:21',
+        'mounts:',
+        '  - { path: /, upstream: svc }',
+        '  - { path: /set, upstream: set }',
+        '  - { path: /users, upstream: users }',
+      ].join('\n'),
+    )
+    const pools = loadConfig({ GATEWAY_CONFIG: file }).upstreams.map((u) => [u.name, u.poolMax])
+    expect(pools).toEqual([
+      ['svc', 32],
+      ['set', 6],
+      ['users', 4],
+    ])
   })
 })

@@ -7,7 +7,10 @@ import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { buildTestApp, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
 
 const stats = (): GatewayStats => ({
-  pool: { size: 3, idle: 1, busy: 2, waiting: 4, pending: 1, created: 7, evicted: 2, failedCreates: 1 },
+  pools: {
+    web: { size: 3, idle: 1, busy: 2, waiting: 4, pending: 1, created: 7, evicted: 2, failedCreates: 1 },
+    partners: { size: 1, idle: 1, busy: 0, waiting: 0, pending: 0, created: 9, evicted: 0, failedCreates: 0 },
+  },
   cache: { hits: 11, misses: 5 },
 })
 
@@ -50,7 +53,7 @@ describe('/metrics', () => {
     expect((await t.app.inject({ url: '/api/v1/dirs/docs' })).statusCode).toBe(401)
     expect((await t.app.inject({ url: '/no/such/route/xyz' })).statusCode).toBe(404)
     // An FTP exchange as the engine publishes it, and a failed store call.
-    startCommandTimer('RETR', 1)?.done(150)
+    startCommandTimer('RETR', 1, 'web')?.done(150)
     startCommandTimer('CWD', 1)?.done(0)
     await store.close()
     await store.get('k').catch(() => undefined)
@@ -83,12 +86,22 @@ describe('/metrics', () => {
     expect(text).toContain('# TYPE ftpgw_http_received_bytes_total counter')
     expect(text).toContain('# TYPE ftpgw_http_sent_bytes_total counter')
     expect(
-      sample(text, 'ftpgw_ftp_command_duration_seconds_count', '{command="RETR",reply_class="1xx"}'),
+      sample(
+        text,
+        'ftpgw_ftp_command_duration_seconds_count',
+        '{upstream="web",command="RETR",reply_class="1xx"}',
+      ),
     ).toBe(1)
     expect(
-      sample(text, 'ftpgw_ftp_command_duration_seconds_count', '{command="CWD",reply_class="error"}'),
+      sample(
+        text,
+        'ftpgw_ftp_command_duration_seconds_count',
+        '{upstream="default",command="CWD",reply_class="error"}',
+      ),
     ).toBe(1)
-    const up = '{upstream="none"}'
+    const up = '{upstream="web"}'
+    // One series per upstream.
+    expect(sample(text, 'ftpgw_pool_sessions_created_total', '{upstream="partners"}')).toBe(9)
     expect(sample(text, 'ftpgw_pool_sessions', up)).toBe(3)
     expect(sample(text, 'ftpgw_pool_sessions_idle', up)).toBe(1)
     expect(sample(text, 'ftpgw_pool_sessions_busy', up)).toBe(2)

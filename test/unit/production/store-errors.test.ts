@@ -13,7 +13,7 @@ afterEach(async () => {
 })
 
 function metricsFor(store: Store): GatewayMetrics {
-  const metrics = new GatewayMetrics({ store, upstream: 'none', processMetrics: false })
+  const metrics = new GatewayMetrics({ store, processMetrics: false })
   open.push(metrics)
   return metrics
 }
@@ -76,7 +76,7 @@ describe('ftpgw_store_errors_total', () => {
   })
 
   it('is 0 without a store', async () => {
-    const metrics = new GatewayMetrics({ upstream: 'none', processMetrics: false })
+    const metrics = new GatewayMetrics({ processMetrics: false })
     open.push(metrics)
     await new MemoryStore().ping()
     expect(await storeErrors(metrics)).toBe(0)

@@ -10,7 +10,7 @@ import type { FileStat, Identity } from '../../../src/files/types.js'
 import { createServer } from '../../../src/http/app.js'
 import { type DavLock, LockManager, MAX_LOCKS_PER_PRINCIPAL } from '../../../src/http/webdav/locks.js'
 import { locksByResource } from '../../../src/http/webdav/propfind.js'
-import { davScopeOf } from '../../../src/http/webdav/scope.js'
+import { davScopeOf, viewOfAccount } from '../../../src/http/webdav/scope.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
 import { testConfig } from '../../helpers/http-app.js'
@@ -53,11 +53,17 @@ describe('a DAV request reads only the locks of its own tree', () => {
     const { store, counts } = countingStore()
     const files = new FakeFileService()
     for (let i = 0; i < 400; i++) files.putFile(`many/f${i}`, 'x')
-    const app = createServer({ config: testConfig(), files, auth: new AnyUser(), store, upstreamId: 'up' })
+    const app = createServer({
+      config: testConfig(),
+      files,
+      auth: new AnyUser(),
+      store,
+      viewOf: (who) => viewOfAccount('up', who.user),
+    })
     onTestFinished(() => app.close())
     await app.ready()
     // ftpu1 holds as many locks as it may: one on each of the first 100 files.
-    const one = davScopeOf('up', identityOf('ftpu1', 'pw'))
+    const one = davScopeOf(viewOfAccount('up', 'ftpu1'), identityOf('ftpu1', 'pw'))
     const table = new LockManager(store, one.tree)
     for (let i = 0; i < MAX_LOCKS_PER_PRINCIPAL; i++)
       await table.create({
