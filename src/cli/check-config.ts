@@ -39,15 +39,7 @@ export function checkConfig(file: string, env: NodeJS.ProcessEnv): CheckResult {
       if (!CONFIG_NAMES.includes(name)) problems.push(`${name} is not a setting (see ftp-gateway --help)`)
     }
     merged = { ...env, ...entries }
-  } else {
-    // A config file proper (YAML/JSON) is the config loader's to read; until this build reads
-    // GATEWAY_CONFIG, saying "OK" about a file nobody parsed would be a lie.
-    if (!CONFIG_NAMES.includes(CONFIG_FILE_ENV))
-      problems.push(
-        `${file}: this version reads no config file (${CONFIG_FILE_ENV}); use an environment file of NAME=value lines`,
-      )
-    merged = { ...env, [CONFIG_FILE_ENV]: file }
-  }
+  } else merged = { ...env, [CONFIG_FILE_ENV]: file }
   let config: GatewayConfig | undefined
   try {
     config = loadConfig(merged)

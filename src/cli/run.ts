@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs'
 import { CONFIG_FILE_ENV, EXTRA_SERVE_FLAGS, parseServeArgs, settingsHelp } from '../config/flags.js'
-import { CONFIG_NAMES } from '../config/spec.js'
 import { checkConfig } from './check-config.js'
 import { BCRYPT_MAX_BYTES, hashPassword, promptHidden, readPipedPassword } from './hash-password.js'
 
@@ -78,12 +77,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const args = parseServeArgs(rest)
     if (args.problems.length > 0) return fail(io, args.problems.join('; '))
-    // Until this build reads config files, a --config that nothing would read is an error, not a no-op.
-    if (args.env[CONFIG_FILE_ENV] !== undefined && !CONFIG_NAMES.includes(CONFIG_FILE_ENV))
-      return fail(
-        io,
-        `--config: this version reads no config file (${CONFIG_FILE_ENV}); use the environment or flags`,
-      )
     // Loaded only here: the gateway's modules are most of the start-up time of every other command.
     const { serve } = await import('./serve.js')
     return serve({ ...io.env, ...args.env }, { tls: args.tls })

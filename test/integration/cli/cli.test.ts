@@ -14,9 +14,8 @@ import tls from 'node:tls'
 import { pathToFileURL } from 'node:url'
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONFIG_FILE_ENV, flagOf } from '../../../src/config/flags.js'
+import { flagOf } from '../../../src/config/flags.js'
 import { SETTINGS } from '../../../src/config/spec.js'
-import { CONFIG_NAMES } from '../../../src/config.js'
 import { pickFreePort, REPO_DIR } from '../../helpers/process-gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -181,14 +180,48 @@ describe('ftp-gateway check-config', () => {
     expect(r.stderr).toMatch(/missing\.yaml cannot be read/)
   })
 
-  it('hands a YAML file to the config loader (GATEWAY_CONFIG)', async () => {
-    const file = path.join(work, 'gateway.yaml')
-    await writeFile(file, 'port: not-a-port\n')
-    const r = await cli(['check-config', file])
+  it('checks a YAML config file (GATEWAY_CONFIG): OK with its summary, or every problem with its line', async () => {
+    const good = path.join(work, 'gateway.yaml')
+    await writeFile(
+      good,
+      [
+        'port: 9443',
+        'upstreams:',
+        '  files:',
+        '    url: ftp://ftp.example.net:21',
+        'mounts:',
+        '  - { path: /, upstream: files }',
+        '',
+      ].join('\n'),
+    )
+    const ok = await cli(['check-config', good])
+    expect(ok.stderr).toBe('')
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toContain(`${good}: OK\n  config file ${good}`)
+    expect(ok.stdout).toContain('  upstream files: ftp://ftp.example.net:21')
+
+    const bad = path.join(work, 'bad.yaml')
+    await writeFile(
+      bad,
+      [
+        'port: not-a-port',
+        'upstreams:',
+        '  files:',
+        '    url: ftp://ftp.example.net:21',
+        '    pool:',
+        '      perIdentity: 1',
+        'mounts:',
+        '  - { path: /, upstream: nowhere }',
+        '',
+      ].join('\n'),
+    )
+    const r = await cli(['check-config', bad])
     expect(r.code).toBe(1)
-    if (CONFIG_NAMES.includes(CONFIG_FILE_ENV)) expect(r.stderr).toMatch(/port/i)
-    // Until this build reads config files, it says so rather than passing a file nobody parsed.
-    else expect(r.stderr).toContain('this version reads no config file (GATEWAY_CONFIG)')
+    expect(r.stderr, r.stderr).toMatch(/: 4 problems\n/)
+    expect(r.stderr).toMatch(/bad\.yaml:3: upstreams.files is not mounted/)
+    expect(r.stderr).toMatch(/bad\.yaml:1: .*port/i)
+    expect(r.stderr).toMatch(/bad\.yaml:6: .*perIdentity/)
+    expect(r.stderr).toMatch(/bad\.yaml:8: .*nowhere/)
   })
 })
 
@@ -318,13 +351,15 @@ describe('ftp-gateway serve', () => {
     }
   })
 
-  it('--config is refused while this build reads no config file, and handed over once it does', async () => {
+  it('--config names the config file (GATEWAY_CONFIG), checked like the rest', async () => {
     const file = path.join(work, 'serve.yaml')
-    await writeFile(file, 'port: 1\n')
-    const r = await cli(['serve', '--config', file, '--port', '99999'])
+    await writeFile(
+      file,
+      'port: not-a-port\nupstreams:\n  a:\n    url: ftp://127.0.0.1:1\nmounts:\n  - { path: /, upstream: a }\n',
+    )
+    const r = await cli(['serve', '--config', file])
     expect(r.code).toBe(2)
-    if (CONFIG_NAMES.includes(CONFIG_FILE_ENV)) expect(r.stderr).toContain('PORT must be an integer')
-    else expect(r.stderr).toContain('--config: this version reads no config file (GATEWAY_CONFIG)')
+    expect(r.stderr).toMatch(/serve\.yaml:1: .*port/i)
   })
 
   it('--tls outside local mode without certificate files is refused (exit 2)', async () => {
