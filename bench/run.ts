@@ -147,8 +147,8 @@ async function main(): Promise<void> {
           LOG_LEVEL: 'warn',
           FTP_POOL_MAX: String(settings.poolMax),
           FTP_POOL_MAX_TOTAL: String(settings.poolMaxTotal),
-          // The per-address rate limit (6,000 a minute by default) would cap wrk at 100 req/s.
-          RATE_LIMIT_MAX: '0',
+          // No RATE_LIMIT_MAX override: the default counts only requests without credentials, and
+          // every benchmark client signs in (issue 22: the defaults must not throttle real traffic).
           // wrk's 256 connections come from one address, like a load balancer's: no per-address cap.
           HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
           ...extraEnv,

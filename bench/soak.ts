@@ -100,7 +100,6 @@ async function main(): Promise<number> {
     REDIS_KEY_PREFIX: prefix,
     SESSION_SECRET: 'soak-secret-'.padEnd(32, 'x'),
     FTP_POOL_MAX: String(poolMax),
-    RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'warn',
   }
   const instances: ProcessGateway[] = []

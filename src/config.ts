@@ -7,6 +7,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { byLine, type ConfigFile, lineOfFirstKey, mergeConfigFile, readConfigFile } from './config/file.js'
 import type { Principal } from './config/mounts.js'
 import { readSettings, SETTINGS, type SettingValues } from './config/spec.js'
@@ -78,9 +79,17 @@ export interface LocalModeConfig {
   password: string
 }
 
+/** HTTPS on the gateway itself (TLS_CERT_FILE, TLS_KEY_FILE): the files, re-read when they change. */
+export interface TlsConfig {
+  certFile: string
+  keyFile: string
+}
+
 export interface GatewayConfig {
   host: string
   port: number
+  /** Set when TLS_CERT_FILE and TLS_KEY_FILE are: the gateway speaks HTTPS (TLS 1.2+), else plain HTTP. */
+  tls: TlsConfig | undefined
   /** Set when neither FTP_URL nor GATEWAY_CONFIG is: the gateway starts the embedded server and fills `upstreams` from it. */
   local: LocalModeConfig | undefined
   /** GATEWAY_CONFIG: the file the upstreams and mounts came from (SIGHUP re-reads it). */
@@ -143,6 +152,8 @@ export interface GatewayConfig {
   /** RATE_LIMIT_MAX requests per client address per RATE_LIMIT_WINDOW_MS, held in the store; 0 disables. */
   rateLimitMax: number
   rateLimitWindowMs: number
+  /** RATE_LIMIT_SCOPE: `anonymous` counts only requests without credentials, `all` every request. */
+  rateLimitScope: 'anonymous' | 'all'
   /** HTTP_HEADERS_TIMEOUT_MS: time a client has to send its complete request headers (slowloris). */
   httpHeadersTimeoutMs: number
   /** HTTP_BODY_IDLE_TIMEOUT_MS: longest pause between two chunks of a request body while it is read. */
@@ -199,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       poolMax: 'FTP_POOL_MAX',
       poolMaxTotal: 'FTP_POOL_MAX_TOTAL',
       poolMaxUnverified: 'FTP_POOL_MAX_UNVERIFIED',
+      poolMaxSet: !isUnset(env.FTP_POOL_MAX),
     })
     if (up) {
       upstreams.push(up)
@@ -221,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const config: GatewayConfig = {
     host: v.host ?? (local ? '127.0.0.1' : '0.0.0.0'),
     port: v.port,
+    tls: checkTls(v.tlsCertFile, v.tlsKeyFile, problems),
     local: local
       ? { dataDir: path.resolve(v.dataDir), user: v.localUser, password: v.localPassword }
       : undefined,
@@ -257,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     readyRequiresStore: v.readyRequiresStore,
     rateLimitMax: v.rateLimitMax,
     rateLimitWindowMs: v.rateLimitWindowMs,
+    rateLimitScope: v.rateLimitScope,
     httpHeadersTimeoutMs: v.httpHeadersTimeoutMs,
     httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
     httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,
@@ -304,6 +318,7 @@ function upstreamsFromFile(file: ConfigFile, problems: string[]): UpstreamConfig
       poolMax: key(SETTINGS.ftpPoolMax.key),
       poolMaxTotal: key(SETTINGS.ftpPoolMaxTotal.key),
       poolMaxUnverified: key(SETTINGS.ftpPoolMaxUnverified.key),
+      poolMaxSet: fu.values.ftpPoolMax !== undefined,
     })
     for (const p of own) {
       if (fu.url === undefined && p.includes(key(SETTINGS.ftpUrl.key))) continue
@@ -312,6 +327,41 @@ function upstreamsFromFile(file: ConfigFile, problems: string[]): UpstreamConfig
     if (up && fu.url !== undefined) out.push(up)
   }
   return out
+}
+
+/**
+ * TLS_CERT_FILE and TLS_KEY_FILE: both or neither, readable, and a key that matches the
+ * certificate (checked by building a TLS context now, so a bad pair is a config problem, not a
+ * failed handshake later).
+ */
+function checkTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  problems: string[],
+): TlsConfig | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together')
+    return undefined
+  }
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      problems.push(`${name} cannot be read: ${(err as Error).message}`)
+      return undefined
+    }
+  }
+  const cert = read(certFile, 'TLS_CERT_FILE')
+  const key = read(keyFile, 'TLS_KEY_FILE')
+  if (cert && key) {
+    try {
+      createSecureContext({ cert, key })
+    } catch (err) {
+      problems.push(`TLS_CERT_FILE and TLS_KEY_FILE are not a usable pair: ${(err as Error).message}`)
+    }
+  }
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) }
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */
@@ -332,6 +382,8 @@ export interface UpstreamSettingNames {
   poolMax: string
   poolMaxTotal: string
   poolMaxUnverified: string
+  /** The per-identity cap was given (else, in service-account mode, it is the upstream's total). */
+  poolMaxSet?: boolean
 }
 
 /** The upstream-scoped settings an upstream is built from (parsed, by spec id). */
@@ -412,7 +464,9 @@ export function upstreamFromSettings(
     activePorts: v.ftpActivePorts,
     tlsCa,
     tlsInsecure: v.ftpTlsInsecure,
-    poolMax: v.ftpPoolMax,
+    // Service-account mode: every client shares the one FTP account, so a per-identity cap of 4
+    // would be the whole instance's; unless set, it is the upstream's total.
+    poolMax: serviceAccount && names.poolMaxSet === false ? v.ftpPoolMaxTotal : v.ftpPoolMax,
     poolMaxTotal: v.ftpPoolMaxTotal,
     poolMaxUnverified: v.ftpPoolMaxUnverified,
     reverifyMs: v.ftpReverifyMs,

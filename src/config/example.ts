@@ -16,6 +16,8 @@ export const EXAMPLE_FILE = 'gateway.example.yaml'
  */
 export const EXAMPLE_VALUES: Partial<Record<SettingId, unknown>> = {
   host: '0.0.0.0',
+  tlsCertFile: '/etc/ftp-gateway/tls/tls.crt',
+  tlsKeyFile: '/etc/ftp-gateway/tls/tls.key',
   ftpUrl: 'ftpes://exchange@ftp.partner.example:21/outgoing',
   ftpActiveAddress: '203.0.113.5',
   ftpActivePorts: '40000-40100',

@@ -60,7 +60,13 @@ const LIST_SETTINGS: ReadonlySet<SettingId> = new Set([
   'redisClusterNodes',
 ])
 /** Settings that name a file: relative paths in a config file are relative to its folder. */
-const PATH_SETTINGS: ReadonlySet<SettingId> = new Set(['ftpPasswordFile', 'ftpTlsCaFile', 'htpasswdFile'])
+const PATH_SETTINGS: ReadonlySet<SettingId> = new Set([
+  'ftpPasswordFile',
+  'ftpTlsCaFile',
+  'htpasswdFile',
+  'tlsCertFile',
+  'tlsKeyFile',
+])
 const UPSTREAM_NAME = /^[a-z0-9-]+$/
 
 /** Nested keys of one scope: `redis` -> { url -> 'redisUrl', … }. */

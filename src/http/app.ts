@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ServerOptions as HttpServerOptions } from 'node:http'
+import type { Server as TlsServer } from 'node:tls'
 import type { Tracer } from '@opentelemetry/api'
 import fastify, {
   type FastifyBaseLogger,
@@ -15,7 +16,7 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { Authenticator, SessionApi } from '../auth/types.js'
-import type { GatewayConfig, TrustProxy } from '../config.js'
+import type { GatewayConfig, TlsConfig, TrustProxy } from '../config.js'
 import type { FileService, Identity } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { bodyIdleTimeoutHook } from './body-timeout.js'
@@ -31,6 +32,8 @@ import { runInRequest } from './request-context.js'
 import type { AdminApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
+import { tlsServerOptions, watchCertificate } from './tls.js'
+import { trustedPeers } from './trusted-peers.js'
 import { webdavPlugin } from './webdav/plugin.js'
 
 /** What the app runs on. */
@@ -185,6 +188,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
     headersTimeout,
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
   }
+  const tls = deps.config.tls
   const base: FastifyServerOptions = {
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
@@ -207,7 +211,7 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
   if (isLoggerInstance(logger)) {
     app = fastify({
       ...base,
-      http,
+      ...serverKind(tls, http),
       loggerInstance: logger as FastifyBaseLogger,
     }) as unknown as FastifyInstance
   } else {
@@ -218,11 +222,13 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
             ...(typeof logger === 'object' ? logger : {}),
             redact: LOG_REDACTION,
           }
-    app = fastify({ ...base, http, logger: loggerOptions }) as unknown as FastifyInstance
+    app = fastify({ ...base, ...serverKind(tls, http), logger: loggerOptions }) as unknown as FastifyInstance
   }
   let lastRefusalLog = 0
   guardConnections(app.server, {
     maxPerAddress: deps.config.httpMaxConnectionsPerAddress,
+    // A load balancer carries every client's connections: capping it would cap the whole site.
+    exempt: trustedPeers(deps.config.trustProxy),
     // One line per 10 s at most: the refused client could otherwise fill the log.
     onRefused: (address) => {
       const now = Date.now()
@@ -231,6 +237,26 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
       app.log.warn({ address }, 'connection refused: too many open connections from this address')
     },
   })
+  if (tls) {
+    const stop = watchCertificate(app.server as unknown as TlsServer, tls, {
+      onReloaded: (fingerprint) =>
+        app.log.info({ fingerprint }, 'TLS certificate reloaded: new connections use it'),
+      onRejected: (message) => app.log.warn(`${message}; the previous certificate stays in use`),
+    })
+    app.addHook('onClose', async () => stop())
+  }
   app.register(gatewayApp, deps)
   return app
+}
+
+/**
+ * The server Fastify builds: plain HTTP, or HTTPS with the certificate on disk and TLS 1.2 at
+ * least. The http options (timeouts) go to whichever it is: Fastify reads `http` only for plain
+ * HTTP, and https.createServer takes the same fields beside the TLS ones.
+ */
+function serverKind(tls: TlsConfig | undefined, http: HttpServerOptions): { http: HttpServerOptions } {
+  // Fastify's types tie `https` to the instance's generic server type; the gateway's instance is
+  // typed as plain HTTP everywhere (the request and reply objects are the same for both).
+  if (!tls) return { http }
+  return { https: { ...http, ...tlsServerOptions(tls) } } as unknown as { http: HttpServerOptions }
 }

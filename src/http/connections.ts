@@ -6,20 +6,22 @@
  *
  * The socket address counts, never X-Forwarded-For, whatever TRUST_PROXY says: nothing has been
  * read yet, and a header is the client's to forge. Behind a load balancer every connection comes
- * from its address (or its few addresses), so raise the cap there or set it to 0 (no cap) and let
- * the load balancer limit its clients.
+ * from its address (or its few addresses): the peers TRUST_PROXY names as proxies are therefore not
+ * capped (`exempt`), and without TRUST_PROXY raise the cap there or set it to 0 and let the load
+ * balancer limit its clients.
  *
  * Connections that say nothing are closed by Node's headersTimeout (HTTP_HEADERS_TIMEOUT_MS, a 408,
  * counted from the connection's start when no request has begun) and, between keep-alive
  * requests, by keepAliveTimeout (HTTP_KEEPALIVE_TIMEOUT_MS): app.ts sets both.
  */
-import type { Server } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Server, Socket } from 'node:net'
 
 /** Settings of guardConnections. */
 export interface ConnectionGuardOptions {
   /** Open connections per socket address; 0 means no cap (HTTP_MAX_CONNECTIONS_PER_ADDRESS). */
   maxPerAddress: number
+  /** Peers the cap does not apply to (the deployment's own proxies). */
+  exempt?: ((address: string) => boolean) | undefined
   /** Told about each connection refused by the cap (for a log line). */
   onRefused?: ((address: string) => void) | undefined
 }
@@ -37,6 +39,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const perAddress = new Map<string, number>()
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? ''
+    if (options.exempt?.(address)) return
     const open = perAddress.get(address) ?? 0
     if (open >= options.maxPerAddress) {
       stats.refused++

@@ -12,6 +12,7 @@ import type { GatewayConfig } from '../config.js'
 import type { Identity } from '../files/types.js'
 import type { Store } from '../store/store.js'
 import { auditWrite, isAuditedWrite } from './audit.js'
+import { warnOnUntrustedForwarding } from './forwarded-warning.js'
 import { GatewayMetrics, type GatewayStats, type TransferDirection } from './metrics.js'
 import { installRateLimit } from './rate-limit.js'
 
@@ -92,6 +93,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
     })
   })
 
+  warnOnUntrustedForwarding(app as FastifyInstance, options.config.trustProxy)
   await installRateLimit(app as FastifyInstance, options.config, options.store, () => metrics.rateLimited())
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -4,6 +4,14 @@
  * app-level onRequest hook, before authentication, so a flood costs one counter increment per
  * request and no FTP work. A Redis outage lets requests through (the limit is protection, not a
  * dependency). Failed logins have their own, stricter limit in src/auth.
+ *
+ * By default (RATE_LIMIT_SCOPE=anonymous) only requests without credentials are counted. A
+ * per-address limit on signed-in traffic throttled real users: behind a load balancer without
+ * TRUST_PROXY every client shares its address, and one sync client (rclone, 16 transfers of small
+ * files) passes 100 requests per second on its own. What a request with credentials can cost is
+ * bounded elsewhere: a wrong Basic password by the LOGIN_FAIL_* limits and the unverified-login
+ * budget (no FTP login beyond them), a made-up bearer token or cookie by one store lookup, the
+ * price of this limit's own counter.
  */
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -11,6 +19,7 @@ import type { GatewayConfig } from '../config.js'
 import { RedisStore, type Store } from '../store/index.js'
 import { classifyError, GatewayError, type GatewayErrorCode } from './errors.js'
 import { writeProblem } from './problem.js'
+import { SESSION_COOKIE } from './session-cookie.js'
 
 /** Routes the limit never applies to: probes and scrapes come often and from few addresses. */
 const EXEMPT_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
@@ -52,6 +61,7 @@ export async function installRateLimit(
   const check = app.createRateLimit()
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (EXEMPT_ROUTES.has(request.routeOptions.url ?? '')) return
+    if (config.rateLimitScope === 'anonymous' && carriesCredentials(request)) return
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
     onLimited()
@@ -65,4 +75,16 @@ export async function installRateLimit(
     )
     return reply
   })
+}
+
+/**
+ * Whether the request says who it is: an Authorization header (Basic or Bearer, any face) or the
+ * browse page's session cookie. Checked before authentication, so a wrong credential counts as
+ * one too; see the file comment for what bounds those.
+ */
+export function carriesCredentials(request: FastifyRequest): boolean {
+  const auth = request.headers.authorization
+  if (typeof auth === 'string' && auth.trim() !== '') return true
+  const cookie = request.headers.cookie
+  return typeof cookie === 'string' && cookie.includes(`${SESSION_COOKIE}=`)
 }

@@ -1,6 +1,6 @@
 /**
  * gateway.example.yaml: generated from the spec (drift test, like the README's table), loads
- * without a problem once its secret and CA paths exist, and every commented-out value in it is
+ * without a problem once its secret, CA and certificate paths exist, and every commented-out value in it is
  * valid too (uncommented, the only problem left is the deliberate choice between Redis setups).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,18 +10,33 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_FILE, EXAMPLE_VALUES, exampleConfigYaml } from '../../src/config/example.js'
 import { SETTINGS } from '../../src/config/spec.js'
 import { type ConfigError, loadConfig } from '../../src/config.js'
+import { issueLeaf, makeTestCa } from '../helpers/tls.js'
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 const dir = mkdtempSync(path.join(tmpdir(), 'ftpgw-example-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+// The gateway's own certificate must be a real pair (loadConfig builds a TLS context from it).
+const testCa = await makeTestCa()
+const leaf = await issueLeaf(testCa, 'example')
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true })
+  await testCa.cleanup()
+})
 
-/** The example with its secret and CA files pointing at real files. */
+/** The example with its secret, CA and certificate files pointing at real files. */
 function runnable(text: string): string {
   const secret = path.join(dir, 'partner-ftp')
   const ca = path.join(dir, 'partner-ca.pem')
+  const cert = path.join(dir, 'tls.crt')
+  const key = path.join(dir, 'tls.key')
   writeFileSync(secret, 'pw\n')
   writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n')
-  return text.replaceAll('/run/secrets/partner-ftp', secret).replaceAll('/etc/ftp-gateway/partner-ca.pem', ca)
+  writeFileSync(cert, leaf.cert)
+  writeFileSync(key, leaf.key)
+  return text
+    .replaceAll('/run/secrets/partner-ftp', secret)
+    .replaceAll('/etc/ftp-gateway/partner-ca.pem', ca)
+    .replaceAll('/etc/ftp-gateway/tls/tls.crt', cert)
+    .replaceAll('/etc/ftp-gateway/tls/tls.key', key)
 }
 
 function load(text: string) {

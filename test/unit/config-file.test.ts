@@ -158,7 +158,8 @@ function expectGood(c: GatewayConfig, configFile: string): void {
       encoding: 'latin1',
       tlsInsecure: true,
       readOnly: true,
-      poolMax: 4,
+      // A service account without pool.perIdentity: every client shares it, so the total (issue 22).
+      poolMax: 32,
     }),
   ])
   expect(c.mounts).toEqual([

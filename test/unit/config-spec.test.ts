@@ -56,6 +56,7 @@ describe('the config spec', () => {
           'redisSentinels',
           'redisClusterNodes',
           'trustProxyWarning',
+          'tls',
           'configFile',
           'otelEndpoint',
         ].includes(field)

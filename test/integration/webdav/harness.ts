@@ -87,14 +87,18 @@ export function parseLitmus(output: string): LitmusSummary {
   return { suites, passed, failures }
 }
 
-/** Runs litmus against a /dav/ URL. */
+/**
+ * Runs litmus against a /dav/ URL. `env` adds to its environment: over https, `SSL_CERT_FILE`
+ * names the CA it trusts (neon uses OpenSSL's default verify paths, which read it).
+ */
 export async function runLitmus(
   url: string,
   user: string,
   password: string,
+  env: Record<string, string> = {},
 ): Promise<{ summary: LitmusSummary; output: string }> {
   const r = await runCommand('litmus', [url, user, password], {
-    env: { TESTS: 'basic copymove props locks http', HOME: '/tmp' },
+    env: { TESTS: 'basic copymove props locks http', HOME: '/tmp', ...env },
     timeoutMs: 80_000,
   })
   const output = r.stdout + r.stderr
