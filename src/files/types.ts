@@ -53,6 +53,11 @@ export interface ListPage {
   total: number
   /** Position of this page's first entry in the whole sorted, filtered folder (0-based). */
   offset: number
+  /**
+   * The server the folder lives on (its `upstreams.<name>`), when the service fronts several;
+   * absent for a folder that only holds mounts.
+   */
+  upstream?: string | undefined
 }
 
 /** What a listing is sorted by: the name (natural order), size, modification time or extension. */

@@ -90,6 +90,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '1',
         description:
           'An HTTP face for FTP servers: files, folders, move and copy, API sessions.\n\n' +
+          'Paths name places in one tree over every configured FTP server (`mounts` in GATEWAY_CONFIG): ' +
+          'a folder listing says which server it lives on (`upstream`), a folder that holds mounts lists them ' +
+          'as folders, a mount the caller may not see answers 404, and a change the mount rules forbid ' +
+          'answers 403 with problem type `…/forbidden-read-only`. Moves and copies work across servers.\n\n' +
           'Errors are `application/problem+json` (RFC 9457) with a stable `code`, a `title` and `detail` in plain ' +
           "words, and, for operators, the FTP server's own reply in `upstreamReply` (4xx only). " +
           'The status rules are in the README ("Status codes").',

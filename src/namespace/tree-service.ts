@@ -148,11 +148,13 @@ export class TreeFileService implements FileService {
     if (r.kind === 'hidden') throw notFound()
     const children = this.#table.hasMountsBelow(rel) ? this.#table.childrenOf(rel, who) : undefined
     if (r.kind === 'virtual') return pageOf(rel, this.#merged([], rel, children), options)
+    // Named only when there is more than one server to tell apart.
+    const upstream = this.#ups.size > 1 ? r.mount.upstream : undefined
     const routed = this.#routed(rel, r.mount, r.inner, who)
     if (children === undefined) {
       // The common case, one upstream's folder as it is: its own paging, no copy of the folder.
       const page = await this.#call(() => routed.binding.files.list(routed.who, routed.up, options))
-      return this.#pageToTree(routed, page)
+      return { ...this.#pageToTree(routed, page), upstream }
     }
     const all: FileStat[] = []
     let cursor: string | undefined
@@ -172,7 +174,7 @@ export class TreeFileService implements FileService {
       if (!isFileError(err, 'FILE_ERR_NOT_FOUND') || !this.#leadsToMounts(rel, who)) throw err
     }
     // The merged folder is ordered, filtered and paged like any other (files/listing-order.ts).
-    return pageOf(rel, this.#merged(all, rel, children), options)
+    return { ...pageOf(rel, this.#merged(all, rel, children), options), upstream }
   }
 
   async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {

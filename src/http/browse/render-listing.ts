@@ -207,6 +207,7 @@ export function listingPage(view: ListingView): string {
         : ''
   const body = `${breadcrumbs(dir)}
 <h1>${escapeHtml(title)}</h1>
+${page.upstream === undefined ? '' : `<p class="server" id="server">On server <strong>${escapeHtml(page.upstream)}</strong></p>`}
 <div id="messages" class="messages" role="status" aria-live="polite"></div>
 <div id="alerts" class="messages" role="alert"></div>
 <section class="actions" aria-label="Folder actions" hidden>

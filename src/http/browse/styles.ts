@@ -98,7 +98,7 @@ input[type=checkbox] { width: 1.15rem; height: 1.15rem; margin: 0; accent-color:
   margin-bottom: 1rem; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; }
 .upload { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; }
 .upload input:focus-visible + label { outline: 3px solid var(--focus); outline-offset: 2px; }
-.hint, .note, .count { color: var(--muted); font-size: .9rem; }
+.hint, .note, .count, .server { color: var(--muted); font-size: .9rem; }
 .mkdir { display: flex; align-items: center; gap: .5rem; flex-wrap: wrap; margin: 0; }
 .mkdir label, .filter label { font-weight: 600; font-size: .95rem; }
 body.dropping main { outline: 3px dashed var(--accent); outline-offset: -6px; background: var(--drop); }

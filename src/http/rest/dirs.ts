@@ -86,7 +86,8 @@ export function* listingChunks(page: ListPage, path: string): Generator<string> 
   for (let i = 0; i < page.entries.length; i++) {
     yield (i === 0 ? '' : ',') + entryJson(page.entries[i]!)
   }
-  yield `],"next":${JSON.stringify(page.next)},"total":${page.total}}`
+  const upstream = page.upstream === undefined ? '' : `,"upstream":${JSON.stringify(page.upstream)}`
+  yield `],"next":${JSON.stringify(page.next)},"total":${page.total}${upstream}}`
 }
 
 function dirPath(request: FastifyRequest): string {

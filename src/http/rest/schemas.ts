@@ -200,6 +200,12 @@ export const ListSchema = Type.Object(
         'Cursor of the next page (pass as `?cursor=`; it carries the sort, order and filter); null on the last page',
     }),
     total: Type.Integer({ minimum: 0, description: 'Entries in the whole folder after the filter' }),
+    upstream: Type.Optional(
+      Type.String({
+        description:
+          'The FTP server the folder lives on (its name in the configuration), when the gateway fronts several; absent for a folder that only holds mounts',
+      }),
+    ),
   },
   {
     title: 'Listing',

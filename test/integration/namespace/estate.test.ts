@@ -129,6 +129,17 @@ describe('one tree over four servers', () => {
     expect(await names(CAROL, 'archive')).toEqual(['old.txt'])
   })
 
+  it('says which server a folder lives on, in REST and on the page', async () => {
+    const listing = async (dir: string) =>
+      (await (await api(ALICE, 'GET', `/api/v1/dirs/${dir}`)).json()) as { upstream?: string }
+    expect((await listing('teams/finance')).upstream).toBe('partners')
+    expect((await listing('archive')).upstream).toBe('archive')
+    expect((await listing('')).upstream).toBe('web')
+    const page = await fetch(`${gw.url}/browse/archive/`, { headers: as(ALICE) })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('On server <strong>archive</strong>')
+  })
+
   it('serves each mount from its own server, with its paths in the tree', async () => {
     const res = await api(ALICE, 'GET', '/api/v1/files/teams/finance/q1.txt')
     expect(res.status).toBe(200)
