@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir } from 'node:fs/promises'
+import http from 'node:http'
 import { Readable } from 'node:stream'
 
 /** Upload-Metadata for the given keys (values base64, as tus wants them). */
@@ -97,4 +98,41 @@ export function hashFile(file: string): Promise<string> {
 /** Every name in a local folder, hidden ones included, sorted. */
 export async function namesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort()
+}
+
+/**
+ * Starts a tus PATCH from offset 0 declaring `size` bytes and leaves its body open, so a test can
+ * send part of it and hold the upload's lock (or cut the connection). `status` settles with the
+ * response's status once the server answers.
+ */
+export function openPatch(
+  url: string,
+  auth: string,
+  size: number,
+): { req: http.ClientRequest; status: Promise<number> } {
+  const u = new URL(url)
+  let settle!: (status: number) => void
+  const status = new Promise<number>((r) => {
+    settle = r
+  })
+  const req = http.request(
+    {
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname,
+      method: 'PATCH',
+      headers: {
+        authorization: auth,
+        'tus-resumable': '1.0.0',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': '0',
+        'content-length': String(size),
+      },
+    },
+    (res) => {
+      res.resume()
+      settle(res.statusCode ?? 0)
+    },
+  )
+  return { req, status }
 }

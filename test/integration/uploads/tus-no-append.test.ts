@@ -5,13 +5,12 @@
  * 501 naming why, and leaves nothing behind.
  */
 import { createHash } from 'node:crypto'
-import http from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FtpCommandEvent, onFtpCommand } from '../../../src/ftp/index.js'
 import { basicAuth, type GatewayHandle, startGateway } from '../../helpers/gateway.js'
 import { startServer, type TestServer } from '../../helpers/local-server.js'
-import { hashFile, namesIn, patternSlice, tus, tusMetadata } from '../../helpers/tus.js'
+import { hashFile, namesIn, openPatch, patternSlice, tus, tusMetadata } from '../../helpers/tus.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
 const MiB = 1024 * 1024
@@ -47,20 +46,7 @@ describe('an upstream without APPE', () => {
     expect(commands.some((c) => c.command === 'APPE' && c.code === 502)).toBe(true)
 
     // A PATCH that sends 3 MiB of its 5 and then loses its connection.
-    const u = new URL(url)
-    const req = http.request({
-      host: u.hostname,
-      port: u.port,
-      path: u.pathname,
-      method: 'PATCH',
-      headers: {
-        authorization: auth,
-        'tus-resumable': '1.0.0',
-        'content-type': 'application/offset+octet-stream',
-        'upload-offset': '0',
-        'content-length': String(size),
-      },
-    })
+    const { req } = openPatch(url, auth, size)
     req.on('error', () => undefined)
     req.write(patternSlice(0, 3 * MiB))
     const partial = async () => (await namesIn(path.join(ftp.root, 'dir'))).find((n) => n.endsWith('.part'))

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto'
 import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +19,7 @@ import {
   startVsftpd,
   type VsftpdHandle,
 } from '../../helpers/servers/index.js'
-import { hashFile, namesIn, patternSlice, tus, tusMetadata } from '../../helpers/tus.js'
+import { hashFile, namesIn, openPatch, patternSlice, tus, tusMetadata } from '../../helpers/tus.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
 const MiB = 1024 * 1024
@@ -221,30 +220,7 @@ describe.each(kinds)('tus on $name', (kind) => {
     const size = 2 * MiB
     const url = await create('/docs/locked.bin', size)
     // The first PATCH sends half its body and waits; the lock is held meanwhile.
-    const u = new URL(url)
-    let res!: (s: number) => void
-    const firstDone = new Promise<number>((r) => {
-      res = r
-    })
-    const req = http.request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'PATCH',
-        headers: {
-          authorization: auth,
-          'tus-resumable': '1.0.0',
-          'content-type': 'application/offset+octet-stream',
-          'upload-offset': '0',
-          'content-length': String(size),
-        },
-      },
-      (r) => {
-        r.resume()
-        res(r.statusCode ?? 0)
-      },
-    )
+    const { req, status: firstDone } = openPatch(url, auth, size)
     req.write(patternSlice(0, MiB))
     expect(
       await waitFor(

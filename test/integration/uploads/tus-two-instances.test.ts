@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto'
 import { chown, mkdir, readdir, stat } from 'node:fs/promises'
-import http from 'node:http'
 import path from 'node:path'
 import { Upload } from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +17,7 @@ import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../../helpers/
 import {
   hashFile,
   namesIn,
+  openPatch,
   patternHash,
   patternSlice,
   patternStream,
@@ -140,30 +140,7 @@ describe.each(kinds)('tus across two instances on $name', (kind) => {
     })
     const location = created.headers.get('location')!
     // A's PATCH sends half its body and waits.
-    const u = new URL(`${a.url}${location}`)
-    let answered!: (status: number) => void
-    const first = new Promise<number>((r) => {
-      answered = r
-    })
-    const req = http.request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'PATCH',
-        headers: {
-          authorization: auth,
-          'tus-resumable': '1.0.0',
-          'content-type': 'application/offset+octet-stream',
-          'upload-offset': '0',
-          'content-length': String(size),
-        },
-      },
-      (res) => {
-        res.resume()
-        answered(res.statusCode ?? 0)
-      },
-    )
+    const { req, status: first } = openPatch(`${a.url}${location}`, auth, size)
     req.write(patternSlice(0, 2 * MiB))
     const dir = path.join(server.root, 'big')
     const partialSize = async () => {

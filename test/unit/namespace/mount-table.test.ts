@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { MountConfig, Principal } from '../../../src/config.js'
+import type { Principal } from '../../../src/config.js'
 import { MountTable } from '../../../src/namespace/mount-table.js'
 import { compileRules } from '../../../src/namespace/rules.js'
+import { mount } from '../../helpers/mounts.js'
 
-const mount = (path: string, upstream: string, extra: Partial<MountConfig> = {}): MountConfig => ({
-  path,
-  upstream,
-  root: '',
-  readOnly: false,
-  allow: ['*'],
-  write: ['*'],
-  ...extra,
-})
 const alice = { principal: 'alice', groups: ['finance'] }
 const bob = { principal: 'bob', groups: [] }
 

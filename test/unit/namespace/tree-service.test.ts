@@ -4,24 +4,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import { identityOf } from '../../../src/auth/types.js'
-import type { MountConfig } from '../../../src/config.js'
 import { FileError } from '../../../src/files/errors.js'
 import type { Identity } from '../../../src/files/types.js'
 import { MountTable } from '../../../src/namespace/mount-table.js'
 import { TreeFileService } from '../../../src/namespace/tree-service.js'
 import type { UpstreamBinding } from '../../../src/namespace/types.js'
 import { FakeFileService } from '../../helpers/fake-file-service.js'
+import { mount } from '../../helpers/mounts.js'
 import { readAll } from '../../helpers/streams.js'
-
-const mount = (path: string, upstream: string, extra: Partial<MountConfig> = {}): MountConfig => ({
-  path,
-  upstream,
-  root: '',
-  readOnly: false,
-  allow: ['*'],
-  write: ['*'],
-  ...extra,
-})
 
 function binding(name: string, files: FakeFileService, service?: Identity): UpstreamBinding {
   return { name, files, serviceIdentity: service, id: name, dropUserSessions: async () => undefined }
