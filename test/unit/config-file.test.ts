@@ -141,7 +141,7 @@ function expectGood(c: GatewayConfig, configFile: string): void {
       keepaliveMs: 0,
       encoding: 'utf8',
       timezone: 'Europe/Berlin',
-      listHidden: false,
+      listHidden: true,
       readOnly: false,
     },
     expect.objectContaining({
