@@ -90,9 +90,24 @@ export function watchCertificate(
     current = next
     events.onReloaded(certificateFingerprint(pair.cert))
   }
-  const schedule = () => {
-    if (stopped) return
-    if (timer) clearTimeout(timer)
+  // Names whose change may mean new certificate files: the files themselves, their temporary
+  // siblings (`tls.crt.new`), and Kubernetes' `..data` link swap. Other files in the folder (logs,
+  // anything else) are not a reason to look, and must not keep postponing the reload.
+  const relevant = new Set([path.basename(tls.certFile), path.basename(tls.keyFile)])
+  const concerns = (name: string | Buffer | null) => {
+    if (name === null) return true
+    const n = String(name)
+    return n.startsWith('..') || [...relevant].some((r) => n === r || n.startsWith(`${r}.`))
+  }
+  let firstEventAt = 0
+  const schedule = (_event?: string, name: string | Buffer | null = null) => {
+    if (stopped || !concerns(name)) return
+    const now = Date.now()
+    if (timer) {
+      // A steady stream of events would postpone the reload for ever: at most 4 debounces late.
+      if (now - firstEventAt >= 4 * debounceMs) return
+      clearTimeout(timer)
+    } else firstEventAt = now
     timer = setTimeout(reload, debounceMs)
     timer.unref()
   }
@@ -109,7 +124,7 @@ export function watchCertificate(
       // Not watchable (some network filesystems): the poll is all there is.
     }
   }
-  const poll = pollMs > 0 ? setInterval(schedule, pollMs) : undefined
+  const poll = pollMs > 0 ? setInterval(() => schedule(), pollMs) : undefined
   poll?.unref()
 
   return () => {

@@ -29,6 +29,36 @@ beforeAll(async () => {
 afterAll(() => ca?.cleanup())
 
 describe('watchCertificate', () => {
+  it('reloads while other files in the folder keep changing (a log written beside the certificate)', async () => {
+    await installLeaf(a, certFile, keyFile)
+    const reloaded: string[] = []
+    const server = { setSecureContext: () => undefined } as unknown as Server
+    const stop = watchCertificate(
+      server,
+      { certFile, keyFile },
+      { onReloaded: (f) => reloaded.push(f), onRejected: () => undefined },
+      { debounceMs: 50, pollMs: 0 },
+    )
+    // A writer that never pauses longer than the debounce: before the fix every one of its events
+    // postponed the reload, so the new certificate was never taken.
+    let writing = true
+    const noise = (async () => {
+      for (let i = 0; writing; i++) {
+        await writeFile(path.join(ca.dir, 'access.log'), `line ${i}\n`)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    })()
+    try {
+      await installLeaf(b, certFile, keyFile)
+      expect(await waitFor(() => reloaded.length > 0, 5000)).toBe(true)
+      expect(reloaded).toEqual([new X509Certificate(b.cert).fingerprint256])
+    } finally {
+      writing = false
+      await noise
+      stop()
+    }
+  })
+
   it('applies a replaced pair and rides out a half-written one', async () => {
     await installLeaf(a, certFile, keyFile)
     const applied: SecureContextOptions[] = []
