@@ -11,6 +11,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onFtpCommand } from '../../../src/ftp/index.js'
 import { basicAuth, type GatewayHandle } from '../../helpers/gateway.js'
+import { captureLogs } from '../../helpers/log-capture.js'
 import {
   type FtpServerHandle,
   startProftpd,
@@ -31,6 +32,7 @@ let archive: FtpServerHandle
 let gw: GatewayHandle
 const commands: Array<{ upstream: string | undefined; command: string }> = []
 let stopListening: () => void
+const logs = captureLogs('info')
 
 const as = (user: string) => ({ authorization: basicAuth(user, PW) })
 
@@ -110,6 +112,7 @@ beforeAll(async () => {
     ],
     // Several files and folders above are made straight on the servers' disks: no stale cache.
     { CACHE_TTL_MS: '0' },
+    { logger: logs.logger },
   )
 }, 120_000)
 
@@ -249,6 +252,22 @@ describe('one tree over four servers', () => {
     // A folder, recursively, across servers.
     const dir = await api(ALICE, 'POST', '/api/v1/copy', { from: '/teams/finance', to: '/finance-copy' })
     expect(dir.status).toBeLessThan(300)
+    // The audit lines name the servers on both sides, and the person.
+    const audit = logs.records.filter((r) => r.audit === true && r.outcome === 'success')
+    expect(audit).toContainEqual(
+      expect.objectContaining({ action: 'copy', user: ALICE, upstream: 'web', toUpstream: 'partners' }),
+    )
+    expect(audit).toContainEqual(
+      expect.objectContaining({ action: 'move', user: ALICE, upstream: 'partners', toUpstream: 'ops' }),
+    )
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        action: 'copy',
+        path: '/teams/finance',
+        upstream: 'partners',
+        toUpstream: 'web',
+      }),
+    )
     expect(await readFile(path.join(homeOf(web, ALICE).root, 'finance-copy', 'q1.txt'), 'utf8')).toBe(
       'numbers',
     )
