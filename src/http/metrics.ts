@@ -145,7 +145,7 @@ export class GatewayMetrics {
     })
     const steps = new Counter({
       name: 'ftpgw_uploads_total',
-      help: 'Resumable upload steps: created, resumed (a PATCH after an interrupted one), completed, terminated, expired',
+      help: 'Resumable upload steps: created, resumed (a PATCH accepted after an interrupted one), completed, terminated, expired',
       labelNames: ['event'],
       registers,
     })

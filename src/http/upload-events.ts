@@ -11,7 +11,7 @@ export const UPLOAD_EVENTS_CHANNEL = 'ftpgw:uploads'
 /** One step of a resumable upload. */
 export type UploadEvent =
   | { kind: 'created' }
-  /** A PATCH went on after an interrupted one. */
+  /** A PATCH was accepted after an interrupted one (one refused for its offset is not counted). */
   | { kind: 'resumed' }
   /** Bytes a PATCH wrote to the FTP server. */
   | { kind: 'bytes'; bytes: number }

@@ -136,6 +136,23 @@ describe('UploadService', () => {
     expect((await patch(r.id, 0, 'abc')).offset).toBe(3)
   })
 
+  it('counts a resumption once: a PATCH refused for its offset after a cut is not one', async () => {
+    const r = await create()
+    const cut = Readable.from(
+      (async function* () {
+        yield Buffer.from('ab')
+        throw new Error('connection cut')
+      })(),
+    )
+    await expect(patch(r.id, 0, 'ab', { body: cut })).rejects.toThrow('connection cut')
+    // The client asked before the cut one had finished writing: its offset is stale.
+    await expect(patch(r.id, 0, 'abcdef')).rejects.toMatchObject({ code: 'GW_ERR_UPLOAD_OFFSET' })
+    expect(t.events.filter((e) => e.kind === 'resumed')).toHaveLength(0)
+    expect((await patch(r.id, 2, 'cdef')).offset).toBe(6)
+    expect(t.events.filter((e) => e.kind === 'resumed')).toHaveLength(1)
+    expect((await t.files.stat(alice, 'docs/a.txt')).size).toBe(6)
+  })
+
   it('a checksum mismatch does not count its bytes; the resent ones overwrite them', async () => {
     const r = await create()
     const wrong = { algorithm: 'md5' as const, base64: createHash('md5').update('nope').digest('base64') }

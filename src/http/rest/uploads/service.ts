@@ -250,7 +250,9 @@ export class UploadService {
 
   async #append(record: UploadRecord, req: PatchRequest): Promise<UploadStatus> {
     const files = this.#o.files
-    if (record.interrupted) this.#event({ kind: 'resumed' })
+    // A resumption is a PATCH the upload went on with: one refused for its offset (the client asked
+    // while the cut instance was still writing) is not one, the client's next try is.
+    const resuming = record.interrupted === true
     const hash = req.checksum ? createHash(req.checksum.algorithm) : undefined
     const sizeBefore = record.rewindTo === undefined ? undefined : await this.#size(req.who, record)
     let written: number
@@ -268,6 +270,7 @@ export class UploadService {
       })
     } catch (err) {
       if (counted > 0) this.#event({ kind: 'bytes', bytes: counted })
+      if (resuming && counted > 0) this.#event({ kind: 'resumed' })
       if (isConflict(err, 'offset-mismatch'))
         throw new GatewayError('GW_ERR_UPLOAD_OFFSET', (err as FileError).message)
       if (isFileError(err, 'FILE_ERR_NOT_FOUND')) await this.#lost(record, req.who)
@@ -283,6 +286,7 @@ export class UploadService {
       throw err
     }
     this.#event({ kind: 'bytes', bytes: counted })
+    if (resuming) this.#event({ kind: 'resumed' })
     const next = req.offset + written
     if (hash && req.checksum && hash.digest('base64') !== req.checksum.base64) {
       // The bytes are on the server but not part of the upload: the next PATCH writes over them.
