@@ -504,23 +504,29 @@ describe.each(kinds)('tus on $name', (kind) => {
       expect(await partialSize()).toBe(MiB)
     })
 
-    it.runIf(kind.name === 'vsftpd')("another user's upload is 404 to them, nothing written", async () => {
-      const other = (server as VsftpdHandle).users[0]!
-      const otherAuth = basicAuth(other.user, other.password)
-      // Their login is verified first (one FTP login), then the upload is refused without a command.
-      await fetch(`${gw.url}/api/v1/dirs/`, { headers: { authorization: otherAuth } })
-      const sent = await ftpDuring(async () => {
-        await problem(
-          await patch(url, MiB, Buffer.from('abc'), { authorization: otherAuth }),
-          404,
-          'GW_ERR_UPLOAD_NOT_FOUND',
-        )
-        expect((await tus(url, 'HEAD', { authorization: otherAuth })).status).toBe(404)
-        await problem(await tus(url, 'DELETE', { authorization: otherAuth }), 404, 'GW_ERR_UPLOAD_NOT_FOUND')
+    // Users of their own are set up on vsftpd only; these run there (not reported as skipped elsewhere).
+    if (kind.name === 'vsftpd')
+      it("another user's upload is 404 to them, nothing written", async () => {
+        const other = (server as VsftpdHandle).users[0]!
+        const otherAuth = basicAuth(other.user, other.password)
+        // Their login is verified first (one FTP login), then the upload is refused without a command.
+        await fetch(`${gw.url}/api/v1/dirs/`, { headers: { authorization: otherAuth } })
+        const sent = await ftpDuring(async () => {
+          await problem(
+            await patch(url, MiB, Buffer.from('abc'), { authorization: otherAuth }),
+            404,
+            'GW_ERR_UPLOAD_NOT_FOUND',
+          )
+          expect((await tus(url, 'HEAD', { authorization: otherAuth })).status).toBe(404)
+          await problem(
+            await tus(url, 'DELETE', { authorization: otherAuth }),
+            404,
+            'GW_ERR_UPLOAD_NOT_FOUND',
+          )
+        })
+        expect(sent).toEqual([])
+        expect(await partialSize()).toBe(MiB)
       })
-      expect(sent).toEqual([])
-      expect(await partialSize()).toBe(MiB)
-    })
   })
 
   describe('creation checks what a PUT would, before any byte', () => {
@@ -537,9 +543,8 @@ describe.each(kinds)('tus on $name', (kind) => {
       expect((await namesIn(docs())).filter((n) => n.includes('exists'))).toEqual(['exists.txt'])
     })
 
-    it.runIf(kind.name === 'vsftpd')(
-      'a user who may not write there is refused (403) at creation',
-      async () => {
+    if (kind.name === 'vsftpd')
+      it('a user who may not write there is refused (403) at creation', async () => {
         const ro = (server as VsftpdHandle).users.find((u) => u.user === 'ftpgw-tus-ro')!
         expect(ro, JSON.stringify((server as VsftpdHandle).users)).toBeDefined()
         const r = await tus(endpoint, 'POST', {
@@ -549,8 +554,7 @@ describe.each(kinds)('tus on $name', (kind) => {
         })
         await problem(r, 403, 'FILE_ERR_FORBIDDEN')
         expect(await namesIn(ro.root)).toEqual([])
-      },
-    )
+      })
 
     it('a missing parent folder is 409', async () => {
       const r = await tus(endpoint, 'POST', {
