@@ -28,6 +28,20 @@ const HTML = '<h1>hi</h1><script>parent.pwned = 1</script><img src=x onerror="pa
 const SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>parent.pwned = 3</script><rect width="10" height="10"/></svg>'
 
+// One page saying "Hello PDF" (xref-less; PDF readers rebuild the table).
+const PDF = [
+  '%PDF-1.4',
+  '1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj',
+  '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
+  '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 200]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj',
+  '4 0 obj<</Length 40>>stream',
+  'BT /F1 24 Tf 50 100 Td (Hello PDF) Tj ET',
+  'endstream endobj',
+  '5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj',
+  'trailer<</Root 1 0 R>>',
+  '%%EOF',
+].join('\n')
+
 describe('browse page features of issue 21', () => {
   let fx: BrowseFixture
   let browser: Browser
@@ -40,7 +54,7 @@ describe('browse page features of issue 21', () => {
     await fx.put('view/b-notes.txt', 'line one\n<b>not bold</b>\n')
     await fx.put('view/c-page.html', HTML)
     await fx.put('view/d-logo.svg', SVG)
-    await fx.put('view/e-doc.pdf', '%PDF-1.4\n%%EOF\n')
+    await fx.put('view/e-doc.pdf', PDF)
     await fx.put('view/f-data.bin', 'binary')
     await fx.mkdir('bulk')
     await fx.mkdir('bulk/target')
@@ -116,6 +130,16 @@ describe('browse page features of issue 21', () => {
         expect(await page.locator('#viewer-body iframe').getAttribute('src')).toBe(
           '/api/v1/files/view/e-doc.pdf',
         )
+        // The file's sandbox CSP does not stop Chromium's PDF viewer: it opens inside the frame
+        // (a blocked one would leave a chrome-error:// page there instead).
+        await expect
+          .poll(() =>
+            page
+              .frames()
+              .filter((f) => f.parentFrame()?.url().endsWith('/api/v1/files/view/e-doc.pdf'))
+              .map((f) => new URL(f.url()).protocol),
+          )
+          .toEqual(['chrome-extension:'])
         expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true)
         await page.getByRole('button', { name: 'Previous' }).click()
         expect(await page.locator('#viewer-title').textContent()).toBe('d-logo.svg')
