@@ -20,7 +20,6 @@ import { freePortRange, repoDir } from '../test/helpers/servers/common.js'
 import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../test/helpers/servers/index.js'
 import { alternate, type Peers, runCases } from './lib/cases.js'
 import { cleanupCross, runCrossCase, startCrossGateway } from './lib/cross-case.js'
-import { holdFreedPages } from './lib/machine.js'
 import { type Child, freeTcpPort, killAll, run, startChild } from './lib/procs.js'
 import { buildTargets, caseTable, prepareFiles, type Settings } from './lib/report.js'
 import { holds, targetLines } from './lib/stats.js'
@@ -78,12 +77,6 @@ async function main(): Promise<void> {
   // Other work on this machine skews every peer's numbers; the load is recorded beside the results.
   const loadBefore = os.loadavg()[0]!
   if (loadBefore > 1) console.warn(`bench: load average is ${loadBefore.toFixed(2)}: results will be noisy`)
-  // 30 s covers the gap between one peer's upload being deleted and the next peer's run.
-  const pageReporting = holdFreedPages(30_000)
-  if (pageReporting.hold.during !== undefined && pageReporting.hold.during !== pageReporting.hold.before)
-    console.log(
-      `bench: freed pages are reported to the host after ${pageReporting.hold.during} ms during the run (was ${pageReporting.hold.before}); see bench/lib/machine.ts`,
-    )
   const work = mkdtempSync(path.join(os.tmpdir(), 'ftpgw-bench-'))
   const log = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`)
   const owned: Child[] = []
@@ -265,7 +258,6 @@ async function main(): Promise<void> {
         node: process.version,
         rclone: rcloneVersion,
         loadAverage: { before: loadBefore, after: os.loadavg()[0] },
-        pageReportingMinFreeMs: pageReporting.hold,
       },
       settings,
       results,
@@ -293,7 +285,6 @@ async function main(): Promise<void> {
     const missed = targets.filter((t) => !holds(t))
     if (enforce && !short && missed.length > 0) process.exitCode = 1
   } finally {
-    pageReporting.restore()
     for (const c of owned.reverse()) await c.stop()
     await srv?.stop()
     if (profile) console.log(`profiles and logs kept in ${work}`)
