@@ -58,10 +58,14 @@ export function zipStream(
 
   const append = (entry: ZipPlanEntry, source: Readable | Buffer | null): Promise<void> =>
     new Promise((resolve, reject) => {
+      const dir = entry.type === 'dir'
+      // A Unix mode marks the entry as made on Unix: Info-ZIP's unzip then takes the UTF-8 names
+      // as they are, where for the default (MS-DOS) origin it garbles them through code page 437.
       const data = {
         name: entry.name,
-        type: entry.type === 'dir' ? 'directory' : 'file',
+        type: dir ? 'directory' : 'file',
         date: entry.modified,
+        mode: dir ? 0o755 : 0o644,
       }
       zip.entry(source, data as never, (err) => (err ? reject(err) : resolve()))
     })
