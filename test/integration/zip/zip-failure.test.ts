@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -104,7 +104,10 @@ describe('a zip that cannot be finished', () => {
         })
       ).status,
     ).toBe(200)
-    await appendFile(path.join(server.root, 'grows', 'g.bin'), patternStream(401 * MIB, 5))
+    await pipeline(
+      patternStream(401 * MIB, 5),
+      createWriteStream(path.join(server.root, 'grows', 'g.bin'), { flags: 'a' }),
+    )
     const file = path.join(work, 'grows.zip')
     const got = await download(`${gw.url}/api/v1/zip/grows`, file)
     expect(got.status).toBe(200)
