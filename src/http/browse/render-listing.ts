@@ -136,7 +136,7 @@ function row(view: ListingView, entry: FileStat): string {
   const previewAttr = preview === '' ? '' : ` data-preview="${preview}"`
   // A folder downloads whole as one zip (issue 20), streamed by the REST API with the page's cookie.
   const zip = isDir
-    ? `<a class="button zip" href="${escapeHtml(zipHref(path))}" download="${name}.zip" aria-label="Download ${name} as zip">Download as zip</a>`
+    ? `<a class="button zip" href="${escapeHtml(zipHref(path))}" download="${name}.zip" aria-label="Download as zip: ${name}">Download as zip</a>`
     : ''
   return `<tr data-name="${name}" data-type="${escapeHtml(entry.type)}" data-size="${entry.size ?? ''}" data-modified="${escapeHtml(iso)}"${previewAttr}>
 <td class="col-select"><input type="checkbox" class="select" aria-label="Select ${name}" hidden></td>
