@@ -116,6 +116,33 @@ describe('a zip that cannot be finished', () => {
     await expect(run('unzip', ['-t', file])).rejects.toThrow()
   })
 
+  it('lets go of the FTP transfer when the client leaves mid-zip, and counts the zip as aborted', async () => {
+    const abortedBefore = await metric('ftpgw_zip_downloads_total{outcome="aborted"}')
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(
+        `${gw.url}/api/v1/zip/f`,
+        { headers: { authorization: basicAuth(server.user, server.password) } },
+        (res) => {
+          let bytes = 0
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length
+            if (bytes > 20 * MIB) req.destroy()
+          })
+          res.on('error', () => undefined)
+          res.on('close', () => resolve())
+        },
+      )
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)))
+    })
+    await expect.poll(() => metric('ftpgw_zip_downloads_total{outcome="aborted"}')).toBe(abortedBefore + 1)
+    // The session went back to the pool (or was dropped): nothing stays checked out.
+    await expect.poll(() => metric('ftpgw_pool_sessions_busy{upstream="default"}')).toBe(0)
+    const again = await fetch(`${gw.url}/api/v1/files/f/a.txt`, {
+      headers: { authorization: basicAuth(server.user, server.password) },
+    })
+    expect(await again.text()).toBe('first')
+  })
+
   it('ends the response as an error when the FTP server dies mid-file: no central directory, unzip fails', {
     timeout: 120_000,
   }, async () => {
