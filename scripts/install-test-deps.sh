@@ -12,6 +12,8 @@ ROOT_DIR="$CACHE_DIR/root"
 
 APT_PACKAGES=(
   vsftpd litmus haproxy rclone cadaver lftp curl wrk openssl chromium
+  # unzip and zipinfo: the folder-zip tests read the gateway's archives with Info-ZIP.
+  unzip
   libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 iproute2
   # The Helm chart test's renderer (scripts/helm-render: Go text/template + sprig, as Helm renders;
   # no helm binary is packaged in Debian or npm).

@@ -170,6 +170,8 @@ export interface GatewayConfig {
   uploadMaxBytes: number
   /** Lifetime of an unfinished resumable upload after its last PATCH. */
   uploadExpiryMs: number
+  /** ZIP_MAX_BYTES: most file bytes one folder zip may hold (0: no cap). */
+  zipMaxBytes: number
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -279,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     memoryTuning: v.memoryTuning,
     uploadMaxBytes: v.uploadMaxBytes,
     uploadExpiryMs: v.uploadExpiryMs,
+    zipMaxBytes: v.zipMaxBytes,
   }
   if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
   SETTING_VALUES.set(config, Object.freeze(v))

@@ -643,6 +643,15 @@ export const SETTINGS = {
     fallback: 1024 ** 4,
     parse: intSetting(1),
   }),
+  zipMaxBytes: setting<number>({
+    env: 'ZIP_MAX_BYTES',
+    key: 'zip.maxBytes',
+    scope: 'gateway',
+    doc: 'most bytes of files one folder zip (`/api/v1/zip/…`) may hold, `0` for no cap; a folder whose listed sizes add up to more is refused with 413 before any byte is sent, and a zip that grows past it while streaming (files grew since they were listed) ends as an error',
+    defaultDoc: '0 (no cap)',
+    fallback: 0,
+    parse: intSetting(0),
+  }),
   uploadExpiryMs: setting<number>({
     env: 'UPLOAD_EXPIRY_MS',
     key: 'uploads.expiryMs',

@@ -139,6 +139,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       maxBytes: deps.config.uploadMaxBytes,
       expiryMs: deps.config.uploadExpiryMs,
     },
+    zip: { maxBytes: deps.config.zipMaxBytes, scope: deps.store },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {

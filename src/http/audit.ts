@@ -28,6 +28,8 @@ export type AuditAction =
   | 'upload-complete'
   | 'upload-terminate'
   | 'upload-expire'
+  // A folder zip downloaded (zip-download.ts): reads are not audited one by one, a whole folder is.
+  | 'zip'
 
 /** One audit event as the caller describes it. */
 export interface AuditEntry {
@@ -38,7 +40,7 @@ export interface AuditEntry {
   from?: string | undefined
   /** The target of a move or copy. */
   to?: string | undefined
-  /** Bytes received (uploads). */
+  /** Bytes received (uploads), or bytes of the archive sent (zips). */
   size?: number | undefined
   outcome: 'success' | 'failure' | 'aborted'
   /** The HTTP status answered. */

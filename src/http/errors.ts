@@ -34,6 +34,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_UPLOAD_LOCKED'
   | 'GW_ERR_UPLOAD_TOO_LARGE'
   | 'GW_ERR_CHECKSUM_MISMATCH'
+  | 'GW_ERR_ZIP_TOO_LARGE'
   | 'GW_ERR_INTERNAL'
 
 type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
@@ -106,6 +107,8 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_UPLOAD_LOCKED: { status: 423, title: 'Another request is writing to this upload' },
   GW_ERR_UPLOAD_TOO_LARGE: { status: 413, title: 'The upload is larger than allowed' },
   GW_ERR_CHECKSUM_MISMATCH: { status: 460, title: 'The body does not match Upload-Checksum' },
+  // Folder zips (zip-download.ts): the listed sizes add up to more than ZIP_MAX_BYTES.
+  GW_ERR_ZIP_TOO_LARGE: { status: 413, title: 'The folder is larger than a zip may be' },
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<ProblemCode, ProblemSpec>
 

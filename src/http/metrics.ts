@@ -9,6 +9,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 import { onStoreError, type Store } from '../store/index.js'
 import { onUploadEvent, type UploadEvent } from './upload-events.js'
+import { type FolderZipResult, onZipDownload } from './zip-download.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
 export interface GatewayStats {
@@ -128,6 +129,28 @@ export class GatewayMetrics {
     // Only this app's store: other gateways in the same process publish on the same channel.
     if (sources.store) this.#unsubscribe.push(onStoreError(sources.store, () => storeErrors.inc()))
     if (sources.store) this.#unsubscribe.push(onUploadEvent(sources.store, this.#uploadMetrics()))
+    if (sources.store) this.#unsubscribe.push(onZipDownload(sources.store, this.#zipMetrics()))
+  }
+
+  /** Folder zip metrics, fed by zip-download.ts when a zip ends. */
+  #zipMetrics(): (result: FolderZipResult) => void {
+    const registers = [this.registry]
+    const downloads = new Counter({
+      name: 'ftpgw_zip_downloads_total',
+      help: 'Folder zips by how they ended: success, failure (a file failed: the response ended as an error), aborted (the client left)',
+      labelNames: ['outcome'],
+      registers,
+    })
+    const bytes = new Counter({
+      name: 'ftpgw_zip_sent_bytes_total',
+      help: 'Bytes of folder zip archives produced',
+      registers,
+    })
+    for (const outcome of ['success', 'failure', 'aborted']) downloads.inc({ outcome }, 0)
+    return (result) => {
+      downloads.inc({ outcome: result.outcome })
+      bytes.inc(result.bytes)
+    }
   }
 
   /** Resumable-upload metrics, fed by the uploads routes (upload-events.ts). */

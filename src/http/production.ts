@@ -45,6 +45,7 @@ function socketDelta(socket: Socket | null): { read: number; written: number } {
 function transferDirection(method: string, route: string): TransferDirection | undefined {
   const file = route === '/api/v1/files/*' || route.startsWith('/dav')
   if (method === 'PATCH' && route === '/api/v1/uploads/:id') return 'upload'
+  if (method === 'GET' && route === '/api/v1/zip/*') return 'download'
   if (!file) return undefined
   if (method === 'GET') return 'download'
   if (method === 'PUT') return 'upload'

@@ -2,8 +2,7 @@
  * The browse script's multi-select: a checkbox per row and one for the page, a bar with the count
  * and bulk Move, Copy, Download and Delete. Move and Copy open a folder picker that walks the tree
  * through the REST listing (folders only, via `?q=` unfiltered and the `type` of each entry).
- * Download fetches the files one by one until the zip endpoint exists: `gw.downloadMany` is the
- * hook to replace with one `/api/v1/zip/...` link then.
+ * Download saves the selection as one zip (`gw.downloadMany`: a link to `/api/v1/zip/{folder}?name=…`).
  */
 export const CLIENT_SELECT = `
   var bulk = document.getElementById('bulk');
@@ -56,21 +55,23 @@ export const CLIENT_SELECT = `
     }
   });
 
-  // Bulk download: one file at a time through a hidden link (browsers may ask once to allow
-  // several downloads). Folders are skipped until a folder can be fetched as a zip.
+  // Bulk download: the selection as one zip of this folder (folders included, zipped whole),
+  // streamed by GET /api/v1/zip/{folder}?name=...; one plain link, so the browser saves it as it comes.
   gw.downloadMany = function (jobs) {
-    var files = jobs.filter(function (j) { return j.type !== 'dir'; });
-    if (files.length < jobs.length) say('Folders are not downloaded yet; ' + files.length + ' files start.', 'info');
-    files.forEach(function (job, i) {
-      setTimeout(function () {
-        var a = document.createElement('a');
-        a.href = '/api/v1/files/' + encodePath(join(job.name)) + '?download=1';
-        a.download = job.name;
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-      }, i * 400);
-    });
+    if (jobs.length === 0) return;
+    var a = document.createElement('a');
+    if (jobs.length === 1 && jobs[0].type !== 'dir') {
+      // One file is saved as itself: a zip of it would only be in the way.
+      a.href = '/api/v1/files/' + encodePath(join(jobs[0].name)) + '?download=1';
+      a.download = jobs[0].name;
+    } else {
+      var query = jobs.map(function (j) { return 'name=' + encodeURIComponent(j.name); }).join('&');
+      a.href = '/api/v1/zip/' + encodePath(dir) + '?' + query;
+      a.download = (jobs.length === 1 ? jobs[0].name : (dir === '' ? 'files' : dir.split('/').pop())) + '.zip';
+    }
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
   };
 
   // The folder picker of Move and Copy.

@@ -31,6 +31,11 @@ export function browseHref(dir: RelPath): string {
   return dir === '' ? '/browse/' : `/browse/${encodeSegments(dir)}/`
 }
 
+/** The URL of a folder as one zip through the REST API (src/http/rest/zip.ts). */
+export function zipHref(folder: RelPath): string {
+  return `/api/v1/zip/${encodeSegments(folder)}`
+}
+
 /** The download URL of a file through the REST API. */
 export function downloadHref(file: RelPath): string {
   return `/api/v1/files/${encodeSegments(file)}?download=1`

@@ -8,7 +8,16 @@
 import type { FileStat, ListPage, ListSort, RelPath, SortOrder } from '../../files/types.js'
 import { contentTypeFor } from '../mime.js'
 import { isPassiveType } from '../user-content.js'
-import { browseHref, downloadHref, escapeHtml, fileHref, formatDate, formatSize, joinPath } from './format.js'
+import {
+  browseHref,
+  downloadHref,
+  escapeHtml,
+  fileHref,
+  formatDate,
+  formatSize,
+  joinPath,
+  zipHref,
+} from './format.js'
 import { breadcrumbs, layout, userBar, type Viewer } from './render.js'
 import { listingDialogs } from './render-dialogs.js'
 
@@ -125,13 +134,17 @@ function row(view: ListingView, entry: FileStat): string {
   const download = isDir || inline ? '' : ` download="${escapeHtml(entry.name)}"`
   const name = escapeHtml(entry.name)
   const previewAttr = preview === '' ? '' : ` data-preview="${preview}"`
+  // A folder downloads whole as one zip (issue 20), streamed by the REST API with the page's cookie.
+  const zip = isDir
+    ? `<a class="button zip" href="${escapeHtml(zipHref(path))}" download="${name}.zip" aria-label="Download as zip: ${name}">Download as zip</a>`
+    : ''
   return `<tr data-name="${name}" data-type="${escapeHtml(entry.type)}" data-size="${entry.size ?? ''}" data-modified="${escapeHtml(iso)}"${previewAttr}>
 <td class="col-select"><input type="checkbox" class="select" aria-label="Select ${name}" hidden></td>
 <td class="col-name"><a class="entry icon-${iconKind(entry)}" href="${escapeHtml(href)}"${download}>${name}${isDir ? '<span class="visually-hidden"> (folder)</span>' : ''}</a><span class="meta">${meta}</span></td>
 <td class="col-type">${escapeHtml(typeLabel(entry))}</td>
 <td class="col-size">${escapeHtml(size)}</td>
 <td class="col-modified">${time}</td>
-<td class="col-actions"><span class="row-actions" hidden><button type="button" class="rename" aria-label="Rename ${name}">Rename</button><button type="button" class="delete danger" aria-label="Delete ${name}">Delete</button></span></td>
+<td class="col-actions"><span class="row-actions" hidden>${zip}<button type="button" class="rename" aria-label="Rename ${name}">Rename</button><button type="button" class="delete danger" aria-label="Delete ${name}">Delete</button></span></td>
 </tr>`
 }
 

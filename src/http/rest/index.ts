@@ -19,6 +19,7 @@ import { sessionRoutes } from './sessions.js'
 import { statRoutes } from './stat.js'
 import { uploadOptionsRoutes, uploadRoutes } from './uploads/routes.js'
 import { UploadService, type UploadServiceOptions } from './uploads/service.js'
+import { zipRoutes } from './zip.js'
 
 /** Options of the API plugin. */
 export interface ApiOptions {
@@ -29,6 +30,8 @@ export interface ApiOptions {
   admin?: { api: AdminApi; policy: AdminPolicy } | undefined
   /** Resumable uploads (`/uploads/`, tus); not mounted without them. */
   uploads?: Omit<UploadServiceOptions, 'files' | 'log'> | undefined
+  /** Folder zips: ZIP_MAX_BYTES (0: no cap) and the metrics scope (the app's store). */
+  zip?: { maxBytes: number; scope?: object | undefined } | undefined
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -39,6 +42,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   '/dirs': ['GET', 'HEAD'],
   '/dirs/*': ['GET', 'HEAD', 'POST', 'DELETE'],
   '/stat/*': ['GET', 'HEAD'],
+  '/zip/*': ['GET'],
   '/move': ['POST'],
   '/copy': ['POST'],
 }
@@ -99,6 +103,11 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     await authed.register(dirRoutes, { files })
     await authed.register(statRoutes, { files })
     await authed.register(moveCopyRoutes, { files })
+    await authed.register(zipRoutes, {
+      files,
+      maxBytes: options.zip?.maxBytes ?? 0,
+      scope: options.zip?.scope,
+    })
     if (uploads) await authed.register(uploadRoutes, { uploads })
     if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
   })

@@ -19,6 +19,7 @@ import {
   startBrowseFixture,
   VIEWPORTS,
 } from '../../helpers/browser.js'
+import { centralEntries } from '../../helpers/zip.js'
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
@@ -168,11 +169,12 @@ describe('browse page features of issue 21', () => {
         await row(page, 'two.txt').getByRole('checkbox').check()
         expect(await page.locator('#bulk-count').textContent()).toBe('2 selected')
         expect(await axeViolations(page)).toEqual([])
-        // Download: one file after the other until folders can come as a zip.
-        const got: string[] = []
-        page.on('download', (d) => got.push(d.suggestedFilename()))
+        // Download: the selection as one zip of the folder (issue 20).
+        const downloading = page.waitForEvent('download')
         await page.getByRole('button', { name: 'Download', exact: true }).click()
-        await expect.poll(() => got.sort()).toEqual(['one.txt', 'two.txt'])
+        const zip = await downloading
+        expect(zip.suggestedFilename()).toBe('bulk.zip')
+        expect((await centralEntries(await zip.path())).map((e) => e.name)).toEqual(['one.txt', 'two.txt'])
         // Copy into a folder picked in the dialog.
         await page.getByRole('button', { name: 'Copy…' }).click()
         const dialog = page.locator('#transfer-dialog')
