@@ -27,9 +27,9 @@ export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<Ru
   })
 }
 
-/** curl, silent but for errors, bounded to 15 s. */
+/** curl, silent but for errors, bounded to 60 s (a bound for a hung transfer, not a speed check). */
 export function curl(...args: string[]): Promise<RunResult> {
-  return run('curl', ['-s', '-S', '--max-time', '15', ...args])
+  return run('curl', ['-s', '-S', '--max-time', '60', ...args], 65_000)
 }
 
 /** lftp logged in as demo on the embedded server at `port`, failing on the first error. */

@@ -20,7 +20,7 @@ export interface SpawnOptions {
   env: Record<string, string>
   /** Working folder (local mode puts `./data` here); default the repository. */
   cwd?: string
-  /** How long to wait for /readyz to answer 200; default 30 s. */
+  /** How long to wait for /readyz to answer 200; default 60 s (a loaded machine starts slowly). */
   readyTimeoutMs?: number
 }
 
@@ -95,7 +95,7 @@ export async function spawnGateway(options: SpawnOptions): Promise<ProcessGatewa
   })
 
   const url = `http://127.0.0.1:${port}`
-  const deadline = started + (options.readyTimeoutMs ?? 30_000)
+  const deadline = started + (options.readyTimeoutMs ?? 60_000)
   let readyAfterMs = -1
   while (readyAfterMs < 0) {
     if (exit) throw new Error(`gateway exited (${JSON.stringify(exit)}) before it was ready:\n${out}`)

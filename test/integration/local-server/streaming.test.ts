@@ -91,5 +91,5 @@ describe('LocalFtpServer streams large files', () => {
     // A server that held the file whole would grow by at least 50 MiB; streaming stays at a few.
     expect(growth.rss).toBeLessThan(20 * 1024 * 1024)
     expect(growth.live).toBeLessThan(10 * 1024 * 1024)
-  }, 60_000)
+  }, 150_000)
 })
