@@ -170,6 +170,10 @@ export interface GatewayConfig {
   uploadMaxBytes: number
   /** Lifetime of an unfinished resumable upload after its last PATCH. */
   uploadExpiryMs: number
+  /** SHARE_MAX_LIFETIME_MS: the longest (and default) life of a share link. */
+  shareMaxLifetimeMs: number
+  /** SHARE_RATE_LIMIT: requests per minute per share link (0: unlimited). */
+  shareRateLimit: number
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -279,6 +283,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     memoryTuning: v.memoryTuning,
     uploadMaxBytes: v.uploadMaxBytes,
     uploadExpiryMs: v.uploadExpiryMs,
+    shareMaxLifetimeMs: v.shareMaxLifetimeMs,
+    shareRateLimit: v.shareRateLimit,
   }
   if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
   SETTING_VALUES.set(config, Object.freeze(v))
