@@ -8,6 +8,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 import { onStoreError, type Store } from '../store/index.js'
+import { onShareEvent, type ShareEvent } from './share-events.js'
 import { onUploadEvent, type UploadEvent } from './upload-events.js'
 
 /** Counters from the layers below, read by the metrics endpoint at scrape time. */
@@ -128,6 +129,28 @@ export class GatewayMetrics {
     // Only this app's store: other gateways in the same process publish on the same channel.
     if (sources.store) this.#unsubscribe.push(onStoreError(sources.store, () => storeErrors.inc()))
     if (sources.store) this.#unsubscribe.push(onUploadEvent(sources.store, this.#uploadMetrics()))
+    if (sources.store) this.#unsubscribe.push(onShareEvent(sources.store, this.#shareMetrics()))
+  }
+
+  /** Share link metrics, fed by the public share face (share-events.ts). */
+  #shareMetrics(): (event: ShareEvent) => void {
+    const registers = [this.registry]
+    const uses = new Counter({
+      name: 'ftpgw_share_uses_total',
+      help: 'Uses of share links (downloads, listings, drop box uploads) by share kind and outcome (success, refused, failure, aborted)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    })
+    const bytes = new Counter({
+      name: 'ftpgw_share_bytes_total',
+      help: 'Bytes served by read shares and received by drop boxes',
+      labelNames: ['kind'],
+      registers,
+    })
+    return (event) => {
+      uses.inc({ kind: event.kind, outcome: event.outcome })
+      if (event.bytes > 0) bytes.inc({ kind: event.kind }, event.bytes)
+    }
   }
 
   /** Resumable-upload metrics, fed by the uploads routes (upload-events.ts). */

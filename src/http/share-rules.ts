@@ -94,7 +94,11 @@ export function parseAddressRule(entries: readonly string[]): AddressRule {
  * When a share made at `nowMs` expires: after `expiresInSeconds` when given, never later than
  * `maxLifetimeMs` after creation (which is also the default).
  */
-export function expiryFor(nowMs: number, expiresInSeconds: number | undefined, maxLifetimeMs: number): number {
+export function expiryFor(
+  nowMs: number,
+  expiresInSeconds: number | undefined,
+  maxLifetimeMs: number,
+): number {
   const asked = expiresInSeconds === undefined ? maxLifetimeMs : expiresInSeconds * 1000
   return nowMs + Math.min(asked, maxLifetimeMs)
 }
