@@ -15,6 +15,7 @@
  */
 import type { Readable } from 'node:stream'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { FileError } from '../../files/errors.js'
 import { childOf } from '../../files/paths.js'
 import type { FileService, RelPath } from '../../files/types.js'
 import type { Store } from '../../store/store.js'
@@ -67,6 +68,21 @@ interface UseRecord {
 }
 const uses = new WeakMap<FastifyRequest, UseRecord>()
 
+/**
+ * The path under `/s/{id}/files/` of a request, parsed from the raw URL by paths.ts (every
+ * traversal form refused there with 400). An absolute path (`files//etc`, `files/%2Fetc`) is
+ * refused too rather than read as relative: nobody means it, and nothing may reach the server.
+ */
+export function sharedSubPath(rawUrl: string, id: string): RelPath {
+  const q = rawUrl.indexOf('?')
+  const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q)
+  const prefix = `/s/${id}/files/`
+  const rest = rawPath.startsWith(prefix) ? rawPath.slice(prefix.length) : undefined
+  if (rest !== undefined && (rest.startsWith('/') || /^%2f/i.test(rest)))
+    throw new GatewayError('GW_ERR_BAD_REQUEST', 'A path inside a share is relative to it')
+  return pathFromRawUrl(rawUrl, ['s', id, 'files']).path
+}
+
 function wantsHtml(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/html')
 }
@@ -97,11 +113,17 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   )
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((raw: FastifyError, request, reply) => {
     if (reply.raw.headersSent) {
-      reply.raw.destroy(err)
+      reply.raw.destroy(raw)
       return
     }
+    // The creator's login was refused (password changed, account gone): the link stops working.
+    // Never a 401 with a challenge, which would ask the visitor for the creator's password.
+    const err =
+      raw instanceof FileError && (raw.code === 'FILE_ERR_UNAUTHORIZED' || raw.code === 'FILE_ERR_FORBIDDEN')
+        ? new GatewayError('GW_ERR_SHARE_NOT_FOUND', 'This share no longer works')
+        : raw
     if (!wantsHtml(request)) return sendProblem(request, reply, err)
     const p = classifyError(err)
     if (p.status >= 500) request.log.error({ err, code: p.code }, 'share request failed')
@@ -216,7 +238,7 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
   /** Opens a read share and the path asked under it (parsed before anything else). */
   async function readTarget(request: FastifyRequest<{ Params: { id: string } }>) {
     const { id } = request.params
-    const { path: sub } = pathFromRawUrl(request.raw.url ?? '', ['s', id, 'files'])
+    const sub = sharedSubPath(request.raw.url ?? '', id)
     const open = await openShare(request, id, access)
     uses.set(request, { id, kind: open.record.kind })
     if (open.record.kind !== 'read')
