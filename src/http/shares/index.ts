@@ -97,7 +97,9 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
     if (!reply.hasHeader('content-security-policy'))
       reply.header('content-security-policy', SHARE_PAGE_POLICY)
     // The share's id is its key: never sent on to another site, never indexed, never cached.
-    reply.header('referrer-policy', 'no-referrer')
+    // same-origin rather than no-referrer: under no-referrer Chromium sends `Origin: null` with the
+    // password form's POST, which the cross-site hook rightly refuses.
+    reply.header('referrer-policy', 'same-origin')
     reply.header('x-robots-tag', 'noindex')
     reply.header('x-frame-options', 'DENY')
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')

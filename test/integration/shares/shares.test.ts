@@ -127,7 +127,7 @@ describe('share links on vsftpd', () => {
     expect(list.shares.find((s) => s.id === json.id)?.usesLeft).toBe(3)
     const page = await fetch(`${gw.url}/s/${json.id}`)
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(page.headers.get('referrer-policy')).toBe('same-origin')
     expect(await page.text()).toContain('report.bin')
   })
 
