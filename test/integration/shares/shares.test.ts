@@ -20,6 +20,7 @@ import {
   testKeyPrefix,
 } from '../../helpers/gateway.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
+import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
 const OWNER = { name: 'ftpgw-share-owner', password: 'owner-pw-Q7x9' }
@@ -53,6 +54,7 @@ describe('share links on vsftpd', () => {
   let ownerRoot: string
   const commands: FtpCommandEvent[] = []
   let unsubscribe: () => void
+  let logs: CapturedLogs
 
   async function create(body: Record<string, unknown>, auth = owner) {
     const res = await fetch(`${gw.url}/api/v1/shares`, {
@@ -66,11 +68,18 @@ describe('share links on vsftpd', () => {
   beforeAll(async () => {
     server = await startVsftpd({ users: [OWNER, OTHER] })
     prefix = testKeyPrefix('shares')
-    gw = await startGateway(server, {
-      REDIS_KEY_PREFIX: prefix,
-      GATEWAY_ADMINS: `user:${server.user}`,
-      FTP_REVERIFY_MS: '200',
-    })
+    logs = captureLogs('info')
+    gw = await startGateway(
+      server,
+      {
+        REDIS_KEY_PREFIX: prefix,
+        GATEWAY_ADMINS: `user:${server.user}`,
+        FTP_REVERIFY_MS: '200',
+        // Low enough to reach in a test: 61 requests span at most two windows, one has over 30.
+        SHARE_RATE_LIMIT: '30',
+      },
+      { logger: logs.logger },
+    )
     owner = basicAuth(OWNER.name, OWNER.password)
     other = basicAuth(OTHER.name, OTHER.password)
     admin = basicAuth(server.user, server.password)
@@ -292,6 +301,71 @@ describe('share links on vsftpd', () => {
     expect((await fetch(`${gw.url}/s/${theirs.json.id}`)).status).toBe(404)
   })
 
+  it('keeps no password in clear in the store', async () => {
+    await create({ path: '/pub/a.txt', kind: 'read', password: SHARE_PASSWORD })
+    const redis = new Redis(SHARED_REDIS_URL)
+    try {
+      const keys = await redis.keys(`${prefix}share*`)
+      expect(keys.length).toBeGreaterThan(2)
+      let dump = ''
+      for (const key of keys) {
+        const type = await redis.type(key)
+        if (type === 'string') dump += await redis.get(key)
+        if (type === 'hash') dump += JSON.stringify(await redis.hgetall(key))
+      }
+      expect(dump).toContain('scrypt$')
+      for (const secret of [OWNER.password, OTHER.password, SHARE_PASSWORD]) {
+        expect(dump).not.toContain(secret)
+        expect(dump).not.toContain(Buffer.from(secret).toString('base64'))
+      }
+    } finally {
+      redis.disconnect()
+    }
+  })
+
+  it('writes one audit line per use: id, address, path, bytes, outcome', async () => {
+    const { json } = await create({ path: '/report.bin', kind: 'read', maxUses: 1 })
+    const mark = logs.records.length
+    expect((await fetch(`${gw.url}/s/${json.id}/download`)).status).toBe(200)
+    expect((await fetch(`${gw.url}/s/${json.id}/download`)).status).toBe(410)
+    expect(
+      await waitFor(() => logs.since(mark).filter((r) => r.action === 'share-use').length === 2, 5000),
+    ).toBe(true)
+    const lines = logs.since(mark).filter((r) => r.action === 'share-use')
+    expect(lines[0]).toMatchObject({
+      audit: true,
+      share: json.id,
+      address: '127.0.0.1',
+      path: '/report.bin',
+      size: CONTENT.length,
+      outcome: 'success',
+      status: 200,
+    })
+    expect(lines[1]).toMatchObject({ share: json.id, outcome: 'failure', status: 410, size: 0 })
+    expect(JSON.stringify(logs.records)).not.toContain(OWNER.password)
+  })
+
+  it('limits the requests of one share per minute through the store (429)', async () => {
+    const { json } = await create({ path: '/pub/a.txt', kind: 'read' })
+    const statuses: number[] = []
+    for (let i = 0; i < 61; i++) statuses.push((await fetch(`${gw.url}/s/${json.id}`)).status)
+    expect(statuses).toContain(429)
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(30)
+    // Another share is not limited by this one's count.
+    const fresh = await create({ path: '/pub/a.txt', kind: 'read' })
+    expect((await fetch(`${gw.url}/s/${fresh.json.id}`)).status).toBe(200)
+  })
+
+  it('counts uses in /metrics', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('ftpgw_share_uses_total{kind="read",outcome="success"}'))
+    expect(Number(line?.split(' ').pop())).toBeGreaterThan(5)
+    expect(text).toMatch(/ftpgw_share_bytes_total\{kind="drop"\} \d+/)
+  })
+
+  // Last: after the refused logins the pool remembers the owner's credentials as refused for a while.
   it('stops working when the path is gone, and when the creator’s FTP password changes', async () => {
     await writeFile(path.join(ownerRoot, 'pub/gone.txt'), 'soon gone')
     const gone = await create({ path: '/pub/gone.txt', kind: 'read' })
@@ -315,36 +389,5 @@ describe('share links on vsftpd', () => {
     } finally {
       execFileSync('chpasswd', { input: `${OWNER.name}:${OWNER.password}\n` })
     }
-  })
-
-  it('keeps no password in clear in the store', async () => {
-    await create({ path: '/pub/a.txt', kind: 'read', password: SHARE_PASSWORD })
-    const redis = new Redis(SHARED_REDIS_URL)
-    try {
-      const keys = await redis.keys(`${prefix}share*`)
-      expect(keys.length).toBeGreaterThan(2)
-      let dump = ''
-      for (const key of keys) {
-        const type = await redis.type(key)
-        if (type === 'string') dump += await redis.get(key)
-        if (type === 'hash') dump += JSON.stringify(await redis.hgetall(key))
-      }
-      expect(dump).toContain('scrypt$')
-      for (const secret of [OWNER.password, OTHER.password, SHARE_PASSWORD]) {
-        expect(dump).not.toContain(secret)
-        expect(dump).not.toContain(Buffer.from(secret).toString('base64'))
-      }
-    } finally {
-      redis.disconnect()
-    }
-  })
-
-  it('counts uses in /metrics', async () => {
-    const text = await (await fetch(`${gw.url}/metrics`)).text()
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('ftpgw_share_uses_total{kind="read",outcome="success"}'))
-    expect(Number(line?.split(' ').pop())).toBeGreaterThan(5)
-    expect(text).toMatch(/ftpgw_share_bytes_total\{kind="drop"\} \d+/)
   })
 })
