@@ -19,8 +19,8 @@ import {
   startGateway,
   testKeyPrefix,
 } from '../../helpers/gateway.js'
-import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
+import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
 const OWNER = { name: 'ftpgw-share-owner', password: 'owner-pw-Q7x9' }
