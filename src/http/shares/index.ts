@@ -32,6 +32,7 @@ import { ACCESS_COOKIE_TTL_MS, type ShareStore } from '../share-store.js'
 import {
   type AccessOptions,
   assertNoLinks,
+  assertUsesLeft,
   checkPasswordOf,
   type OpenShare,
   openShare,
@@ -253,6 +254,8 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
   app.get<{ Params: { id: string } }>('/s/:id', { schema: { hide: true } }, async (request, reply) => {
     const open = await openShare(request, request.params.id, access)
     const { record, who } = open
+    // A used-up link says so on its page too, rather than offering a download that would be 410.
+    await assertUsesLeft(shares, record)
     reply.type(HTML)
     if (record.kind === 'drop') return reply.send(dropPage(record))
     const stat = await files.stat(who, record.path)

@@ -157,6 +157,26 @@ describe('share links on vsftpd', () => {
     const statuses = []
     for (let i = 0; i < 4; i++) statuses.push((await fetch(`${gw.url}/s/${json.id}/download`)).status)
     expect(statuses).toEqual([200, 200, 410, 410])
+    const page = await fetch(`${gw.url}/s/${json.id}`, { headers: { accept: 'text/html' } })
+    expect(page.status).toBe(410)
+    expect(await page.text()).toContain('used up')
+  })
+
+  it('serves only the allowed addresses (403 otherwise) and refuses entries that are not addresses', async () => {
+    const far = await create({
+      path: '/pub/a.txt',
+      kind: 'read',
+      allowedAddresses: ['10.9.9.9', '192.0.2.0/24'],
+    })
+    expect(far.json.allowedAddresses).toEqual(['10.9.9.9', '192.0.2.0/24'])
+    const refused = await fetch(`${gw.url}/s/${far.json.id}/download`)
+    expect(refused.status).toBe(403)
+    expect(((await refused.json()) as { code: string }).code).toBe('GW_ERR_SHARE_ADDRESS')
+    const near = await create({ path: '/pub/a.txt', kind: 'read', allowedAddresses: ['127.0.0.0/8'] })
+    expect((await fetch(`${gw.url}/s/${near.json.id}/download`)).status).toBe(200)
+    expect(
+      (await create({ path: '/pub/a.txt', kind: 'read', allowedAddresses: ['example.com'] })).status,
+    ).toBe(400)
   })
 
   it('takes the password as Basic (any user name) or through the form, whose cookie is scoped to the share', async () => {
