@@ -147,7 +147,8 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
   // One audit line and one metrics event per use, whatever its outcome (refusals included).
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url ?? ''
-    if (!route.startsWith('/s/:id/') || request.method === 'HEAD') return
+    // Pages and password attempts too: a guessed password is a use worth a line.
+    if (!route.startsWith('/s/:id') || request.method === 'HEAD') return
     const res = reply.raw
     res.once('close', () => {
       const use = uses.get(request)
