@@ -32,7 +32,9 @@ describe('a share follows its creator’s access', () => {
   const commands: FtpCommandEvent[] = []
   let unsubscribe: () => void
 
-  const team = (allow: NonNullable<TreeMount['allow']>): TreeMount[] => [{ path: '/team', upstream: 'main', allow }]
+  const team = (allow: NonNullable<TreeMount['allow']>): TreeMount[] => [
+    { path: '/team', upstream: 'main', allow },
+  ]
 
   async function share(user: string, password: string, filePath: string): Promise<string> {
     const made = await fetch(`${gw.url}/api/v1/shares`, {
