@@ -13,7 +13,7 @@
  * (no `text/html` in Accept) get problem+json. Every use writes one audit line and one metrics
  * event when its response closes.
  */
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { FileError } from '../../files/errors.js'
 import { childOf } from '../../files/paths.js'
@@ -317,12 +317,14 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
       const claim = await shares.claimUse(record)
       if (!claim.ok)
         throw new GatewayError('GW_ERR_SHARE_USED_UP', 'This drop box has taken as many files as allowed')
+      // No body at all (Content-Length: 0 or none) is an empty file, as for the REST PUT.
+      const body = request.body instanceof Readable ? request.body : Readable.from([])
       // A drop box never replaces: If-None-Match: * whatever the client sent (the existing upload rule).
       const { 'if-match': _m, ...rest } = request.headers
       try {
         const result = await upload(
           files,
-          { who, path, headers: { ...rest, 'if-none-match': '*' }, body: request.body as Readable },
+          { who, path, headers: { ...rest, 'if-none-match': '*' }, body },
           { header: (name, value) => reply.header(name, value) },
         )
         uses.set(request, { id, kind: 'drop', path: displayPath(path), bytes: result.stat.size ?? 0 })

@@ -281,6 +281,9 @@ describe('share links on vsftpd', () => {
     expect((await put('new.txt', 'again')).status).toBe(412)
     expect(await readFile(path.join(ownerRoot, 'inbox/existing.txt'), 'utf8')).toBe('already here')
     expect((await put('sub%2Fx.txt', 'x')).status).toBe(400)
+    // An empty body is an empty file.
+    expect((await fetch(`${gw.url}/s/${json.id}/files/empty.txt`, { method: 'PUT' })).status).toBe(201)
+    expect(await readFile(path.join(ownerRoot, 'inbox/empty.txt'), 'utf8')).toBe('')
     expect((await fetch(`${gw.url}/s/${json.id}/files/existing.txt`)).status).toBe(403)
     expect((await fetch(`${gw.url}/s/${json.id}/download`)).status).toBe(403)
     const page = await (await fetch(`${gw.url}/s/${json.id}`)).text()
