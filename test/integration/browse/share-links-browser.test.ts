@@ -17,6 +17,7 @@ import {
   startBrowseFixture,
   VIEWPORTS,
 } from '../../helpers/browser.js'
+import { basicAuth } from '../../helpers/gateway.js'
 
 describe('share links in the browser', () => {
   let fx: BrowseFixture
@@ -135,6 +136,24 @@ describe('share links in the browser', () => {
       expect(await readFile(path.join(fx.ftp.root, 'inbox/hello.txt'), 'utf8')).toBe('dropped in')
     } finally {
       await visitor.close()
+    }
+    // A folder share's page lists it (axe-clean), and an unknown link's page is plain words.
+    const made = await fetch(`${fx.base}/api/v1/shares`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(fx.ftp.user, fx.ftp.password), 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '/inbox', kind: 'read' }),
+    })
+    const { url: folderUrl } = (await made.json()) as { url: string }
+    const reader = await browser.newContext()
+    try {
+      const r = await reader.newPage()
+      expect((await r.goto(folderUrl))?.status()).toBe(200)
+      await r.getByRole('link', { name: 'hello.txt' }).waitFor()
+      expect(await axeViolations(r)).toEqual([])
+      expect((await r.goto(`${fx.base}/s/${'A'.repeat(24)}`))?.status()).toBe(404)
+      expect(await axeViolations(r)).toEqual([])
+    } finally {
+      await reader.close()
     }
     // The policy held: nothing on the pages was refused by it (404s of revoked links are expected).
     expect(consoleErrors.filter((m) => /Content Security Policy/i.test(m))).toEqual([])
