@@ -75,6 +75,8 @@ describe('share links on vsftpd', () => {
         GATEWAY_ADMINS: `user:${server.user}`,
         // Low enough to reach in a test: 61 requests span at most two windows, one has over 30.
         SHARE_RATE_LIMIT: '30',
+        // The test client is the "proxy": X-Forwarded-For/-Proto are believed from loopback only.
+        TRUST_PROXY: 'loopback',
       },
       { logger: logs.logger },
     )
@@ -175,6 +177,11 @@ describe('share links on vsftpd', () => {
     expect(
       (await create({ path: '/pub/a.txt', kind: 'read', allowedAddresses: ['example.com'] })).status,
     ).toBe(400)
+    // The address is the client's as TRUST_PROXY makes it, like the rest of the app.
+    const forwarded = (ip: string) =>
+      fetch(`${gw.url}/s/${far.json.id}/download`, { headers: { 'x-forwarded-for': ip } })
+    expect((await forwarded('192.0.2.44')).status).toBe(200)
+    expect((await forwarded('198.51.100.1')).status).toBe(403)
   })
 
   it('takes the password as Basic (any user name) or through the form, whose cookie is scoped to the share', async () => {
@@ -204,6 +211,9 @@ describe('share links on vsftpd', () => {
     expect(cookie).toMatch(
       new RegExp(`^ftpgw_share=[^;]+; Path=/s/${json.id}; Max-Age=\\d+; HttpOnly; SameSite=Lax$`),
     )
+    // Secure when the request came over HTTPS (here: through a trusted proxy that says so).
+    const overTls = await form(SHARE_PASSWORD, { 'x-forwarded-proto': 'https' })
+    expect(overTls.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Lax; Secure$/)
     const withCookie = await fetch(url, { headers: { cookie: cookie.split(';')[0]! } })
     expect(withCookie.status).toBe(200)
     // The cookie of one share opens no other.
@@ -218,7 +228,8 @@ describe('share links on vsftpd', () => {
     const { json } = await create({ path: '/pub/a.txt', kind: 'read', expiresInSeconds: 1 })
     expect((await fetch(`${gw.url}/s/${json.id}/download`)).status).toBe(200)
     expect(
-      await waitFor(async () => (await fetch(`${gw.url}/s/${json.id}/download`)).status === 410, 10_000),
+      // Polled gently: every request counts against SHARE_RATE_LIMIT (30 a minute here).
+      await waitFor(async () => (await fetch(`${gw.url}/s/${json.id}/download`)).status === 410, 10_000, 250),
     ).toBe(true)
     const problem = (await (await fetch(`${gw.url}/s/${json.id}/download`)).json()) as { code: string }
     expect(problem.code).toBe('GW_ERR_SHARE_EXPIRED')
