@@ -5,7 +5,7 @@
  *
  *   src/main.ts, src/cli.ts, src/cli/ process
  *   src/gateway.ts                    wiring
- *   src/http/                         Fastify app; faces rest/ webdav/ browse/ (share/ later)
+ *   src/http/                         Fastify app; faces rest/ webdav/ browse/ shares/
  *   src/namespace/  (later)           the tree over the upstreams
  *   src/auth/ (src/identity/ later)   who is calling
  *   src/files/                        FileService over one upstream
@@ -29,7 +29,7 @@ function upward(from, index) {
   }
 }
 
-const faces = ['rest', 'webdav', 'browse', 'share']
+const faces = ['rest', 'webdav', 'browse', 'shares']
 
 module.exports = {
   forbidden: [

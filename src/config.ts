@@ -172,6 +172,10 @@ export interface GatewayConfig {
   uploadExpiryMs: number
   /** ZIP_MAX_BYTES: most file bytes one folder zip may hold (0: no cap). */
   zipMaxBytes: number
+  /** SHARE_MAX_LIFETIME_MS: the longest (and default) life of a share link. */
+  shareMaxLifetimeMs: number
+  /** SHARE_RATE_LIMIT: requests per minute per share link (0: unlimited). */
+  shareRateLimit: number
 }
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -282,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     uploadMaxBytes: v.uploadMaxBytes,
     uploadExpiryMs: v.uploadExpiryMs,
     zipMaxBytes: v.zipMaxBytes,
+    shareMaxLifetimeMs: v.shareMaxLifetimeMs,
+    shareRateLimit: v.shareRateLimit,
   }
   if (problems.length > 0) throw new ConfigError(file ? byLine(file, problems) : problems)
   SETTING_VALUES.set(config, Object.freeze(v))

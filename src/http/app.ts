@@ -32,6 +32,8 @@ import { runInRequest } from './request-context.js'
 import type { AdminApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import { ProblemSchema } from './rest/schemas.js'
+import { ShareStore } from './share-store.js'
+import { sharesPlugin } from './shares/index.js'
 import { tlsServerOptions, watchCertificate } from './tls.js'
 import { trustedPeers } from './trusted-peers.js'
 import { webdavPlugin } from './webdav/plugin.js'
@@ -126,6 +128,8 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   // Writes a page of another site makes with the browser's credentials: refused before any route.
   app.addHook('onRequest', crossSiteHook())
   await registerOpenApi(app)
+  // Share links (issue 20): one store for the API that makes them and the public face that serves them.
+  const shares = new ShareStore(deps.store, deps.config.sessionKey)
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(apiRoutes, {
     prefix: '/api/v1',
@@ -140,6 +144,11 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       expiryMs: deps.config.uploadExpiryMs,
     },
     zip: { maxBytes: deps.config.zipMaxBytes, scope: deps.store },
+    shares: {
+      shares,
+      policy: { users: deps.config.gatewayAdmins },
+      maxLifetimeMs: deps.config.shareMaxLifetimeMs,
+    },
   })
   // Further faces register here, one line each: WebDAV (/dav), browse (/browse), metrics (/metrics).
   await app.register(webdavPlugin, {
@@ -150,6 +159,12 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     viewOf: deps.viewOf,
   })
   await app.register(browsePlugin, { files: deps.files, auth, sessions })
+  await app.register(sharesPlugin, {
+    files: deps.files,
+    shares,
+    rateLimit: deps.config.shareRateLimit,
+    store: deps.store,
+  })
 }
 // What fastify-plugin does (not a direct dependency): run in the parent's context, not a child's.
 Object.assign(gatewayApp, {

@@ -30,6 +30,10 @@ export type AuditAction =
   | 'upload-expire'
   // A folder zip downloaded (zip-download.ts): reads are not audited one by one, a whole folder is.
   | 'zip'
+  // Share links (issue 20): made, revoked, and every use of one by whoever holds the link.
+  | 'share-create'
+  | 'share-delete'
+  | 'share-use'
 
 /** One audit event as the caller describes it. */
 export interface AuditEntry {
@@ -52,6 +56,10 @@ export interface AuditEntry {
   /** The upstream (configured name) `path` lives on, and `to`'s when it differs. */
   upstream?: string | undefined
   toUpstream?: string | undefined
+  /** The share link a public request used (its id). */
+  share?: string | undefined
+  /** The client address (share uses: nobody is signed in, the address is who). */
+  address?: string | undefined
 }
 
 /** The logger an audit line goes to (a request's, or the app's for work no request asked for). */
@@ -82,6 +90,8 @@ export function auditOn(log: AuditLogger, entry: AuditEntry): void {
       outcome: entry.outcome,
       status: entry.status,
       code: entry.code,
+      share: entry.share,
+      address: entry.address,
     },
     'audit',
   )

@@ -35,6 +35,12 @@ export type GatewayErrorCode =
   | 'GW_ERR_UPLOAD_TOO_LARGE'
   | 'GW_ERR_CHECKSUM_MISMATCH'
   | 'GW_ERR_ZIP_TOO_LARGE'
+  | 'GW_ERR_SHARE_NOT_FOUND'
+  | 'GW_ERR_SHARE_EXPIRED'
+  | 'GW_ERR_SHARE_USED_UP'
+  | 'GW_ERR_SHARE_PASSWORD'
+  | 'GW_ERR_SHARE_ADDRESS'
+  | 'GW_ERR_SHARE_KIND'
   | 'GW_ERR_INTERNAL'
 
 type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
@@ -109,6 +115,14 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_CHECKSUM_MISMATCH: { status: 460, title: 'The body does not match Upload-Checksum' },
   // Folder zips (zip-download.ts): the listed sizes add up to more than ZIP_MAX_BYTES.
   GW_ERR_ZIP_TOO_LARGE: { status: 413, title: 'The folder is larger than a zip may be' },
+  // Share links and drop boxes (issue 20, src/http/shares/): unknown and revoked look alike.
+  GW_ERR_SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
+  GW_ERR_SHARE_EXPIRED: { status: 410, title: 'The share link has expired' },
+  GW_ERR_SHARE_USED_UP: { status: 410, title: 'The share link has been used as often as allowed' },
+  GW_ERR_SHARE_PASSWORD: { status: 401, title: 'The share link needs its password' },
+  GW_ERR_SHARE_ADDRESS: { status: 403, title: 'The share link may not be used from this address' },
+  // A drop box never lists or reads; a read share never writes.
+  GW_ERR_SHARE_KIND: { status: 403, title: 'This share link does not allow that' },
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<ProblemCode, ProblemSpec>
 

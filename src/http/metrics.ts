@@ -8,6 +8,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 import { onStoreError, type Store } from '../store/index.js'
+import { onShareEvent, type ShareEvent } from './share-events.js'
 import { onUploadEvent, type UploadEvent } from './upload-events.js'
 import { type FolderZipResult, onZipDownload } from './zip-download.js'
 
@@ -130,6 +131,7 @@ export class GatewayMetrics {
     if (sources.store) this.#unsubscribe.push(onStoreError(sources.store, () => storeErrors.inc()))
     if (sources.store) this.#unsubscribe.push(onUploadEvent(sources.store, this.#uploadMetrics()))
     if (sources.store) this.#unsubscribe.push(onZipDownload(sources.store, this.#zipMetrics()))
+    if (sources.store) this.#unsubscribe.push(onShareEvent(sources.store, this.#shareMetrics()))
   }
 
   /** Folder zip metrics, fed by zip-download.ts when a zip ends. */
@@ -150,6 +152,27 @@ export class GatewayMetrics {
     return (result) => {
       downloads.inc({ outcome: result.outcome })
       bytes.inc(result.bytes)
+    }
+  }
+
+  /** Share link metrics, fed by the public share face (share-events.ts). */
+  #shareMetrics(): (event: ShareEvent) => void {
+    const registers = [this.registry]
+    const uses = new Counter({
+      name: 'ftpgw_share_uses_total',
+      help: 'Uses of share links (downloads, listings, drop box uploads) by share kind and outcome (success, refused, failure, aborted)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    })
+    const bytes = new Counter({
+      name: 'ftpgw_share_bytes_total',
+      help: 'Bytes served by read shares and received by drop boxes',
+      labelNames: ['kind'],
+      registers,
+    })
+    return (event) => {
+      uses.inc({ kind: event.kind, outcome: event.outcome })
+      if (event.bytes > 0) bytes.inc({ kind: event.kind }, event.bytes)
     }
   }
 

@@ -77,7 +77,18 @@ function transform({ schema, url }: RouteDoc): RouteDoc {
     }
   }
   if (!url.endsWith('/*')) return { schema: out, url }
-  return { schema: { ...out, params: PATH_PARAM }, url: `${url.slice(0, -1)}{path}` }
+  // A route with named parameters before its wildcard (`/s/:id/files/*`) keeps them beside `path`.
+  const named = (out.params as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}
+  const { '*': _wildcard, ...kept } = named
+  const params =
+    Object.keys(kept).length === 0
+      ? PATH_PARAM
+      : {
+          ...PATH_PARAM,
+          properties: { ...kept, ...PATH_PARAM.properties },
+          required: [...Object.keys(kept), 'path'],
+        }
+  return { schema: { ...out, params }, url: `${url.slice(0, -1)}{path}` }
 }
 
 /** Registers @fastify/swagger, Swagger UI and `/openapi.json` on `app` (call before the routes). */
@@ -104,6 +115,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'files', description: 'Download, upload, delete, move, copy, metadata' },
         { name: 'dirs', description: 'Folder listings and folders' },
         { name: 'sessions', description: 'API session tokens' },
+        {
+          name: 'shares',
+          description: 'Share links and drop boxes: made by a user, used by anyone with the link',
+        },
         { name: 'admin', description: 'Operations on other users (GATEWAY_ADMINS only)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
@@ -118,6 +133,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
             type: 'http',
             scheme: 'bearer',
             description: 'A token from POST /api/v1/sessions',
+          },
+          sharePassword: {
+            type: 'http',
+            scheme: 'basic',
+            description: "A share link's password as HTTP Basic, with any user name",
           },
           sessionCookie: {
             type: 'apiKey',

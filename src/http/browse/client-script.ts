@@ -10,6 +10,7 @@ import { CLIENT_CORE } from './client-core.js'
 import { CLIENT_DROP } from './client-drop.js'
 import { CLIENT_KEYS } from './client-keys.js'
 import { CLIENT_SELECT } from './client-select.js'
+import { CLIENT_SHARES } from './client-shares.js'
 import { CLIENT_UPLOADS } from './client-uploads.js'
 import { CLIENT_VIEWER } from './client-viewer.js'
 
@@ -17,6 +18,7 @@ const START = `
   document.querySelector('.actions').hidden = false;
   document.getElementById('connect-open').hidden = false;
   document.getElementById('help-open').hidden = false;
+  document.getElementById('shares-open').hidden = false;
   reveal(document);
   localiseTimes(document);
 `
@@ -24,6 +26,6 @@ const START = `
 /** The whole page script. */
 export const CLIENT_SCRIPT = `'use strict';
 (function () {
-${[CLIENT_CORE, CLIENT_ACTIONS, CLIENT_SELECT, CLIENT_UPLOADS, CLIENT_DROP, CLIENT_VIEWER, CLIENT_KEYS, START].join('\n')}
+${[CLIENT_CORE, CLIENT_ACTIONS, CLIENT_SELECT, CLIENT_UPLOADS, CLIENT_DROP, CLIENT_VIEWER, CLIENT_KEYS, CLIENT_SHARES, START].join('\n')}
 })();
 `

@@ -1,7 +1,8 @@
 /**
  * The dialogs of the listing page (native <dialog>, driven by the script): rename, delete, move
  * and copy with a folder picker, the upload overwrite prompt, the file viewer, the Connect panel
- * (WebDAV address and per-system instructions) and the keyboard shortcut help. Static HTML: the
+ * (WebDAV address and per-system instructions), the keyboard shortcut help, and share links
+ * (the Share dialog and the "Shared by me" list). Static HTML: the
  * script fills names in with textContent only.
  *
  * In every form the first submit button is the action, never Cancel: Enter in a text field
@@ -29,6 +30,17 @@ const connect = `<dialog id="connect-dialog" class="wide" aria-labelledby="conne
 <h3>API</h3><p>The REST API is described at <a href="/docs">/docs</a> (OpenAPI document: <a href="/openapi.json">/openapi.json</a>).</p>
 <div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
 
+// Share links (issue 20): made through POST /api/v1/shares, listed and revoked in "Shared by me".
+const share = `<dialog id="share-dialog" aria-labelledby="share-title"><form method="dialog" class="dialog-form" id="share-form"><h2 id="share-title">Share</h2><p id="share-text"></p>
+<fieldset id="share-kind-set"><legend>Link lets people</legend><label class="check"><input type="radio" name="kind" value="read" checked> Download</label><label class="check" id="share-drop-label"><input type="radio" name="kind" value="drop"> Upload files into this folder (drop box: they see nothing)</label></fieldset>
+<label for="share-expiry">Expires after</label><select id="share-expiry" name="expiry"><option value="3600">1 hour</option><option value="86400">1 day</option><option value="604800" selected>7 days</option><option value="2592000">30 days</option></select>
+<label for="share-password">Password (optional)</label><input id="share-password" name="password" type="password" autocomplete="new-password" maxlength="1024">
+<label for="share-uses">Uses allowed (optional)</label><input id="share-uses" name="uses" type="number" min="1" step="1" inputmode="numeric">
+<div id="share-result" hidden><label for="share-url">Link</label><div class="copy-row"><input id="share-url" readonly><button type="button" id="share-copy">Copy link</button></div></div>
+<div class="dialog-buttons"><button type="submit" value="ok" class="primary" id="share-create">Create link</button><button type="button" class="cancel">Close</button></div></form></dialog>`
+
+const shared = `<dialog id="shares-dialog" class="wide" aria-labelledby="shares-title"><div class="dialog-form"><h2 id="shares-title">Shared by me</h2><p id="shares-empty" hidden>You have no share links.</p><table class="keys" id="shares-table" hidden><caption class="visually-hidden">Your share links</caption><thead><tr><th scope="col">Path</th><th scope="col">Kind</th><th scope="col">Expires</th><th scope="col">Uses left</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody id="shares-body"></tbody></table><div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
+
 const SHORTCUTS: [string, string][] = [
   ['/', 'Filter this folder'],
   ['u', 'Upload files'],
@@ -46,5 +58,5 @@ const help = `<dialog id="help-dialog" aria-labelledby="help-title"><div class="
 
 /** Every dialog of the listing page. */
 export function listingDialogs(): string {
-  return [rename, remove, transfer, overwrite, viewer, connect, help].join('\n')
+  return [rename, remove, transfer, overwrite, viewer, connect, help, share, shared].join('\n')
 }

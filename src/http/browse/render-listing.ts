@@ -144,7 +144,7 @@ function row(view: ListingView, entry: FileStat): string {
 <td class="col-type">${escapeHtml(typeLabel(entry))}</td>
 <td class="col-size">${escapeHtml(size)}</td>
 <td class="col-modified">${time}</td>
-<td class="col-actions"><span class="row-actions" hidden>${zip}<button type="button" class="rename" aria-label="Rename ${name}">Rename</button><button type="button" class="delete danger" aria-label="Delete ${name}">Delete</button></span></td>
+<td class="col-actions"><span class="row-actions" hidden>${zip}<button type="button" class="share" aria-label="Share ${name}">Share</button><button type="button" class="rename" aria-label="Rename ${name}">Rename</button><button type="button" class="delete danger" aria-label="Delete ${name}">Delete</button></span></td>
 </tr>`
 }
 

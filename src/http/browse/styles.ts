@@ -179,6 +179,9 @@ dialog h3 { margin: .75rem 0 0; font-size: 1rem; }
 .dialog-buttons { display: flex; flex-wrap: wrap; justify-content: flex-end; gap: .5rem; margin-top: 1rem; }
 .check { display: flex; align-items: center; gap: .5rem; }
 .copy-row { display: flex; gap: .5rem; }
+#share-kind-set { border: 0; padding: 0; margin: 0 0 .5rem; }
+#share-kind-set legend { font-weight: 600; padding: 0; }
+#share-form select, #share-form input[type=number] { display: block; margin-bottom: .5rem; }
 .copy-row input { flex: 1; }
 .code { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .5rem; overflow-x: auto; margin: 0; font-size: .85rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 .picker-list { list-style: none; margin: .5rem 0 0; padding: 0; max-height: 14rem; overflow-y: auto; border: 1px solid var(--line); border-radius: 6px; }

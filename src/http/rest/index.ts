@@ -16,6 +16,7 @@ import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
 import { moveCopyRoutes } from './move-copy.js'
 import { sessionRoutes } from './sessions.js'
+import { type ShareApiOptions, shareApiRoutes } from './shares.js'
 import { statRoutes } from './stat.js'
 import { uploadOptionsRoutes, uploadRoutes } from './uploads/routes.js'
 import { UploadService, type UploadServiceOptions } from './uploads/service.js'
@@ -32,6 +33,8 @@ export interface ApiOptions {
   uploads?: Omit<UploadServiceOptions, 'files' | 'log'> | undefined
   /** Folder zips: ZIP_MAX_BYTES (0: no cap) and the metrics scope (the app's store). */
   zip?: { maxBytes: number; scope?: object | undefined } | undefined
+  /** Share links (`/shares`); not mounted without them. */
+  shares?: Omit<ShareApiOptions, 'files'> | undefined
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -53,6 +56,10 @@ const UPLOADS_ALLOWED: Record<string, readonly string[]> = {
 }
 const ADMIN_ALLOWED: Record<string, readonly string[]> = {
   '/admin/users/:user/sessions': ['DELETE'],
+}
+const SHARES_ALLOWED: Record<string, readonly string[]> = {
+  '/shares': ['GET', 'HEAD', 'POST'],
+  '/shares/:id': ['DELETE'],
 }
 const SESSION_ALLOWED: Record<string, readonly string[]> = {
   '/sessions': ['POST'],
@@ -109,6 +116,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
       scope: options.zip?.scope,
     })
     if (uploads) await authed.register(uploadRoutes, { uploads })
+    if (options.shares) await authed.register(shareApiRoutes, { ...options.shares, files })
     if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
   })
   if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
@@ -118,6 +126,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
       ...(uploads === undefined ? {} : UPLOADS_ALLOWED),
       ...(sessions === undefined ? {} : SESSION_ALLOWED),
       ...(admin === undefined ? {} : ADMIN_ALLOWED),
+      ...(options.shares === undefined ? {} : SHARES_ALLOWED),
     }),
   )
 }

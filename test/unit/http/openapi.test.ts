@@ -77,9 +77,17 @@ describe('openapi/openapi.yaml', () => {
       'basicAuth',
       'bearerAuth',
       'sessionCookie',
+      'sharePassword',
     ])
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/sessions', '/api/v1/sessions/current']),
+      expect.arrayContaining([
+        '/api/v1/sessions',
+        '/api/v1/sessions/current',
+        '/api/v1/shares',
+        '/api/v1/shares/{id}',
+        '/s/{id}/download',
+        '/s/{id}/files/{path}',
+      ]),
     )
   })
 })

@@ -9,10 +9,11 @@
  * from SESSION_SECRET), because whichever instance notices an expired upload removes its partial
  * file from the FTP server, with nobody's request to borrow credentials from.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { identityOf } from '../../../auth/types.js'
 import type { Identity, PartialUpload } from '../../../files/types.js'
 import type { Store } from '../../../store/store.js'
+import { CredentialSeal } from '../../credential-seal.js'
 
 /** An unfinished upload as the store keeps it. */
 export interface UploadRecord {
@@ -50,35 +51,7 @@ export interface DoneRecord {
   length: number
 }
 
-/** Seals and opens the FTP password an upload keeps. */
-export class CredentialSeal {
-  readonly #key: Buffer
-
-  constructor(sessionKey: Buffer) {
-    this.#key = Buffer.from(hkdfSync('sha256', sessionKey, 'ftp-gateway', 'tus-upload-credentials', 32))
-  }
-
-  seal(id: string, password: string): string {
-    const iv = randomBytes(12)
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv)
-    // The id is bound in: a sealed password moved to another upload's record does not open.
-    cipher.setAAD(Buffer.from(id, 'utf8'))
-    const data = Buffer.concat([cipher.update(password, 'utf8'), cipher.final()])
-    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')
-  }
-
-  open(id: string, sealed: string): string | undefined {
-    try {
-      const raw = Buffer.from(sealed, 'base64')
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12))
-      decipher.setAAD(Buffer.from(id, 'utf8'))
-      decipher.setAuthTag(raw.subarray(12, 28))
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
-    } catch {
-      return undefined
-    }
-  }
-}
+export { CredentialSeal }
 
 const UPLOADS = 'tus:uploads'
 const doneKey = (id: string) => `tus:done:${id}`
