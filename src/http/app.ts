@@ -163,6 +163,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     files: deps.files,
     shares,
     rateLimit: deps.config.shareRateLimit,
+    zipMaxBytes: deps.config.zipMaxBytes,
     store: deps.store,
   })
 }

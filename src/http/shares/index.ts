@@ -2,8 +2,8 @@
  * The public side of share links (issue 20), no account needed: `GET /s/{id}` the share's page,
  * `GET /s/{id}/download` a shared file, `GET /s/{id}/files/{path}` a file (or a folder's page)
  * inside a shared folder, `PUT /s/{id}/files/{name}` into a drop box, and `POST /s/{id}` the
- * password form. The zip of a shared folder (`GET /s/{id}/zip`) is built apart and plugs in
- * through `resolveShareForZip` (access.ts).
+ * password form, and `GET /s/{id}/zip` a shared folder as one zip (zip-download.ts, as the
+ * creator, one use).
  *
  * Order of every request: the path is parsed first (paths.ts: every traversal form is 400 before
  * any store or FTP work), then the share is opened (access.ts), then the file service runs as the
@@ -29,6 +29,7 @@ import { isSecure } from '../session-cookie.js'
 import { publishShareEvent } from '../share-events.js'
 import { dropName, pathInShare } from '../share-rules.js'
 import { ACCESS_COOKIE_TTL_MS, type ShareStore } from '../share-store.js'
+import { sendFolderZip } from '../zip-download.js'
 import {
   type AccessOptions,
   assertNoLinks,
@@ -36,6 +37,7 @@ import {
   checkPasswordOf,
   type OpenShare,
   openShare,
+  resolveShareForZip,
   SHARE_COOKIE,
 } from './access.js'
 import { SHARE_CSS, SHARE_JS } from './assets.js'
@@ -48,6 +50,8 @@ export interface SharesOptions {
   shares: ShareStore
   /** SHARE_RATE_LIMIT. */
   rateLimit: number
+  /** ZIP_MAX_BYTES (0: no cap), for a shared folder's zip. */
+  zipMaxBytes: number
   /** The app's store: scopes the metrics events to this app. */
   store: Store
 }
@@ -295,6 +299,45 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
   // HEAD first, so Fastify does not add its own (which would run the GET and claim a use).
   app.head('/s/:id/download', { schema: PUBLIC_SHARE_SCHEMAS.headDownload }, download1)
   app.get('/s/:id/download', { schema: PUBLIC_SHARE_SCHEMAS.download }, download1)
+
+  // A shared folder as one zip: every check a download makes, one use (given back when the zip is
+  // refused before its first byte), written as the creator. No HEAD: it would list the whole folder.
+  app.get<{ Params: { id: string } }>(
+    '/s/:id/zip',
+    { schema: PUBLIC_SHARE_SCHEMAS.zip, exposeHeadRoute: false },
+    async (request, reply) => {
+      const { who, path, record } = await resolveShareForZip(request, request.params.id, {
+        ...access,
+        files,
+      })
+      uses.set(request, { id: record.id, kind: 'read', path: displayPath(path) })
+      const claim = await shares.claimUse(record)
+      if (!claim.ok)
+        throw new GatewayError('GW_ERR_SHARE_USED_UP', 'This share has been used as often as allowed')
+      const inner = replySink(request, reply)
+      let sent = false
+      const sink: TransferSink = {
+        header: inner.header,
+        gone: inner.gone,
+        send: (status, body) => {
+          sent = true
+          return inner.send(status, body)
+        },
+      }
+      try {
+        const result = await sendFolderZip(
+          files,
+          { who, folder: path, maxBytes: options.zipMaxBytes, log: request.log, scope: options.store },
+          sink,
+        )
+        uses.set(request, { id: record.id, kind: 'read', path: displayPath(path), bytes: result.bytes })
+      } catch (err) {
+        if (!sent) await claim.release()
+        throw err
+      }
+      return reply
+    },
+  )
 
   const inFolder = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const { open, full, sub } = await readTarget(request)

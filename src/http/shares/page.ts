@@ -105,7 +105,15 @@ export function folderPage(record: ShareRecord, sub: RelPath, entries: readonly 
       ? '<p>This folder is empty.</p>'
       : `<table><caption>Files</caption><thead><tr><th scope="col">Name</th><th scope="col">Size</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
   const title = sub === '' ? nameOfShare(record) : sub.slice(sub.lastIndexOf('/') + 1)
-  return layout(title, `${crumbs(record, sub)}<h1>${escapeHtml(title)}</h1>${table}${expiryLine(record)}`)
+  // The zip is of the whole share (one use), offered on its top page.
+  const zip =
+    sub === '' && rows.length > 0
+      ? `<p><a class="zip" href="/s/${escapeHtml(encodeURIComponent(record.id))}/zip" download>Download all as zip</a></p>`
+      : ''
+  return layout(
+    title,
+    `${crumbs(record, sub)}<h1>${escapeHtml(title)}</h1>${zip}${table}${expiryLine(record)}`,
+  )
 }
 
 /** A drop box: an upload form (the script PUTs each file; nothing here is ever listed). */

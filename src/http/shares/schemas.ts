@@ -55,6 +55,21 @@ export const PUBLIC_SHARE_SCHEMAS = {
     response: DOWNLOAD_RESPONSES,
   },
   headFile: { hide: true, params: FileParams },
+  zip: {
+    operationId: 'downloadSharedFolderZip',
+    summary: 'Download a shared folder as one zip (streamed; one use)',
+    description: `${DESCRIPTION} Files in their folders, stored, UTF-8 names, ZIP64 where needed; symbolic links left out. A file or drop share is 403; over \`ZIP_MAX_BYTES\` 413 before any byte; a file failing mid-way ends the response as an error, never a clean zip missing files.`,
+    tags: TAGS,
+    security: SECURITY,
+    params: IdParams,
+    response: {
+      200: {
+        description: 'The zip',
+        content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+      },
+      ...problems(...REFUSALS, 413),
+    },
+  },
   drop: {
     operationId: 'uploadToDropBox',
     summary: 'Upload one file into a drop box (never replaces: an existing name is 412)',

@@ -5,12 +5,14 @@
  * share, a drop box that never lists, reads or overwrites, ownership between users (both sides),
  * a creator who loses access, and the store holding no password in clear.
  */
-import { chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { chown, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FtpCommandEvent, onFtpCommand } from '../../../src/ftp/index.js'
+import { run } from '../../helpers/client-tools.js'
 import {
   basicAuth,
   type GatewayHandle,
@@ -21,6 +23,7 @@ import {
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { centralEntries } from '../../helpers/zip.js'
 
 const OWNER = { name: 'ftpgw-share-owner', password: 'owner-pw-Q7x9' }
 const OTHER = { name: 'ftpgw-share-other', password: 'other-pw-K3m5' }
@@ -279,6 +282,30 @@ describe('share links on vsftpd', () => {
     ).text()
     expect(sub).toContain('b.txt')
     expect(sub).not.toContain('secret')
+  })
+
+  it('serves a shared folder as one zip (one use, the link out left out); file and drop shares have none', async () => {
+    const { json } = await create({ path: '/pub', kind: 'read', maxUses: 1 })
+    const page = await (await fetch(`${gw.url}/s/${json.id}`, { headers: { accept: 'text/html' } })).text()
+    expect(page).toContain(`href="/s/${json.id}/zip"`)
+    const res = await fetch(`${gw.url}/s/${json.id}/zip`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/zip')
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'ftpgw-share-zip-')), 'pub.zip')
+    await writeFile(file, Buffer.from(await res.arrayBuffer()))
+    expect((await centralEntries(file)).map((e) => e.name).sort()).toEqual(['a.txt', 'sub/', 'sub/b.txt'])
+    const unzip = (name: string) => run('unzip', ['-p', file, name]).then((r) => r.stdout.toString())
+    expect(await unzip('a.txt')).toBe('in the share')
+    expect(await unzip('sub/b.txt')).toBe('deeper')
+    // That was the one use: the zip and the files are gone for this link.
+    expect((await fetch(`${gw.url}/s/${json.id}/zip`)).status).toBe(410)
+    expect((await fetch(`${gw.url}/s/${json.id}/files/a.txt`)).status).toBe(410)
+    // A share of a file and a drop box have no zip, and refusing uses nothing.
+    const single = await create({ path: '/pub/a.txt', kind: 'read', maxUses: 1 })
+    expect((await fetch(`${gw.url}/s/${single.json.id}/zip`)).status).toBe(403)
+    expect((await fetch(`${gw.url}/s/${single.json.id}/download`)).status).toBe(200)
+    const drop = await create({ path: '/inbox', kind: 'drop' })
+    expect((await fetch(`${gw.url}/s/${drop.json.id}/zip`)).status).toBe(403)
   })
 
   it('a drop box takes new files and refuses to overwrite, list or read', async () => {
