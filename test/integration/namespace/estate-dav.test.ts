@@ -9,6 +9,7 @@ import { chown, open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { basicAuth, type GatewayHandle } from '../../helpers/gateway.js'
+import { rssGrowthDuring } from '../../helpers/rss.js'
 import { type FtpServerHandle, startPureFtpd, startVsftpd } from '../../helpers/servers/index.js'
 import { startTreeGateway } from '../../helpers/tree.js'
 import { runLitmus } from '../webdav/harness.js'
@@ -38,22 +39,6 @@ async function writeBig(file: string, bytes: number): Promise<void> {
   } finally {
     await fh.close()
   }
-}
-
-/** Runs `fn` while sampling this process's RSS; returns the largest growth over the start, in bytes. */
-async function rssGrowthDuring(fn: () => Promise<void>): Promise<number> {
-  globalThis.gc?.()
-  const start = process.memoryUsage().rss
-  let peak = start
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss)
-  }, 20)
-  try {
-    await fn()
-  } finally {
-    clearInterval(timer)
-  }
-  return Math.max(peak, process.memoryUsage().rss) - start
 }
 
 beforeAll(async () => {

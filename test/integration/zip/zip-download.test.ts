@@ -17,6 +17,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onFtpCommand } from '../../../src/ftp/index.js'
 import { basicAuth, type GatewayHandle } from '../../helpers/gateway.js'
+import { rssGrowthDuring } from '../../helpers/rss.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { startTreeGateway } from '../../helpers/tree.js'
 import { patternHash, patternStream } from '../../helpers/tus.js'
@@ -55,22 +56,6 @@ async function curl(url: string, file: string): Promise<number> {
     url,
   ])
   return Number(stdout)
-}
-
-/** Runs `fn` while sampling this process's RSS (the gateway runs in it); the peak growth in bytes. */
-async function rssGrowthDuring(fn: () => Promise<void>): Promise<number> {
-  globalThis.gc?.()
-  const start = process.memoryUsage().rss
-  let peak = start
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss)
-  }, 20)
-  try {
-    await fn()
-  } finally {
-    clearInterval(timer)
-  }
-  return Math.max(peak, process.memoryUsage().rss) - start
 }
 
 /** A GET with the path sent exactly as written. */
