@@ -193,6 +193,30 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(SHARE_CSS),
   )
 
+  /**
+   * The reply as a transfer sink that settles a claimed use: only bytes going out (200, 206) count;
+   * any other answer (a 304, a folder's page) gives the use back at once. `counted` tells a caller
+   * whose transfer threw whether the use still has to be given back.
+   */
+  function claimingSink(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    claim: { ok: boolean; release(): Promise<void> } | undefined,
+  ): { sink: TransferSink; counted: () => boolean } {
+    const inner = replySink(request, reply)
+    let counted = false
+    const sink: TransferSink = {
+      header: inner.header,
+      gone: inner.gone,
+      send: (status, body) => {
+        counted = status === 200 || status === 206
+        if (!counted && claim?.ok) void claim.release()
+        return inner.send(status, body)
+      },
+    }
+    return { sink, counted: () => counted }
+  }
+
   /** Serves one file of an open share through the one download path, claiming a use for a GET. */
   async function serveFile(
     request: FastifyRequest,
@@ -207,18 +231,7 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
     const claim = isGet ? await shares.claimUse(record) : undefined
     if (claim !== undefined && !claim.ok)
       throw new GatewayError('GW_ERR_SHARE_USED_UP', 'This share has been used as often as allowed')
-    const inner = replySink(request, reply)
-    let counted = false
-    const sink: TransferSink = {
-      header: inner.header,
-      gone: inner.gone,
-      send: (status, body) => {
-        // Only bytes going out count as a use; a 304 or a listing page gives it back.
-        counted = status === 200 || status === 206
-        if (!counted && claim?.ok) void claim.release()
-        return inner.send(status, body)
-      },
-    }
+    const { sink, counted } = claimingSink(request, reply, claim)
     try {
       await download(
         files,
@@ -237,7 +250,7 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
         sink,
       )
     } catch (err) {
-      if (claim?.ok && !counted) await claim.release()
+      if (claim?.ok && !counted()) await claim.release()
       throw err
     }
     return reply
@@ -314,16 +327,7 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
       const claim = await shares.claimUse(record)
       if (!claim.ok)
         throw new GatewayError('GW_ERR_SHARE_USED_UP', 'This share has been used as often as allowed')
-      const inner = replySink(request, reply)
-      let sent = false
-      const sink: TransferSink = {
-        header: inner.header,
-        gone: inner.gone,
-        send: (status, body) => {
-          sent = true
-          return inner.send(status, body)
-        },
-      }
+      const { sink, counted } = claimingSink(request, reply, claim)
       try {
         const result = await sendFolderZip(
           files,
@@ -332,7 +336,7 @@ export const sharesPlugin: FastifyPluginAsync<SharesOptions> = async (app, optio
         )
         uses.set(request, { id: record.id, kind: 'read', path: displayPath(path), bytes: result.bytes })
       } catch (err) {
-        if (!sent) await claim.release()
+        if (!counted()) await claim.release()
         throw err
       }
       return reply
