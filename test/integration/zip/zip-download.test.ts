@@ -172,11 +172,13 @@ describe('a folder of 2,000 files and 1 GiB as one zip', () => {
     expect(entries.filter((e) => e.name.endsWith('/')).length).toBe(FOLDERS + 1)
     expect(entries.every((e) => e.method === 0)).toBe(true)
     expect(entries.find((e) => e.name === 'big.bin')?.size).toBe(GIB)
-    // A memory bound, not a speed one: the archive streams through a few buffers.
+    // A memory bound, not a speed one: the archive streams through a few buffers. Holding the 1 GiB
+    // file or the archive would grow RSS by over 1 GiB; what grows is garbage not yet collected
+    // (about 70 MiB on Node 20, up to about 155 MiB on Node 24, whose young generation is larger).
     console.log(
       `zip of 2,000 files + 1 GiB: ${seconds.toFixed(1)} s, gateway RSS growth ${(growth / 2 ** 20).toFixed(0)} MiB`,
     )
-    expect(growth).toBeLessThan(150 * 2 ** 20)
+    expect(growth).toBeLessThan(256 * 2 ** 20)
     await rm(out, { recursive: true, force: true })
     await rm(zip, { force: true })
   })
