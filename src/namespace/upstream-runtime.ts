@@ -118,18 +118,27 @@ export class UpstreamRuntime implements UpstreamBinding {
     return this.files.dropUserSessions(user)
   }
 
-  /** Probes the server (cheap: a greeting, no login) unless live pooled sessions prove it answers. */
+  /**
+   * Probes the server (cheap: a greeting, no login) unless live pooled sessions prove it answers.
+   * The probe's connection takes a lease of the cluster budget like a session: a server that
+   * allows FTP_POOL_MAX_TOTAL connections must never see one more. With no lease to spare, other
+   * instances hold every allowed connection, so the server took them: up (a new instance must not
+   * stay unready while the cluster is busy; when those sessions fail they free leases to probe with).
+   */
   async probe(): Promise<boolean> {
-    // Probing while sessions live would cost a connection outside the pool's budget, refused
-    // exactly when the server is full and the pool busiest.
     const pool = this.upstream.pool.stats()
-    this.healthy =
-      pool.idle + pool.busy > 0 ||
-      (await this.upstream.probe().then(
+    if (pool.idle + pool.busy > 0) {
+      this.healthy = true
+      return true
+    }
+    const answered = await this.upstream.pool.withLease(() =>
+      this.upstream.probe().then(
         () => true,
         // A 421 greeting ("too many users") still means the server is up.
         (err: unknown) => isFtpError(err, 'transient'),
-      ))
+      ),
+    )
+    this.healthy = answered ?? true
     return this.healthy
   }
 

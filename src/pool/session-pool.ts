@@ -194,6 +194,22 @@ export class SessionPool<R extends PooledResource> {
   }
 
   /**
+   * Runs `fn`, which opens a connection outside the pool (a readiness probe), under one lease of
+   * the cluster budget, so that connection counts like a session; resolves undefined without
+   * running it when the budget is full or the pool closed.
+   */
+  async withLease<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const serial = ++this.serial
+    if (this.closed || !(await this.budget.acquire(serial))) return undefined
+    try {
+      return await fn()
+    } finally {
+      await this.budget.release(serial)
+      this.lostWhileCreating.delete(serial)
+    }
+  }
+
+  /**
    * Whether `key` logged in successfully within reverifyMs and was not refused since: its
    * credentials need no new login now (verifyLogin then costs no session).
    */

@@ -161,6 +161,34 @@ describe('SessionPool: cluster budget', () => {
     expect(upstream.maxAlive).toBe(1)
   })
 
+  it('runs a connection outside the pool (a probe) under a lease, and not at all when the budget is full', async () => {
+    const store = new MemoryStore()
+    const upstream = new FakeUpstream()
+    const a = makePool(upstream, store, { maxTotal: 2, acquireTimeoutMs: 100 })
+    const b = makePool(upstream, store, { maxTotal: 2 })
+    const held = [await a.acquire('x'), await a.acquire('y')]
+    let ran = 0
+    expect(await b.withLease(async () => ++ran)).toBeUndefined()
+    expect(ran).toBe(0)
+    held[1]!.release({ discard: true })
+    await sleep(10)
+    // While the probe runs it holds the last lease: a session wanting it must wait.
+    const during = await b.withLease(async () => {
+      ran++
+      const leases = await store.countLeases(KEY)
+      const refused = await a.acquire('z').catch((e: unknown) => e)
+      return { leases, refused }
+    })
+    expect(ran).toBe(1)
+    expect(during?.leases).toBe(2)
+    expect(during?.refused).toBeInstanceOf(PoolExhaustedError)
+    // Given back afterwards, also when the probe throws.
+    expect(await store.countLeases(KEY)).toBe(1)
+    await expect(b.withLease(() => Promise.reject(new Error('probe failed')))).rejects.toThrow('probe failed')
+    expect(await store.countLeases(KEY)).toBe(1)
+    held[0]!.release()
+  })
+
   it('asks other instances for budget: their least recently used idle session is closed', async () => {
     const store = new MemoryStore()
     const upstream = new FakeUpstream()
