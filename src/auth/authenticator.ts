@@ -126,6 +126,18 @@ export function createAuth(deps: AuthDeps): Auth {
       now,
       ...deps.jwt,
     })
+  if (oidc) {
+    logger?.info(
+      { issuer: oidc.issuer, audience: oidc.audience },
+      'Bearer JWTs accepted from the OpenID provider',
+    )
+    // A JWT reaches only upstreams with a service account: without any, every JWT user sees 403s.
+    if (config.upstreams.length > 0 && !config.upstreams.some((u) => u.serviceAccount))
+      logger?.warn(
+        {},
+        'oidc is set but no upstream has a service account (user:pass@ in its URL): JWT users can reach no files',
+      )
+  }
   /** The identity of a Bearer JWT: the person only; `noFtpLogin` keeps it off passthrough upstreams. */
   const jwtIdentity = async (token: string, address: string): Promise<Identity> => {
     if (!jwt)

@@ -17,6 +17,7 @@ import { loadConfig } from '../../../src/config.js'
 import { type GatewayHandle, startGatewayWith, testGatewayEnv } from '../../helpers/gateway.js'
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
 import { newTestKey, startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
+import { OpenApiValidator } from '../../helpers/openapi-validator.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 
 let server: VsftpdHandle
@@ -24,6 +25,9 @@ let idp: TestOidcProvider
 let gw: GatewayHandle
 let dir: string
 let logs: CapturedLogs
+const contract = new OpenApiValidator()
+/** Every REST answer's mismatches with the OpenAPI document (checked at the end). */
+const offContract: string[] = []
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 
@@ -80,6 +84,15 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 async function rest(token: string, p: string, init: RequestInit = {}) {
   const r = await fetch(`${gw.url}/api/v1${p}`, { ...init, headers: { ...bearer(token), ...init.headers } })
   const text = await r.text()
+  offContract.push(
+    ...contract.check({
+      method: init.method ?? 'GET',
+      url: `/api/v1${p}`,
+      status: r.status,
+      contentType: r.headers.get('content-type'),
+      body: text,
+    }),
+  )
   let json: { code?: string; [k: string]: unknown } = {}
   try {
     json = JSON.parse(text)
@@ -370,5 +383,11 @@ describe('keys: rotation and a provider that is down', () => {
     } finally {
       await cold.close()
     }
+  })
+})
+
+describe('the contract', () => {
+  it('every REST answer above (200, 201, 401, 403, 404, 503) matched the OpenAPI document', () => {
+    expect(offContract).toEqual([])
   })
 })
