@@ -80,6 +80,8 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'body.password',
   'config.upstreams[*].url.password',
   'upstream.url.password',
+  'config.oidc.clientSecret',
+  'oidc.clientSecret',
 ])
 
 /** pino's `redact` option with LOG_REDACT_PATHS: every logger of the gateway uses this one. */

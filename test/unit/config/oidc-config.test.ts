@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { issuerSetting, scopesSetting } from '../../../src/config/spec.js'
+import { summarizeConfig } from '../../../src/config/summary.js'
 import { type ConfigError, loadConfig } from '../../../src/config.js'
 
 const problemsOf = (env: Record<string, string>): string[] => {
@@ -67,6 +68,10 @@ describe('oidc in loadConfig', () => {
       audience: 'gw',
     })
     expect(loadConfig(base).oidc).toBeUndefined()
+    // check-config's summary names the provider, never the secret.
+    const summary = summarizeConfig(c).join('\n')
+    expect(summary).toContain('Bearer JWTs from https://login.example.com for audience gw')
+    expect(summary).not.toContain('s3cret')
   })
 
   it('every problem at once: plain http elsewhere, no client id, both secrets', () => {
