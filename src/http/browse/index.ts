@@ -122,7 +122,13 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
       const who = await auth.authenticate(authorization, request.ip)
       return { who, viewer: { user: who.user, viaCookie } }
     } catch (err) {
-      if (isAuthError(err, 'AUTH_ERR_RATE_LIMITED') || !isAuthError(err)) throw err
+      // Only a refused credential means "not signed in"; a limit or a provider outage is an answer.
+      if (
+        isAuthError(err, 'AUTH_ERR_RATE_LIMITED') ||
+        isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE') ||
+        !isAuthError(err)
+      )
+        throw err
       // An expired or revoked token: drop the cookie so the browser stops sending it.
       if (viaCookie) reply.header('set-cookie', clearedSessionCookie(isSecure(request)))
       return undefined
