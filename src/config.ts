@@ -23,8 +23,13 @@ export interface UpstreamConfig {
   name: string
   /** Parsed FTP_URL (credentials kept only here; never logged). */
   url: FtpUrl
-  /** The URL carries a user and password: every request to this upstream runs as that account. */
+  /** `credentials` is `service`: every request to this upstream runs as the URL's account. */
   serviceAccount: boolean
+  /**
+   * How users reach it (FTP_CREDENTIALS, `credentials`): their own Basic credentials
+   * (`passthrough`), the URL's account (`service`), or each user's own linked account (`mapped`).
+   */
+  credentials: 'passthrough' | 'service' | 'mapped'
   dataMode: DataMode
   activeAddress: string | undefined
   activePorts: [number, number] | undefined
@@ -118,7 +123,10 @@ export interface GatewayConfig {
   upstreams: readonly UpstreamConfig[]
   /** The tree: where each upstream folder appears, and who may see and change it. */
   mounts: readonly MountConfig[]
-  /** Every upstream has a service account: HTTP clients authenticate to the gateway (tokens or htpasswd). */
+  /**
+   * No upstream takes passthrough logins (each has a service account or mapped accounts): HTTP
+   * clients authenticate to the gateway (tokens, htpasswd, JWTs, app passwords).
+   */
   serviceAccount: boolean
   /**
    * Environment variables that overrode a value of the config file (12-factor: the environment
@@ -245,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       mounts.push({ path: '/', upstream: up.name, root: '', readOnly: false, allow: ['*'], write: ['*'] })
     }
   }
-  const serviceAccount = upstreams.length > 0 && upstreams.every((u) => u.serviceAccount)
+  const serviceAccount = upstreams.length > 0 && upstreams.every((u) => u.credentials !== 'passthrough')
 
   const topologies = [v.redisUrl, v.redisSentinels, v.redisClusterNodes].filter((t) => t !== undefined)
   if (topologies.length > 1)
@@ -487,6 +495,7 @@ export type UpstreamSettingValues = Pick<
   | 'ftpTimezone'
   | 'ftpListHidden'
   | 'ftpReadOnly'
+  | 'ftpCredentials'
 >
 
 /**
@@ -533,13 +542,21 @@ export function upstreamFromSettings(
       }
     }
   }
-  const serviceAccount = url.user !== undefined
-  if (serviceAccount && url.password === undefined)
+  const credentials = v.ftpCredentials ?? (url.user !== undefined ? 'service' : 'passthrough')
+  const serviceAccount = credentials === 'service'
+  if (serviceAccount && url.user === undefined)
+    problems.push(`credentials: service needs an account in ${names.url} (ftp://user:pass@host)`)
+  else if (!serviceAccount && url.user !== undefined)
+    problems.push(
+      `credentials: ${credentials} takes no account in ${names.url} (the account would never be used)`,
+    )
+  if (url.user !== undefined && url.password === undefined)
     problems.push(`${names.url} has a user but no password (add one, or ${names.passwordFile})`)
   return {
     name,
     url,
     serviceAccount,
+    credentials,
     dataMode: v.ftpDataMode,
     activeAddress: v.ftpActiveAddress,
     activePorts: v.ftpActivePorts,

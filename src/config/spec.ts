@@ -397,6 +397,15 @@ export const SETTINGS = {
     fallback: false,
     parse: boolSetting,
   }),
+  ftpCredentials: setting<'passthrough' | 'service' | 'mapped' | undefined>({
+    env: 'FTP_CREDENTIALS',
+    key: 'credentials',
+    scope: 'upstream',
+    doc: "how users reach the upstream: `passthrough` (their own Basic credentials are the FTP login), `service` (the URL's `user:pass@` account for everybody; needs one), `mapped` (each user's own FTP account, linked once with `PUT /api/v1/me/credentials/{upstream}` and kept sealed in the store)",
+    defaultDoc: '`service` when the URL has an account, else `passthrough`',
+    fallback: undefined,
+    parse: enumSetting(['passthrough', 'service', 'mapped']),
+  }),
   gatewayConfig: setting<string | undefined>({
     env: 'GATEWAY_CONFIG',
     key: '',

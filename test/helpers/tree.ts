@@ -50,7 +50,8 @@ export function treeConfig(
       FTP_URL: urlOf(u),
       ...(u.server.caFile === undefined ? {} : { FTP_TLS_CA_FILE: u.server.caFile }),
     }).upstreams[0] as UpstreamConfig
-    return { ...one, ...u.settings, name: u.name }
+    const up = { ...one, ...u.settings, name: u.name }
+    return { ...up, serviceAccount: up.credentials === 'service' }
   })
   const base = loadConfig(testGatewayEnv({ FTP_URL: urlOf(upstreams[0] as TreeUpstream), ...env }))
   const ms: MountConfig[] = mounts.map((m) => ({
@@ -61,7 +62,12 @@ export function treeConfig(
     allow: m.allow ?? ['*'],
     write: m.write ?? ['*'],
   }))
-  return { ...base, upstreams: ups, mounts: ms, serviceAccount: ups.every((u) => u.serviceAccount) }
+  return {
+    ...base,
+    upstreams: ups,
+    mounts: ms,
+    serviceAccount: ups.every((u) => u.credentials !== 'passthrough'),
+  }
 }
 
 /** Starts a gateway over the tree. */

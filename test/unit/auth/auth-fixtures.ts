@@ -12,6 +12,7 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
       {
         name: 'default',
         serviceAccount: false,
+        credentials: 'passthrough',
         url: { host: '127.0.0.1', port: 21, secure: 'none' },
         dataMode: 'passive',
         activeAddress: undefined,
@@ -48,6 +49,7 @@ export function serviceConfig(overrides: Partial<GatewayConfig> = {}): GatewayCo
     upstreams: base.upstreams.map((u) => ({
       ...u,
       serviceAccount: true,
+      credentials: 'service',
       url: { ...u.url, user: 'svc', password: 'svc-pass' },
     })),
     ...overrides,
