@@ -14,10 +14,10 @@
  * hash. Neither is ever in clear in the store.
  */
 import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { CredentialSeal } from '../auth/credential-seal.js'
 import { identityOf } from '../auth/types.js'
 import type { Identity, RelPath } from '../files/types.js'
 import type { Store } from '../store/store.js'
-import { CredentialSeal } from './credential-seal.js'
 import { newShareId, usesLeft } from './share-rules.js'
 
 /** What a share lets its holder do. */

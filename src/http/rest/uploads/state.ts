@@ -10,10 +10,10 @@
  * file from the FTP server, with nobody's request to borrow credentials from.
  */
 import { randomBytes } from 'node:crypto'
+import { CredentialSeal } from '../../../auth/credential-seal.js'
 import { identityOf } from '../../../auth/types.js'
 import type { Identity, PartialUpload } from '../../../files/types.js'
 import type { Store } from '../../../store/store.js'
-import { CredentialSeal } from '../../credential-seal.js'
 
 /** An unfinished upload as the store keeps it. */
 export interface UploadRecord {

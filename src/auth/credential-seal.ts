@@ -1,9 +1,11 @@
 /**
  * Sealing of FTP passwords that must outlive the request that brought them: a resumable upload's
- * (its expiry sweep acts as the creator) and a share link's (every use acts as the creator). The
+ * (its expiry sweep acts as the creator), a share link's (every use acts as the creator), a mapped
+ * upstream's linked account and an app password's FTP login. The
  * password is encrypted with AES-256-GCM under a key derived from SESSION_SECRET, with the record's
  * id bound in as associated data, so the store never holds it in clear and a sealed value moved to
- * another record does not open. Moved here from rest/uploads/state.ts so two faces share it.
+ * another record does not open. Moved from rest/uploads/state.ts to http/ so two faces share it, and
+ * to auth/ so a user's mapped FTP accounts (linked-accounts.ts) and app passwords share it too.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 
