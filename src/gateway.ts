@@ -8,6 +8,7 @@ import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { type AuthDeps, createAuth } from './auth/index.js'
+import { LinkedAccounts, withLinkedAccounts } from './auth/linked-accounts.js'
 import { type GatewayConfig, type UpstreamConfig, withLocalUpstream } from './config.js'
 import type { Upstream } from './files/index.js'
 import { createServer } from './http/app.js'
@@ -120,6 +121,19 @@ export async function createGateway(
     ...(options.jwt ? { jwt: options.jwt } : {}),
   })
 
+  // Mapped upstreams: each person's linked FTP account, loaded with their identity on every request.
+  const links = new LinkedAccounts({
+    store,
+    sessionKey: config.sessionKey,
+    targets: {
+      kindOf: (name) => files.credentialsOf(name),
+      verify: (name, who) => files.verifyLoginOn(name, who),
+    },
+  })
+  const authenticator = withLinkedAccounts(auth.authenticator, links, () =>
+    config.upstreams.some((u) => u.credentials === 'mapped'),
+  )
+
   let draining = false
   let storeOk = false
   // Probes run in the background so /readyz answers from memory, cheap enough every second.
@@ -138,7 +152,9 @@ export async function createGateway(
     {
       config,
       files,
-      auth: auth.authenticator,
+      auth: authenticator,
+      appPasswords: auth.appPasswords,
+      links: { links, guard: auth.guard },
       sessions: auth.sessions,
       admin: files,
       store,

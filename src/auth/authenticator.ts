@@ -9,6 +9,7 @@
  * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
  * In either mode, with `oidc` configured, a JWT-shaped Bearer value is checked by jwt.ts instead of
  * the token store: the person from its claims, no FTP credentials (service-account upstreams only).
+ * A Basic password shaped like an app password goes to app-passwords.ts only (never to the FTP server).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { GatewayConfig } from '../config.js'
@@ -16,6 +17,7 @@ import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
+import { AppPasswords, isAppPasswordShaped } from './app-passwords.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
@@ -50,6 +52,22 @@ export interface AuthDeps {
 export interface Auth {
   authenticator: Authenticator
   sessions: SessionApi
+  /** App passwords (app-passwords.ts); `create` seals the creator's FTP login in passthrough mode. */
+  appPasswords: AppPasswordApi
+  /**
+   * Runs a login attempt (`attempt` says whether the credentials were right) under the failed-login
+   * limits of `user` at `address`: AUTH_ERR_RATE_LIMITED before it when they are spent, a wrong
+   * one counted. For logins made outside `authenticate` (linking a mapped FTP account).
+   */
+  guard(user: string, address: string, via: string, attempt: () => Promise<boolean>): Promise<boolean>
+}
+
+/** App passwords as the HTTP faces use them. */
+export interface AppPasswordApi {
+  create: (who: Identity, label: string) => ReturnType<AppPasswords['create']>
+  list: AppPasswords['list']
+  remove: AppPasswords['remove']
+  removeFor: AppPasswords['removeFor']
 }
 
 // How long a successful login skips the failed-login reservation (recent-logins.ts).
@@ -104,6 +122,8 @@ export function createAuth(deps: AuthDeps): Auth {
   /** The one FTP login of service-account mode, from FTP_URL (read lazily: local mode fills it late). */
   let serviceLogin: Identity | undefined
   const serviceIdentity = (principal: string): Identity => {
+    // The first upstream takes linked (mapped) accounts: the person alone, like a JWT's.
+    if (config.upstreams[0]?.credentials === 'mapped') return personOnly(principal, 'basic')
     if (serviceLogin === undefined) {
       const url = config.upstreams[0]?.url
       if (url?.user === undefined || url.password === undefined) {
@@ -132,7 +152,7 @@ export function createAuth(deps: AuthDeps): Auth {
       'Bearer JWTs accepted from the OpenID provider',
     )
     // A JWT reaches only upstreams with a service account: without any, every JWT user sees 403s.
-    if (config.upstreams.length > 0 && !config.upstreams.some((u) => u.serviceAccount))
+    if (config.upstreams.length > 0 && !config.upstreams.some((u) => u.credentials !== 'passthrough'))
       logger?.warn(
         {},
         'oidc is set but no upstream has a service account (user:pass@ in its URL): JWT users can reach no files',
@@ -144,16 +164,7 @@ export function createAuth(deps: AuthDeps): Auth {
       throw new AuthError('AUTH_ERR_INVALID', 'JWTs are not accepted here (no OpenID provider is configured)')
     try {
       const person = await jwt.verify(token)
-      // No password, and a key no FTP login can have (identityOf's keys are `user:hex`).
-      return {
-        user: person.principal,
-        password: '',
-        key: `jwt\0${person.principal}`,
-        principal: person.principal,
-        groups: person.groups,
-        method: 'jwt',
-        noFtpLogin: true,
-      }
+      return { ...personOnly(person.principal, 'jwt'), groups: person.groups }
     } catch (err) {
       if (isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE'))
         logger?.error(
@@ -163,6 +174,36 @@ export function createAuth(deps: AuthDeps): Auth {
       else logger?.debug({ address, reason: (err as Error).message }, 'bearer JWT refused')
       throw err
     }
+  }
+
+  const appPasswords = new AppPasswords({ store, sessionKey: config.sessionKey, now })
+  /** The identity of a Basic login with an app password (its shape sent it here and nowhere else). */
+  const appPasswordLogin = async (user: string, password: string, address: string): Promise<Identity> => {
+    const found = await appPasswords.verify(user, password, (check) =>
+      guard(user, address, 'app-password', check),
+    )
+    if (!found) throw refuse(user, address, 'app-password')
+    const base = found.ftp
+      ? identityOf(found.ftp.user, found.ftp.password, found.principal)
+      : mode === 'service'
+        ? serviceIdentity(found.principal)
+        : personOnly(found.principal, 'app-password')
+    return { ...base, groups: found.groups, method: 'app-password' }
+  }
+
+  /** See Auth.guard. */
+  const guard = async (user: string, address: string, via: string, attempt: () => Promise<boolean>) => {
+    const reservation = await reserve(user, address, via)
+    let ok: boolean
+    try {
+      ok = await attempt()
+    } catch (err) {
+      if (reservation) await limiter.release(reservation).catch(ignoreStoreError)
+      throw err
+    }
+    if (reservation)
+      await (ok ? limiter.succeeded(reservation) : limiter.failed(reservation)).catch(ignoreStoreError)
+    return ok
   }
 
   const invalid = () => new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
@@ -273,6 +314,8 @@ export function createAuth(deps: AuthDeps): Auth {
         throw new AuthError('AUTH_ERR_MISSING', 'authentication is required')
       }
       const parsed = parseAuthorization(authorization)
+      if (parsed.scheme === 'basic' && isAppPasswordShaped(parsed.password))
+        return appPasswordLogin(parsed.user, parsed.password, clientAddress)
       if (parsed.scheme === 'basic')
         return { ...(await login(parsed.user, parsed.password, clientAddress, 'basic')), method: 'basic' }
       // A JWT never falls back to the token store (nor a token to JWT checks): the shape decides.
@@ -299,7 +342,30 @@ export function createAuth(deps: AuthDeps): Auth {
     revoke: (token) => tokens.revoke(token),
   }
 
-  return { authenticator, sessions }
+  return {
+    authenticator,
+    sessions,
+    appPasswords: {
+      create: (who, label) => appPasswords.create(who, label, mode === 'passthrough'),
+      list: (principal) => appPasswords.list(principal),
+      remove: (who, id) => appPasswords.remove(who, id),
+      removeFor: (principal, id) => appPasswords.removeFor(principal, id),
+    },
+    guard,
+  }
+}
+
+/** A person with no FTP login of their own (`noFtpLogin`): service accounts and linked accounts only. */
+function personOnly(principal: string, method: NonNullable<Identity['method']>): Identity {
+  // No password, and a key no FTP login can have (identityOf's keys are `user:hex`).
+  return {
+    user: principal,
+    password: '',
+    key: `${method}\0${principal}`,
+    principal,
+    method,
+    noFtpLogin: true,
+  }
 }
 
 /** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */

@@ -10,6 +10,13 @@ export type AuthErrorCode =
   | 'AUTH_ERR_TOKEN_EXPIRED' // 401: a Bearer JWT past its exp (and the allowed skew): get a new one
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
+  | 'AUTH_ERR_NOT_LINKED' // 403: a mapped upstream, and the person has not linked their FTP account there
+  | 'AUTH_ERR_LINK_REFUSED' // 422: the FTP server refused the account given to link (nothing stored)
+  | 'AUTH_ERR_UNKNOWN_UPSTREAM' // 404: no upstream of that name
+  | 'AUTH_ERR_NOT_MAPPED' // 409: the upstream does not take linked accounts (credentials is not `mapped`)
+  | 'AUTH_ERR_APP_PASSWORD_NOT_FOUND' // 404: no such app password of yours
+  | 'AUTH_ERR_APP_PASSWORD_FORBIDDEN' // 403: app passwords are made with your sign-in, not with an app password
+  | 'AUTH_ERR_APP_PASSWORD_LIMIT' // 409: too many app passwords; revoke one first
 
 /** The error the authenticator and the session API throw. */
 export class AuthError extends Error {

@@ -24,13 +24,19 @@ export interface Identity {
    * How the gateway authenticated the person: Basic credentials, an API token, a Bearer JWT from
    * the OpenID provider, or the browse page's session cookie. For `/api/v1/me` and audit lines.
    */
-  method?: 'basic' | 'token' | 'jwt' | 'cookie' | undefined
+  method?: 'basic' | 'token' | 'jwt' | 'cookie' | 'app-password' | undefined
   /**
    * True when `user` and `password` are no FTP login (a JWT names a person only): such an identity
    * reaches only upstreams with a service account, and is refused (403) on the others, never tried
    * as a login there.
    */
   noFtpLogin?: true | undefined
+  /**
+   * The person's own FTP accounts on `mapped` upstreams, by upstream name (auth/linked-accounts.ts
+   * loads them from the store when the request is authenticated); an upstream absent here is not
+   * linked (403 AUTH_ERR_NOT_LINKED there).
+   */
+  linked?: ReadonlyMap<string, Identity> | undefined
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */

@@ -15,6 +15,7 @@ import fastify, {
   type FastifyServerOptions,
 } from 'fastify'
 import type { Logger } from 'pino'
+import type { AppPasswordApi } from '../auth/authenticator.js'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig, TlsConfig, TrustProxy } from '../config.js'
 import type { FileService, Identity } from '../files/types.js'
@@ -30,6 +31,7 @@ import { clientErrorHandler, installProblemHandlers, sendProblem } from './probl
 import { productionFace } from './production.js'
 import { runInRequest } from './request-context.js'
 import type { AdminApi } from './rest/admin.js'
+import type { CredentialRoutesOptions } from './rest/credentials.js'
 import { apiRoutes } from './rest/index.js'
 import type { UpstreamAccount } from './rest/me.js'
 import { ProblemSchema } from './rest/schemas.js'
@@ -56,6 +58,10 @@ export interface AppDeps {
   stats?: (() => GatewayStats) | undefined
   /** Which files an identity sees (scopes WebDAV locks and properties); one upstream 'default' when omitted. */
   viewOf?: ((who: Identity) => string) | undefined
+  /** App passwords (`/api/v1/me/app-passwords`); not mounted without them. */
+  appPasswords?: AppPasswordApi | undefined
+  /** Linked FTP accounts on mapped upstreams (`/api/v1/me/credentials`); not mounted without them. */
+  links?: Omit<CredentialRoutesOptions, 'policy'> | undefined
   /** How each upstream is reached for `who` (`/api/v1/me`); omitted: an empty list. */
   accountsOf?: ((who: Identity) => UpstreamAccount[]) | undefined
   /** The upstream a path lives on for `who` (audit lines); omitted: none named. */
@@ -150,6 +156,8 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
     zip: { maxBytes: deps.config.zipMaxBytes, scope: deps.store },
     accountsOf: deps.accountsOf,
+    appPasswords: deps.appPasswords,
+    links: deps.links && { ...deps.links, policy: { users: deps.config.gatewayAdmins } },
     shares: {
       shares,
       policy: { users: deps.config.gatewayAdmins },

@@ -35,6 +35,11 @@ export type AuditAction =
   | 'share-create'
   | 'share-delete'
   | 'share-use'
+  // Issue 18: mapped FTP accounts linked and unlinked (`to`: the upstream), app passwords (`to`: the id).
+  | 'link-account'
+  | 'unlink-account'
+  | 'app-password-create'
+  | 'app-password-delete'
 
 /** One audit event as the caller describes it. */
 export interface AuditEntry {

@@ -51,6 +51,13 @@ type AuthCode =
   | 'AUTH_ERR_TOKEN_EXPIRED'
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE'
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT'
+  | 'AUTH_ERR_NOT_LINKED'
+  | 'AUTH_ERR_LINK_REFUSED'
+  | 'AUTH_ERR_UNKNOWN_UPSTREAM'
+  | 'AUTH_ERR_NOT_MAPPED'
+  | 'AUTH_ERR_APP_PASSWORD_NOT_FOUND'
+  | 'AUTH_ERR_APP_PASSWORD_FORBIDDEN'
+  | 'AUTH_ERR_APP_PASSWORD_LIMIT'
 
 /** Every `code` a problem response can carry. */
 export type ProblemCode = FileErrorCode | AuthCode | GatewayErrorCode
@@ -98,6 +105,14 @@ export const PROBLEM_CATALOGUE = {
   AUTH_ERR_PROVIDER_UNAVAILABLE: { status: 503, title: 'The sign-in provider is unavailable' },
   // A JWT names a person, not an FTP login: an upstream without a service account has no way in.
   AUTH_ERR_NO_UPSTREAM_ACCOUNT: { status: 403, title: 'No FTP account for you on this server' },
+  // A `mapped` upstream: the person links their own FTP account there once (PUT /me/credentials/…).
+  AUTH_ERR_NOT_LINKED: { status: 403, title: 'Link your FTP account for this server first' },
+  AUTH_ERR_LINK_REFUSED: { status: 422, title: 'The FTP server refused that user name and password' },
+  AUTH_ERR_UNKNOWN_UPSTREAM: { status: 404, title: 'No such upstream' },
+  AUTH_ERR_NOT_MAPPED: { status: 409, title: 'This upstream does not take linked accounts' },
+  AUTH_ERR_APP_PASSWORD_NOT_FOUND: { status: 404, title: 'No such app password' },
+  AUTH_ERR_APP_PASSWORD_FORBIDDEN: { status: 403, title: 'App passwords cannot manage app passwords' },
+  AUTH_ERR_APP_PASSWORD_LIMIT: { status: 409, title: 'Too many app passwords' },
   GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
   GW_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
   GW_ERR_BAD_HEADER: { status: 400, title: 'A request header is malformed' },

@@ -71,7 +71,7 @@ export class TreeFileService implements FileService {
       if (!options.upstreams.has(m.upstream)) throw new Error(`mount /${m.path}: no upstream ${m.upstream}`)
     this.#table = options.table
     this.#ups = options.upstreams
-    this.#passthrough = [...options.upstreams.values()].filter((b) => b.serviceIdentity === undefined)
+    this.#passthrough = [...options.upstreams.values()].filter((b) => kindOf(b) === 'passthrough')
   }
 
   /** The upstreams the tree routes to, by name. */
@@ -98,25 +98,47 @@ export class TreeFileService implements FileService {
     const parts: string[] = []
     // A person with no way onto an upstream sees none of its files there: no account to share.
     for (const b of this.#ups.values())
-      parts.push(
-        b.id,
-        b.serviceIdentity === undefined && who.noFtpLogin ? '\0none' : this.#identityFor(b, who).user,
-      )
+      parts.push(b.id, this.#reaches(b, who) ? this.#identityFor(b, who).user : '\0none')
     return parts.join('\0')
   }
 
   /**
-   * How each upstream is reached for `who` (`/api/v1/me`): its service account, or the caller's
-   * own credentials, which a person authenticated without any (a JWT) does not have there.
+   * How each upstream is reached for `who` (`/api/v1/me`): its service account, the caller's own
+   * credentials (which a person authenticated without any, a JWT, does not have there), or the
+   * account the person linked (mapped).
    */
   accountsOf(
     who: Identity,
-  ): Array<{ name: string; credentials: 'passthrough' | 'service'; linked: boolean }> {
-    return [...this.#ups.values()].map((b) =>
-      b.serviceIdentity === undefined
-        ? { name: b.name, credentials: 'passthrough', linked: who.noFtpLogin !== true }
-        : { name: b.name, credentials: 'service', linked: true },
-    )
+  ): Array<{ name: string; credentials: 'passthrough' | 'service' | 'mapped'; linked: boolean }> {
+    return [...this.#ups.values()].map((b) => ({
+      name: b.name,
+      credentials: kindOf(b),
+      linked: this.#reaches(b, who),
+    }))
+  }
+
+  /** How upstream `name` is reached (`credentials`); undefined when there is none of that name. */
+  credentialsOf(name: string): 'passthrough' | 'service' | 'mapped' | undefined {
+    const b = this.#ups.get(name)
+    return b === undefined ? undefined : kindOf(b)
+  }
+
+  /**
+   * Logs in to upstream `name` as `who` (linking a mapped account): FILE_ERR_UNAUTHORIZED when
+   * the server refuses. The upstream's pool answers from a verified session when it has one.
+   */
+  async verifyLoginOn(name: string, who: Identity): Promise<void> {
+    const b = this.#ups.get(name)
+    if (b === undefined) throw notFound()
+    await b.files.verifyLogin(who)
+  }
+
+  /** Whether the gateway has an FTP account for `who` on `b`. */
+  #reaches(b: UpstreamBinding, who: Identity): boolean {
+    const kind = kindOf(b)
+    if (kind === 'service') return true
+    if (kind === 'mapped') return who.linked?.has(b.name) === true
+    return who.noFtpLogin !== true
   }
 
   async verifyLogin(who: Identity): Promise<void> {
@@ -383,6 +405,16 @@ export class TreeFileService implements FileService {
    * JWT) does not have: 403, before any FTP command, rather than a login with an empty password.
    */
   #identityFor(b: UpstreamBinding, who: Identity): Identity {
+    if (kindOf(b) === 'mapped') {
+      // The person's own account there, or nothing: never their other credentials.
+      const own = who.linked?.get(b.name)
+      if (own === undefined)
+        throw new AuthError(
+          'AUTH_ERR_NOT_LINKED',
+          `link your FTP account for upstream ${b.name} first (PUT /api/v1/me/credentials/${b.name})`,
+        )
+      return { ...own, principal: who.principal, groups: who.groups, method: who.method }
+    }
     const svc = b.serviceIdentity
     if (svc === undefined && who.noFtpLogin)
       throw new AuthError('AUTH_ERR_NO_UPSTREAM_ACCOUNT', `no FTP account for you on upstream ${b.name}`)
@@ -434,6 +466,11 @@ export class TreeFileService implements FileService {
     for (const [name, shown] of children) if (shown) out.push(virtualDir(childOf(rel, name)))
     return out
   }
+}
+
+/** How people reach `b`: its `credentials`, else what its service identity implies. */
+function kindOf(b: UpstreamBinding): 'passthrough' | 'service' | 'mapped' {
+  return b.credentials ?? (b.serviceIdentity === undefined ? 'passthrough' : 'service')
 }
 
 /** A folder the tree makes up (a mount point's place in its parent, or a folder holding mounts). */

@@ -16,6 +16,11 @@ export interface UpstreamBinding {
   readonly files: FileService
   /** Set when the upstream's URL carries an account: every request to it runs as that account. */
   readonly serviceIdentity: Identity | undefined
+  /**
+   * How people reach it (`credentials`); absent: `service` with a service identity, else
+   * `passthrough`. `mapped`: each person's linked account (`Identity.linked`).
+   */
+  readonly credentials?: 'passthrough' | 'service' | 'mapped' | undefined
   /** Identifies the upstream's files (host, port and base): two bindings with one id see the same files. */
   readonly id: string
   /** Drops every pooled session of FTP user `user` (admin API). */

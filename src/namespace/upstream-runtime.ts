@@ -47,6 +47,8 @@ export class UpstreamRuntime implements UpstreamBinding {
   readonly content: ContentCache
   readonly files: FtpFileService
   readonly serviceIdentity: Identity | undefined
+  /** How people reach this upstream (`credentials`). */
+  readonly credentials: UpstreamConfig['credentials']
   readonly id: string
   /** Last probe's answer: true while the server greets (or live pooled sessions prove it up). */
   healthy = false
@@ -100,6 +102,7 @@ export class UpstreamRuntime implements UpstreamBinding {
       logger: log,
       freshReads: deps.store.kind === 'redis',
     })
+    this.credentials = config.credentials
     const { user, password } = config.url
     this.serviceIdentity =
       config.serviceAccount && user !== undefined && password !== undefined

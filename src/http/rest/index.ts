@@ -5,6 +5,7 @@
  */
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { AppPasswordApi } from '../../auth/authenticator.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
 import type { FileService } from '../../files/types.js'
 import { simpleBodyHook } from '../cross-site.js'
@@ -12,6 +13,8 @@ import { GatewayError } from '../errors.js'
 import { authenticateHook } from '../identity.js'
 import { cookieAuthHook } from '../session-cookie.js'
 import { type AdminApi, type AdminPolicy, adminRoutes } from './admin.js'
+import { appPasswordRoutes } from './app-passwords.js'
+import { type CredentialRoutesOptions, credentialRoutes } from './credentials.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
 import { type MeOptions, meRoutes } from './me.js'
@@ -38,6 +41,10 @@ export interface ApiOptions {
   shares?: Omit<ShareApiOptions, 'files'> | undefined
   /** Each upstream's FTP account for a person (`/me`). */
   accountsOf?: MeOptions['accountsOf']
+  /** App passwords (`/me/app-passwords`); not mounted without them. */
+  appPasswords?: AppPasswordApi | undefined
+  /** Linked FTP accounts (`/me/credentials/…`, and for admins `/admin/users/…/credentials/…`). */
+  links?: CredentialRoutesOptions | undefined
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -64,6 +71,14 @@ const ADMIN_ALLOWED: Record<string, readonly string[]> = {
 const SHARES_ALLOWED: Record<string, readonly string[]> = {
   '/shares': ['GET', 'HEAD', 'POST'],
   '/shares/:id': ['DELETE'],
+}
+const APP_PASSWORDS_ALLOWED: Record<string, readonly string[]> = {
+  '/me/app-passwords': ['GET', 'HEAD', 'POST'],
+  '/me/app-passwords/:id': ['DELETE'],
+}
+const LINKS_ALLOWED: Record<string, readonly string[]> = {
+  '/me/credentials/:upstream': ['PUT', 'DELETE'],
+  '/admin/users/:user/credentials/:upstream': ['PUT', 'DELETE'],
 }
 const SESSION_ALLOWED: Record<string, readonly string[]> = {
   '/sessions': ['POST'],
@@ -122,6 +137,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     })
     if (uploads) await authed.register(uploadRoutes, { uploads })
     if (options.shares) await authed.register(shareApiRoutes, { ...options.shares, files })
+    if (options.appPasswords) await authed.register(appPasswordRoutes, { appPasswords: options.appPasswords })
+    if (options.links) await authed.register(credentialRoutes, options.links)
     if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
   })
   if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
@@ -132,6 +149,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
       ...(sessions === undefined ? {} : SESSION_ALLOWED),
       ...(admin === undefined ? {} : ADMIN_ALLOWED),
       ...(options.shares === undefined ? {} : SHARES_ALLOWED),
+      ...(options.appPasswords === undefined ? {} : APP_PASSWORDS_ALLOWED),
+      ...(options.links === undefined ? {} : LINKS_ALLOWED),
     }),
   )
 }

@@ -25,10 +25,11 @@ export interface MeOptions {
   accountsOf?: ((who: Identity) => UpstreamAccount[]) | undefined
 }
 
-const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie'>({
+const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie' | 'app-password'>({
   type: 'string',
-  enum: ['basic', 'token', 'jwt', 'cookie'],
-  description: 'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie',
+  enum: ['basic', 'token', 'jwt', 'cookie', 'app-password'],
+  description:
+    'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie, an app password (Basic)',
 })
 
 const CredentialsSchema = Type.Unsafe<UpstreamAccount['credentials']>({
