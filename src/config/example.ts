@@ -19,6 +19,7 @@ export const EXAMPLE_VALUES: Partial<Record<SettingId, unknown>> = {
   tlsCertFile: '/etc/ftp-gateway/tls/tls.crt',
   tlsKeyFile: '/etc/ftp-gateway/tls/tls.key',
   ftpUrl: 'ftpes://exchange@ftp.partner.example:21/outgoing',
+  ftpCredentials: 'service',
   ftpActiveAddress: '203.0.113.5',
   ftpActivePorts: '40000-40100',
   ftpTlsCaFile: '/etc/ftp-gateway/partner-ca.pem',

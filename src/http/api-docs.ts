@@ -20,6 +20,11 @@ export const PROBLEM_STATUSES: Record<number, { name: string; description: strin
   415: { name: 'UnsupportedMediaType', description: 'The body is not JSON' },
   410: { name: 'Gone', description: 'The resumable upload has expired' },
   416: { name: 'RangeNotSatisfiable', description: 'The range lies outside the file' },
+  422: {
+    name: 'UnprocessableContent',
+    description:
+      'The FTP server refused the account given to link (AUTH_ERR_LINK_REFUSED); nothing was stored',
+  },
   423: { name: 'Locked', description: 'Another request is writing to this resumable upload' },
   460: { name: 'ChecksumMismatch', description: 'The body does not match Upload-Checksum (tus)' },
   429: { name: 'TooManyRequests', description: 'Too many requests or failed logins from this client' },

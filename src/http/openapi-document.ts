@@ -27,6 +27,11 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     sessions: inert<SessionApi>('sessions'),
     admin: inert<NonNullable<AppDeps['admin']>>('admin'),
     store: inert<Store>('store'),
+    appPasswords: inert<NonNullable<AppDeps['appPasswords']>>('appPasswords'),
+    links: {
+      links: inert<NonNullable<AppDeps['links']>['links']>('links'),
+      guard: () => Promise.reject(new Error('guard is not available while generating the document')),
+    },
   })
   try {
     await app.ready()
