@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
+import { AppPasswords } from '../../src/auth/app-passwords.js'
 import { AuthError } from '../../src/auth/errors.js'
+import { LinkedAccounts } from '../../src/auth/linked-accounts.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
 import type { Identity } from '../../src/files/types.js'
 import { type AppDeps, createServer } from '../../src/http/app.js'
@@ -60,7 +62,32 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
   const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
   const admin = deps.admin instanceof FakeAdmin ? deps.admin : new FakeAdmin()
   const store = deps.store ?? new MemoryStore()
-  const app = createServer({ config: testConfig(), ...deps, files, auth, admin, store })
+  const config = testConfig()
+  // App passwords and linked accounts are real, over the same store (one upstream, passthrough).
+  const passwords = new AppPasswords({ store, sessionKey: config.sessionKey })
+  const links = new LinkedAccounts({
+    store,
+    sessionKey: config.sessionKey,
+    targets: {
+      kindOf: (name) => (name === 'default' ? 'passthrough' : undefined),
+      verify: async () => undefined,
+    },
+  })
+  const app = createServer({
+    config,
+    appPasswords: {
+      create: (who, label) => passwords.create(who, label, true),
+      list: (principal) => passwords.list(principal),
+      remove: (who, id) => passwords.remove(who, id),
+      removeFor: (principal, id) => passwords.removeFor(principal, id),
+    },
+    links: { links, guard: (_user, _address, _via, attempt) => attempt() },
+    ...deps,
+    files,
+    auth,
+    admin,
+    store,
+  })
   onTestFinished(async () => {
     await app.close()
     // A store the test passed in is the test's to close.

@@ -127,6 +127,7 @@ function expectGood(c: GatewayConfig, configFile: string): void {
       name: 'web',
       url: { host: '127.0.0.1', port: 2121, secure: 'none', root: '/srv' },
       serviceAccount: false,
+      credentials: 'passthrough',
       dataMode: 'passive',
       activeAddress: undefined,
       activePorts: undefined,

@@ -163,4 +163,28 @@ describe('loadConfig', () => {
     const problems = problemsOf({ FTP_URL: 'ftp://user:hunter2@host', FTP_POOL_MAX: 'x' })
     expect(problems.join('\n')).not.toContain('hunter2')
   })
+
+  it('credentials: service by default with an account, else passthrough; mapped on request; mismatches are problems', () => {
+    expect(loadConfig({ FTP_URL: 'ftp://u:p@h' }).upstreams[0]).toMatchObject({
+      credentials: 'service',
+      serviceAccount: true,
+    })
+    expect(loadConfig({ FTP_URL: 'ftp://h' }).upstreams[0]).toMatchObject({
+      credentials: 'passthrough',
+      serviceAccount: false,
+    })
+    const mapped = loadConfig({ FTP_URL: 'ftp://h', FTP_CREDENTIALS: 'mapped' })
+    expect(mapped.upstreams[0]).toMatchObject({ credentials: 'mapped', serviceAccount: false })
+    // No upstream takes passthrough logins: clients authenticate to the gateway itself.
+    expect(mapped.serviceAccount).toBe(true)
+    expect(problemsOf({ FTP_URL: 'ftp://h', FTP_CREDENTIALS: 'service' }).join('\n')).toMatch(
+      /service needs an account/,
+    )
+    expect(problemsOf({ FTP_URL: 'ftp://u:p@h', FTP_CREDENTIALS: 'mapped' }).join('\n')).toMatch(
+      /takes no account/,
+    )
+    expect(problemsOf({ FTP_URL: 'ftp://h', FTP_CREDENTIALS: 'linked' }).join('\n')).toMatch(
+      /FTP_CREDENTIALS must be passthrough, service or mapped/,
+    )
+  })
 })

@@ -102,3 +102,42 @@ describe('the tree', () => {
     await expect(tree.copy(alice, 'dir', 'b/dir')).rejects.toMatchObject({ code: 'FILE_ERR_EXISTS' })
   })
 })
+
+describe('mapped upstreams', () => {
+  function mappedTree() {
+    const m = new FakeFileService()
+    m.putFile('mine.txt', 'mine')
+    const tree = new TreeFileService({
+      table: new MountTable([mount('/m', 'm')]),
+      upstreams: new Map([['m', { ...binding('m', m), credentials: 'mapped' as const }]]),
+    })
+    return { m, tree }
+  }
+
+  it('run as the linked account, and refuse an unlinked person before any call', async () => {
+    const { m, tree } = mappedTree()
+    const seen: string[] = []
+    const read = m.read.bind(m)
+    m.read = (who, p, o) => {
+      seen.push(who.user)
+      return read(who, p, o)
+    }
+    const own = identityOf('ftp-alice', 'pw', 'alice')
+    const linked = { ...alice, linked: new Map([['m', own]]) }
+    expect((await readAll((await tree.read(linked, 'm/mine.txt')).body)).toString()).toBe('mine')
+    expect(seen).toEqual(['ftp-alice'])
+    const calls = m.calls.length
+    await expect(tree.read(alice, 'm/mine.txt')).rejects.toMatchObject({ code: 'AUTH_ERR_NOT_LINKED' })
+    expect(m.calls.length).toBe(calls)
+    expect(tree.accountsOf(alice)).toEqual([{ name: 'm', credentials: 'mapped', linked: false }])
+    expect(tree.accountsOf(linked)).toEqual([{ name: 'm', credentials: 'mapped', linked: true }])
+    expect(tree.credentialsOf('m')).toBe('mapped')
+    expect(tree.credentialsOf('nope')).toBeUndefined()
+  })
+
+  it('never take passthrough logins (verifyLogin tries no mapped upstream)', async () => {
+    const { m, tree } = mappedTree()
+    await tree.verifyLogin(alice)
+    expect(m.callsOf('verifyLogin')).toEqual([])
+  })
+})
