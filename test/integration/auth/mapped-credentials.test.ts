@@ -247,6 +247,21 @@ describe('mapped upstreams', () => {
     const carol = await idp.idToken('carol')
     expect((await rest(carol, '/files/vs/on-vs.txt')).json.code).toBe('AUTH_ERR_NOT_LINKED')
 
+    // An app password made with the JWT acts as alice, with her linked accounts, over WebDAV Basic.
+    const app = await rest(alice, '/me/app-passwords', { method: 'POST', json: { label: 'davfs2' } })
+    expect(app.status).toBe(201)
+    const basic = `Basic ${Buffer.from(`alice:${app.json.password}`).toString('base64')}`
+    const viaApp = await fetch(`${gw.url}/dav/pure/on-pure.txt`, { headers: { authorization: basic } })
+    expect(await viaApp.text()).toBe('hello from pure-ftpd')
+    const meViaApp = await fetch(`${gw.url}/api/v1/me`, { headers: { authorization: basic } })
+    expect(await meViaApp.json()).toMatchObject({
+      username: 'alice',
+      groups: ['staff'],
+      method: 'app-password',
+    })
+    expect((await rest(alice, `/me/app-passwords/${app.json.id}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await fetch(`${gw.url}/api/v1/me`, { headers: { authorization: basic } })).status).toBe(401)
+
     expect((await rest(alice, '/me/credentials/vs', { method: 'DELETE' })).status).toBe(204)
     const after = await rest(alice, '/files/vs/on-vs.txt')
     expect([after.status, after.json.code]).toEqual([403, 'AUTH_ERR_NOT_LINKED'])
