@@ -6,6 +6,7 @@
  * `window.gwUpload` (/_browse/upload.js, loaded first).
  */
 import { CLIENT_ACTIONS } from './client-actions.js'
+import { CLIENT_APP_PASSWORDS } from './client-app-passwords.js'
 import { CLIENT_CORE } from './client-core.js'
 import { CLIENT_DROP } from './client-drop.js'
 import { CLIENT_KEYS } from './client-keys.js'
@@ -19,6 +20,7 @@ const START = `
   document.getElementById('connect-open').hidden = false;
   document.getElementById('help-open').hidden = false;
   document.getElementById('shares-open').hidden = false;
+  document.getElementById('apppw-open').hidden = false;
   reveal(document);
   localiseTimes(document);
 `
@@ -26,6 +28,6 @@ const START = `
 /** The whole page script. */
 export const CLIENT_SCRIPT = `'use strict';
 (function () {
-${[CLIENT_CORE, CLIENT_ACTIONS, CLIENT_SELECT, CLIENT_UPLOADS, CLIENT_DROP, CLIENT_VIEWER, CLIENT_KEYS, CLIENT_SHARES, START].join('\n')}
+${[CLIENT_CORE, CLIENT_ACTIONS, CLIENT_SELECT, CLIENT_UPLOADS, CLIENT_DROP, CLIENT_VIEWER, CLIENT_KEYS, CLIENT_SHARES, CLIENT_APP_PASSWORDS, START].join('\n')}
 })();
 `

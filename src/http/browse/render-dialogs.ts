@@ -41,6 +41,12 @@ const share = `<dialog id="share-dialog" aria-labelledby="share-title"><form met
 
 const shared = `<dialog id="shares-dialog" class="wide" aria-labelledby="shares-title"><div class="dialog-form"><h2 id="shares-title">Shared by me</h2><p id="shares-empty" hidden>You have no share links.</p><table class="keys" id="shares-table" hidden><caption class="visually-hidden">Your share links</caption><thead><tr><th scope="col">Path</th><th scope="col">Kind</th><th scope="col">Expires</th><th scope="col">Uses left</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody id="shares-body"></tbody></table><div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
 
+// App passwords (issue 18): made, shown once with a Copy button, listed and revoked.
+const appPasswords = `<dialog id="apppw-dialog" class="wide" aria-labelledby="apppw-title"><div class="dialog-form"><h2 id="apppw-title">App passwords</h2><p>For WebDAV drives, rclone and scripts: use one as the password with your user name. Revoke it when the device is gone.</p>
+<form id="apppw-form"><label for="apppw-label">What it is for</label><div class="copy-row"><input id="apppw-label" name="label" required maxlength="100" autocomplete="off"><button type="submit" class="primary" id="apppw-create">Make a password</button></div></form>
+<div id="apppw-result" hidden><label for="apppw-secret">Your new app password (shown only now)</label><div class="copy-row"><input id="apppw-secret" readonly autocomplete="off"><button type="button" id="apppw-copy">Copy password</button></div></div>
+<p id="apppw-empty" hidden>You have no app passwords.</p><table class="keys" id="apppw-table" hidden><caption class="visually-hidden">Your app passwords</caption><thead><tr><th scope="col">For</th><th scope="col">Made</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody id="apppw-body"></tbody></table><div class="dialog-buttons"><button type="button" class="cancel">Close</button></div></div></dialog>`
+
 const SHORTCUTS: [string, string][] = [
   ['/', 'Filter this folder'],
   ['u', 'Upload files'],
@@ -58,5 +64,5 @@ const help = `<dialog id="help-dialog" aria-labelledby="help-title"><div class="
 
 /** Every dialog of the listing page. */
 export function listingDialogs(): string {
-  return [rename, remove, transfer, overwrite, viewer, connect, help, share, shared].join('\n')
+  return [rename, remove, transfer, overwrite, viewer, connect, help, share, shared, appPasswords].join('\n')
 }

@@ -51,7 +51,7 @@ export function userBar(viewer: Viewer): string {
   const out = viewer.viaCookie
     ? `<form class="signout" method="post" action="/_browse/logout"><button type="submit">Sign out</button></form>`
     : ''
-  return `<div class="user"><button type="button" id="connect-open" class="ghost" hidden>Connect</button><button type="button" id="help-open" class="ghost" hidden aria-keyshortcuts="?">Shortcuts</button><button type="button" id="shares-open" class="ghost" hidden>Shared by me</button><a href="/docs" class="ghost-link">API docs</a><span>Signed in as <strong>${escapeHtml(viewer.user)}</strong></span>${out}</div>`
+  return `<div class="user"><button type="button" id="connect-open" class="ghost" hidden>Connect</button><button type="button" id="help-open" class="ghost" hidden aria-keyshortcuts="?">Shortcuts</button><button type="button" id="shares-open" class="ghost" hidden>Shared by me</button><button type="button" id="apppw-open" class="ghost" hidden>App passwords</button><a href="/docs" class="ghost-link">API docs</a><span>Signed in as <strong>${escapeHtml(viewer.user)}</strong></span>${out}</div>`
 }
 
 /** Breadcrumbs from Home to `dir`, the last one marked as the current page. */
