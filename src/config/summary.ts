@@ -15,7 +15,11 @@ export function summarizeConfig(config: GatewayConfig): string[] {
     `listens on ${config.host}:${config.port}; state ${config.redisUrl === undefined && config.redisSentinels === undefined && config.redisClusterNodes === undefined ? 'in memory (one instance)' : 'in Redis'}`,
   )
   for (const u of config.upstreams) {
-    const account = u.serviceAccount ? ` as ${u.url.user} (service account)` : ' (users log in as themselves)'
+    const account = u.serviceAccount
+      ? ` as ${u.url.user} (service account)`
+      : u.credentials === 'mapped'
+        ? " (each user's own linked account)"
+        : ' (users log in as themselves)'
     const flags = [
       u.readOnly && 'read-only',
       u.encoding !== 'utf8' && u.encoding,
