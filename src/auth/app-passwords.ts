@@ -173,7 +173,7 @@ export class AppPasswords {
     await this.removeFor(who.principal, id)
   }
 
-  /** Revokes `principal`'s app password `id` (admin use); AUTH_ERR_APP_PASSWORD_NOT_FOUND when none. */
+  /** Revokes `principal`'s app password `id`; AUTH_ERR_APP_PASSWORD_NOT_FOUND when they have none such. */
   async removeFor(principal: string, id: string): Promise<void> {
     const removed = isAppPasswordId(id) ? await this.#store.hdel(keyOf(principal), id) : 0
     await this.#store.hdel(usedKeyOf(principal), id)
