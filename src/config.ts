@@ -142,6 +142,10 @@ export interface GatewayConfig {
   loginFailLimitPerUser: number
   /** LOGIN_FAIL_LIMIT_GLOBAL: failed logins in the whole cluster (0: off). */
   loginFailLimitGlobal: number
+  /** BAN_BASE_SECONDS: the first ban's length (0: no bans); BAN_MEMORY_SECONDS, BAN_MAX_SECONDS (bans.ts). */
+  banBaseSeconds: number
+  banMemorySeconds: number
+  banMaxSeconds: number
   /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
   redisSentinels: Array<{ host: string; port: number }> | undefined
   redisSentinelName: string
@@ -225,6 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const serviceAccount = upstreams.length > 0 && upstreams.every((u) => u.serviceAccount)
 
+  // A cap below the first ban would make the doubling shrink it.
+  if (v.banBaseSeconds > v.banMaxSeconds) problems.push('BAN_MAX_SECONDS must be at least BAN_BASE_SECONDS')
+
   const topologies = [v.redisUrl, v.redisSentinels, v.redisClusterNodes].filter((t) => t !== undefined)
   if (topologies.length > 1)
     problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
@@ -270,6 +277,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     loginFailLimitPerAddress: v.loginFailLimitPerAddress,
     loginFailLimitPerUser: v.loginFailLimitPerUser,
     loginFailLimitGlobal: v.loginFailLimitGlobal,
+    banBaseSeconds: v.banBaseSeconds,
+    banMemorySeconds: v.banMemorySeconds,
+    banMaxSeconds: v.banMaxSeconds,
     redisSentinels: v.redisSentinels,
     redisSentinelName: v.redisSentinelName,
     redisClusterNodes: v.redisClusterNodes,

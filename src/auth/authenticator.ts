@@ -14,6 +14,7 @@ import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
+import { BanList } from './bans.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
@@ -45,6 +46,8 @@ export interface AuthDeps {
 export interface Auth {
   authenticator: Authenticator
   sessions: SessionApi
+  /** The shared ban list the login limits feed (for the admin API and metrics). */
+  bans: BanList
 }
 
 // How long a successful login skips the failed-login reservation (recent-logins.ts).
@@ -57,7 +60,16 @@ export function createAuth(deps: AuthDeps): Auth {
   const { config, store, files, logger } = deps
   const mode = config.serviceAccount ? 'service' : 'passthrough'
   const now = deps.now ?? Date.now
+  const bans = new BanList({
+    store,
+    baseSeconds: config.banBaseSeconds,
+    memorySeconds: config.banMemorySeconds,
+    maxSeconds: config.banMaxSeconds,
+    now,
+    ...(logger && { logger }),
+  })
   const limiter = new LoginRateLimiter({
+    bans,
     store,
     limit: config.loginFailLimit,
     perAddress: config.loginFailLimitPerAddress,
@@ -129,6 +141,19 @@ export function createAuth(deps: AuthDeps): Auth {
       return undefined
     }
     if (!isRefusal(result)) return result
+    if (result.ban) {
+      logger?.warn(
+        { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope, ban: result.ban.id },
+        'login banned',
+      )
+      throw new AuthError(
+        'AUTH_ERR_BANNED',
+        `this ${result.ban.kind === 'address' ? 'address' : 'user name'} is banned after too many failed logins; try again later`,
+        {
+          retryAfterSeconds: result.retryAfterSeconds,
+        },
+      )
+    }
     logger?.warn(
       { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope },
       'login rate-limited',
@@ -241,7 +266,7 @@ export function createAuth(deps: AuthDeps): Auth {
     revoke: (token) => tokens.revoke(token),
   }
 
-  return { authenticator, sessions }
+  return { authenticator, sessions, bans }
 }
 
 /** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */

@@ -7,12 +7,13 @@ export type AuthErrorCode =
   | 'AUTH_ERR_INVALID' // 401: wrong credentials, unknown/expired/revoked token
   | 'AUTH_ERR_BAD_HEADER' // 400: an Authorization header or credential that cannot be parsed or used
   | 'AUTH_ERR_RATE_LIMITED' // 429 + Retry-After: too many failed logins
+  | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
 
 /** The error the authenticator and the session API throw. */
 export class AuthError extends Error {
   override readonly name = 'AuthError'
   readonly code: AuthErrorCode
-  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends. */
+  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends; AUTH_ERR_BANNED: the ban. */
   readonly retryAfterSeconds?: number
 
   constructor(code: AuthErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {

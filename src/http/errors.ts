@@ -36,6 +36,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_CHECKSUM_MISMATCH'
   | 'GW_ERR_ZIP_TOO_LARGE'
   | 'GW_ERR_SHARE_NOT_FOUND'
+  | 'GW_ERR_NO_BAN'
   | 'GW_ERR_SHARE_EXPIRED'
   | 'GW_ERR_SHARE_USED_UP'
   | 'GW_ERR_SHARE_PASSWORD'
@@ -43,7 +44,12 @@ export type GatewayErrorCode =
   | 'GW_ERR_SHARE_KIND'
   | 'GW_ERR_INTERNAL'
 
-type AuthCode = 'AUTH_ERR_MISSING' | 'AUTH_ERR_INVALID' | 'AUTH_ERR_BAD_HEADER' | 'AUTH_ERR_RATE_LIMITED'
+type AuthCode =
+  | 'AUTH_ERR_MISSING'
+  | 'AUTH_ERR_INVALID'
+  | 'AUTH_ERR_BAD_HEADER'
+  | 'AUTH_ERR_RATE_LIMITED'
+  | 'AUTH_ERR_BANNED'
 
 /** Every `code` a problem response can carry. */
 export type ProblemCode = FileErrorCode | AuthCode | GatewayErrorCode
@@ -85,6 +91,7 @@ export const PROBLEM_CATALOGUE = {
   AUTH_ERR_INVALID: { status: 401, title: 'Invalid credentials' },
   AUTH_ERR_BAD_HEADER: { status: 400, title: 'Malformed Authorization header' },
   AUTH_ERR_RATE_LIMITED: { status: 429, title: 'Too many failed logins' },
+  AUTH_ERR_BANNED: { status: 429, title: 'Banned after too many failed logins' },
   GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
   GW_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
   GW_ERR_BAD_HEADER: { status: 400, title: 'A request header is malformed' },
@@ -117,6 +124,7 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_ZIP_TOO_LARGE: { status: 413, title: 'The folder is larger than a zip may be' },
   // Share links and drop boxes (issue 20, src/http/shares/): unknown and revoked look alike.
   GW_ERR_SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
+  GW_ERR_NO_BAN: { status: 404, title: 'No such ban in force' },
   GW_ERR_SHARE_EXPIRED: { status: 410, title: 'The share link has expired' },
   GW_ERR_SHARE_USED_UP: { status: 410, title: 'The share link has been used as often as allowed' },
   GW_ERR_SHARE_PASSWORD: { status: 401, title: 'The share link needs its password' },
@@ -212,7 +220,8 @@ export function classifyError(err: unknown): ProblemDescription {
   }
   if (isAuthError(err)) {
     const headers: Record<string, string> = {}
-    if (err.code === 'AUTH_ERR_RATE_LIMITED') headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
+    if (err.code === 'AUTH_ERR_RATE_LIMITED' || err.code === 'AUTH_ERR_BANNED')
+      headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
     return describe(err.code, err.message, headers)
   }
   if (err instanceof GatewayError) return describe(err.code, err.message, { ...err.headers })

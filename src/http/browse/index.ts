@@ -122,7 +122,12 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
       const who = await auth.authenticate(authorization, request.ip)
       return { who, viewer: { user: who.user, viaCookie } }
     } catch (err) {
-      if (isAuthError(err, 'AUTH_ERR_RATE_LIMITED') || !isAuthError(err)) throw err
+      if (
+        isAuthError(err, 'AUTH_ERR_RATE_LIMITED') ||
+        isAuthError(err, 'AUTH_ERR_BANNED') ||
+        !isAuthError(err)
+      )
+        throw err
       // An expired or revoked token: drop the cookie so the browser stops sending it.
       if (viaCookie) reply.header('set-cookie', clearedSessionCookie(isSecure(request)))
       return undefined
