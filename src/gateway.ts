@@ -133,6 +133,7 @@ export async function createGateway(
       auth: auth.authenticator,
       sessions: auth.sessions,
       admin: files,
+      bans: auth.bans,
       store,
       viewOf: (who) => files.viewOf(who),
       upstreamOf: (who, path) => files.whereIs(who, path),
