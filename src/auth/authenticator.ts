@@ -6,7 +6,8 @@
  * - service account (FTP_URL with credentials): clients prove themselves against the htpasswd file
  *   and every request runs as the service identity from FTP_URL.
  * Login attempts are reserved against the failed-login limits (per address and user, per address,
- * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
+ * per user, cluster-wide) before the credentials are tried; see rate-limit.ts, and bans.ts for the
+ * bans they grow into.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { GatewayConfig } from '../config.js'
@@ -14,7 +15,7 @@ import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
-import { BanList } from './bans.js'
+import { BanList, bannedError } from './bans.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
@@ -146,13 +147,7 @@ export function createAuth(deps: AuthDeps): Auth {
         { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope, ban: result.ban.id },
         'login banned',
       )
-      throw new AuthError(
-        'AUTH_ERR_BANNED',
-        `this ${result.ban.kind === 'address' ? 'address' : 'user name'} is banned after too many failed logins; try again later`,
-        {
-          retryAfterSeconds: result.retryAfterSeconds,
-        },
-      )
+      throw bannedError(result.ban, result.retryAfterSeconds)
     }
     logger?.warn(
       { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope },

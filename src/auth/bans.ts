@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto'
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { BAN_CHANNEL, type BanEvent } from '../channels.js'
 import type { Store } from '../store/store.js'
+import { AuthError } from './errors.js'
 
 /** What a ban holds back: a client address, or a user name (from addresses with failures only). */
 export type BanKind = 'address' | 'user'
@@ -92,6 +93,18 @@ export function isBanId(id: string): boolean {
 export function banSeconds(strikes: number, baseSeconds: number, maxSeconds: number): number {
   // 2 ** 40 is already past any cap the settings allow; bounding the exponent keeps it finite.
   return Math.min(maxSeconds, baseSeconds * 2 ** Math.min(Math.max(0, strikes - 1), 40))
+}
+
+/** The error a login refused by `ban` fails with (429 AUTH_ERR_BANNED; Retry-After: its time left). */
+export function bannedError(ban: Ban, retryAfterSeconds: number): AuthError {
+  const what = ban.kind === 'address' ? 'address' : 'user name'
+  return new AuthError(
+    'AUTH_ERR_BANNED',
+    `this ${what} is banned after too many failed logins; try again later`,
+    {
+      retryAfterSeconds,
+    },
+  )
 }
 
 /** The shared ban list: issues, reads, lists and lifts bans in the store. */
