@@ -361,7 +361,7 @@ describe('a repeat within the memory doubles the ban (TRUST_PROXY=1, BAN_BASE_SE
   })
   afterAll(async () => stopCluster(c))
 
-  it('1 s, then 2 s, then 4 s, each issued wherever the failure landed', async () => {
+  it('1 s, then 2 s, then 4 s: each repeat doubles the ban (the failures spread over both instances)', async () => {
     const address = '127.0.0.71'
     let n = 0
     for (let round = 1; round <= 3; round++) {
