@@ -79,6 +79,26 @@ export interface LocalModeConfig {
   password: string
 }
 
+/**
+ * OpenID Connect (`oidc:` in GATEWAY_CONFIG, or OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET):
+ * the provider whose Bearer JWTs the gateway accepts, and the client it signs in as.
+ */
+export interface OidcConfig {
+  /** Issuer URL without a trailing slash; tokens' `iss` must equal it. */
+  issuer: string
+  clientId: string
+  /** From clientSecret or clientSecretFile; undefined for a public client. Never logged. */
+  clientSecret: string | undefined
+  /** Asked at sign-in; always holds `openid`. */
+  scopes: readonly string[]
+  /** The claim that names the person (Identity.principal). */
+  usernameClaim: string
+  /** The claim with the person's groups (Identity.groups). */
+  groupsClaim: string
+  /** The `aud` a Bearer JWT must carry (clientId unless set). */
+  audience: string
+}
+
 /** HTTPS on the gateway itself (TLS_CERT_FILE, TLS_KEY_FILE): the files, re-read when they change. */
 export interface TlsConfig {
   certFile: string
@@ -131,6 +151,8 @@ export interface GatewayConfig {
   otelServiceName: string
   /** Path of GATEWAY_HTPASSWD (bcrypt entries). */
   htpasswdFile: string | undefined
+  /** OpenID Connect provider and client (`oidc:`, OIDC_*); undefined: no Bearer JWTs are accepted. */
+  oidc: OidcConfig | undefined
   /** SHUTDOWN_GRACE_MS: how long in-flight transfers may finish on SIGTERM. */
   shutdownGraceMs: number
   /** Failed logins allowed per client address and user within LOGIN_FAIL_WINDOW_MS. */
@@ -271,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     otelEndpoint: v.otelEndpoint,
     otelServiceName: v.otelServiceName,
     htpasswdFile: v.htpasswdFile,
+    oidc: checkOidc(v, problems),
     shutdownGraceMs: v.shutdownGraceMs,
     loginFailLimit: v.loginFailLimit,
     loginFailWindowMs: v.loginFailWindowMs,
@@ -381,6 +404,55 @@ function checkTls(
     }
   }
   return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) }
+}
+
+/**
+ * The `oidc` settings together: an issuer needs a client id, the secret comes from one place, and
+ * no other oidc setting means anything without an issuer (a half-configured provider must not
+ * start quietly without JWTs). The issuer's own form is checked by its parser (spec.ts).
+ */
+function checkOidc(v: SettingValues, problems: string[]): OidcConfig | undefined {
+  const names = SETTINGS
+  if (v.oidcIssuer === undefined) {
+    const set = (
+      ['oidcClientId', 'oidcClientSecret', 'oidcClientSecretFile', 'oidcAudience'] as const
+    ).filter((id) => v[id] !== undefined)
+    if (set.length > 0)
+      problems.push(
+        `${set.map((id) => `${names[id].env} (${names[id].key})`).join(', ')} set without ${names.oidcIssuer.env} (${names.oidcIssuer.key})`,
+      )
+    return undefined
+  }
+  if (v.oidcClientId === undefined)
+    problems.push(
+      `${names.oidcIssuer.env} (${names.oidcIssuer.key}) needs ${names.oidcClientId.env} (${names.oidcClientId.key})`,
+    )
+  let clientSecret = v.oidcClientSecret
+  if (v.oidcClientSecret !== undefined && v.oidcClientSecretFile !== undefined)
+    problems.push(
+      `${names.oidcClientSecret.env} (${names.oidcClientSecret.key}) and ${names.oidcClientSecretFile.env} (${names.oidcClientSecretFile.key}) are both set: keep one`,
+    )
+  else if (v.oidcClientSecretFile !== undefined) {
+    try {
+      clientSecret = readFileSync(v.oidcClientSecretFile, 'utf8').replace(/\r?\n$/, '')
+      if (clientSecret === '')
+        problems.push(`${names.oidcClientSecretFile.env} (${names.oidcClientSecretFile.key}) is empty`)
+    } catch (err) {
+      problems.push(
+        `${names.oidcClientSecretFile.env} (${names.oidcClientSecretFile.key}) cannot be read: ${(err as Error).message}`,
+      )
+    }
+  }
+  const clientId = v.oidcClientId ?? ''
+  return {
+    issuer: v.oidcIssuer,
+    clientId,
+    clientSecret,
+    scopes: v.oidcScopes,
+    usernameClaim: v.oidcUsernameClaim,
+    groupsClaim: v.oidcGroupsClaim,
+    audience: v.oidcAudience ?? clientId,
+  }
 }
 
 /** Local mode: the upstream settings for the embedded server once it listens. */

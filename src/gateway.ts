@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { createAuth } from './auth/index.js'
+import { type AuthDeps, createAuth } from './auth/index.js'
 import { BANS_WITHOUT_TRUST_PROXY } from './config/trust-proxy.js'
 import { type GatewayConfig, type UpstreamConfig, withLocalUpstream } from './config.js'
 import type { Upstream } from './files/index.js'
@@ -45,6 +45,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Traces requests with this tracer (src/tracing.ts starts it); absent: no tracing code runs. */
   tracer?: Tracer | undefined
+  /** Tuning of the JWKS fetches of Bearer JWTs (tests shorten the cooldown). */
+  jwt?: AuthDeps['jwt']
 }
 
 /** Builds a gateway from validated configuration. */
@@ -115,7 +117,13 @@ export async function createGateway(
     const root = config.mounts.find((m) => m.path === '/')?.upstream ?? config.upstreams[0]?.name ?? ''
     return (runtimes.get(root) ?? [...runtimes.values()][0]) as UpstreamRuntime
   }
-  const auth = createAuth({ config, store, files, logger: logger.child({ component: 'auth' }) })
+  const auth = createAuth({
+    config,
+    store,
+    files,
+    logger: logger.child({ component: 'auth' }),
+    ...(options.jwt ? { jwt: options.jwt } : {}),
+  })
 
   let draining = false
   let storeOk = false
@@ -141,6 +149,7 @@ export async function createGateway(
       bans: auth.bans,
       store,
       viewOf: (who) => files.viewOf(who),
+      accountsOf: (who) => files.accountsOf(who),
       upstreamOf: (who, path) => files.whereIs(who, path),
       tracer: options.tracer,
       stats: () => {

@@ -8,6 +8,8 @@
  * Login attempts are reserved against the failed-login limits (per address and user, per address,
  * per user, cluster-wide) before the credentials are tried; see rate-limit.ts, and bans.ts for the
  * bans they grow into.
+ * In either mode, with `oidc` configured, a JWT-shaped Bearer value is checked by jwt.ts instead of
+ * the token store: the person from its claims, no FTP credentials (service-account upstreams only).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { GatewayConfig } from '../config.js'
@@ -19,6 +21,7 @@ import { BanList, bannedError } from './bans.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
+import { JwtVerifier, type JwtVerifierOptions, looksLikeJwt } from './jwt.js'
 import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
 import { RecentLogins } from './recent-logins.js'
 import { type ResolvedSession, SessionTokens } from './tokens.js'
@@ -40,6 +43,8 @@ export interface AuthDeps {
   logger?: AuthLogger
   /** Tuning of the htpasswd cache and reload checks (tests shorten them). */
   htpasswd?: HtpasswdOptions
+  /** Tuning of the JWKS fetches (tests shorten the cooldown). */
+  jwt?: Pick<JwtVerifierOptions, 'cooldownMs' | 'cacheMaxAgeMs' | 'timeoutMs'>
   now?: () => number
 }
 
@@ -121,6 +126,56 @@ export function createAuth(deps: AuthDeps): Auth {
     }
     // The key is the service account's whoever the principal is: computed once, not per request.
     return { ...serviceLogin, principal }
+  }
+
+  const oidc = config.oidc
+  const jwt =
+    oidc &&
+    new JwtVerifier({
+      issuer: oidc.issuer,
+      audience: oidc.audience,
+      usernameClaim: oidc.usernameClaim,
+      groupsClaim: oidc.groupsClaim,
+      now,
+      ...deps.jwt,
+    })
+  if (oidc) {
+    logger?.info(
+      { issuer: oidc.issuer, audience: oidc.audience },
+      'Bearer JWTs accepted from the OpenID provider',
+    )
+    // A JWT reaches only upstreams with a service account: without any, every JWT user sees 403s.
+    if (config.upstreams.length > 0 && !config.upstreams.some((u) => u.serviceAccount))
+      logger?.warn(
+        {},
+        'oidc is set but no upstream has a service account (user:pass@ in its URL): JWT users can reach no files',
+      )
+  }
+  /** The identity of a Bearer JWT: the person only; `noFtpLogin` keeps it off passthrough upstreams. */
+  const jwtIdentity = async (token: string, address: string): Promise<Identity> => {
+    if (!jwt)
+      throw new AuthError('AUTH_ERR_INVALID', 'JWTs are not accepted here (no OpenID provider is configured)')
+    try {
+      const person = await jwt.verify(token)
+      // No password, and a key no FTP login can have (identityOf's keys are `user:hex`).
+      return {
+        user: person.principal,
+        password: '',
+        key: `jwt\0${person.principal}`,
+        principal: person.principal,
+        groups: person.groups,
+        method: 'jwt',
+        noFtpLogin: true,
+      }
+    } catch (err) {
+      if (isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE'))
+        logger?.error(
+          { address, err: (err.cause as Error | undefined)?.message },
+          'OpenID provider unavailable',
+        )
+      else logger?.debug({ address, reason: (err as Error).message }, 'bearer JWT refused')
+      throw err
+    }
   }
 
   const invalid = () => new AuthError('AUTH_ERR_INVALID', 'invalid user name or password')
@@ -238,14 +293,17 @@ export function createAuth(deps: AuthDeps): Auth {
         throw new AuthError('AUTH_ERR_MISSING', 'authentication is required')
       }
       const parsed = parseAuthorization(authorization)
-      if (parsed.scheme === 'basic') return login(parsed.user, parsed.password, clientAddress, 'basic')
+      if (parsed.scheme === 'basic')
+        return { ...(await login(parsed.user, parsed.password, clientAddress, 'basic')), method: 'basic' }
+      // A JWT never falls back to the token store (nor a token to JWT checks): the shape decides.
+      if (looksLikeJwt(parsed.token)) return jwtIdentity(parsed.token, clientAddress)
       const session = await tokens.resolve(parsed.token, mode === 'service' ? stillBound : undefined)
       if (!session) {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
       }
-      if (mode === 'service') return serviceIdentity(session.username)
-      return identityOf(session.username, session.password ?? '')
+      if (mode === 'service') return { ...serviceIdentity(session.username), method: 'token' }
+      return { ...identityOf(session.username, session.password ?? ''), method: 'token' }
     },
   }
 

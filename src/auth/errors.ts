@@ -7,6 +7,9 @@ export type AuthErrorCode =
   | 'AUTH_ERR_INVALID' // 401: wrong credentials, unknown/expired/revoked token
   | 'AUTH_ERR_BAD_HEADER' // 400: an Authorization header or credential that cannot be parsed or used
   | 'AUTH_ERR_RATE_LIMITED' // 429 + Retry-After: too many failed logins
+  | 'AUTH_ERR_TOKEN_EXPIRED' // 401: a Bearer JWT past its exp (and the allowed skew): get a new one
+  | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
+  | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
   | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
 
 /** The error the authenticator and the session API throw. */
@@ -16,8 +19,12 @@ export class AuthError extends Error {
   /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends; AUTH_ERR_BANNED: the ban. */
   readonly retryAfterSeconds?: number
 
-  constructor(code: AuthErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
-    super(message)
+  constructor(
+    code: AuthErrorCode,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds
   }

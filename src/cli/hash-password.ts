@@ -36,9 +36,10 @@ export function promptHidden(
   output: NodeJS.WriteStream,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Echo off before the prompt shows: what is typed (or pasted) the moment it appears is not echoed.
+    input.setRawMode(true)
     output.write(question)
     let typed = ''
-    input.setRawMode(true)
     input.resume()
     input.setEncoding('utf8')
     const done = (err?: Error) => {

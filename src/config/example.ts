@@ -29,6 +29,11 @@ export const EXAMPLE_VALUES: Partial<Record<SettingId, unknown>> = {
   sessionSecret: 'a-long-random-string-from-your-secret-store',
   htpasswdFile: '/etc/ftp-gateway/htpasswd',
   otelEndpoint: 'http://otel-collector:4318',
+  oidcIssuer: 'https://login.example.com/realms/staff',
+  oidcClientId: 'ftp-gateway',
+  oidcClientSecret: 'from-your-secret-store',
+  oidcClientSecretFile: '/run/secrets/oidc-client-secret',
+  oidcAudience: 'ftp-gateway',
 }
 
 /** The upstream settings the example sets for real (the rest are shown commented, at their default). */

@@ -58,6 +58,7 @@ const LIST_SETTINGS: ReadonlySet<SettingId> = new Set([
   'gatewayAdmins',
   'redisSentinels',
   'redisClusterNodes',
+  'oidcScopes',
 ])
 /** Settings that name a file: relative paths in a config file are relative to its folder. */
 const PATH_SETTINGS: ReadonlySet<SettingId> = new Set([
@@ -66,6 +67,7 @@ const PATH_SETTINGS: ReadonlySet<SettingId> = new Set([
   'htpasswdFile',
   'tlsCertFile',
   'tlsKeyFile',
+  'oidcClientSecretFile',
 ])
 const UPSTREAM_NAME = /^[a-z0-9-]+$/
 

@@ -152,6 +152,39 @@ export function adminsSetting(raw: unknown, name: string): Parsed<readonly strin
   return ok(names)
 }
 
+/**
+ * An OpenID issuer URL: https, or plain http only on the loopback (a provider on the same host,
+ * tests): keys fetched over the network in clear could be swapped, and with them every identity.
+ */
+export function issuerSetting(raw: unknown, name: string): Parsed<string> {
+  let url: URL | undefined
+  try {
+    url = typeof raw === 'string' ? new URL(raw) : undefined
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    return bad(
+      `${name} must be an https URL such as https://login.example.com/realms/staff (got ${shown(raw)})`,
+    )
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol === 'http:' && !loopback)
+    return bad(`${name} must use https (http only on 127.0.0.1, ::1 or localhost; got ${shown(raw)})`)
+  if (url.search !== '' || url.hash !== '')
+    return bad(`${name} must have no query or fragment (got ${shown(raw)})`)
+  // Kept as written (bar a trailing slash): the tokens' `iss` must equal it exactly.
+  return ok((raw as string).replace(/\/+$/, ''))
+}
+
+/** OAuth scopes: a comma or space list (or a list from a config file) of scope tokens. */
+export function scopesSetting(raw: unknown, name: string): Parsed<readonly string[]> {
+  const items = typeof raw === 'string' ? raw.split(/[\s,]+/) : Array.isArray(raw) ? raw.map(String) : []
+  const scopes = items.filter((s) => s !== '')
+  if (scopes.length === 0 || scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
+    return bad(`${name} must be scope names such as openid,profile,groups (got ${shown(raw)})`)
+  return ok(scopes.includes('openid') ? scopes : ['openid', ...scopes])
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Declares a setting; `fallback` undefined means "unset" (the type then includes undefined). */
@@ -541,6 +574,79 @@ export const SETTINGS = {
     scope: 'gateway',
     doc: 'bcrypt htpasswd file for service-account mode (reloaded when it changes)',
     defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  oidcIssuer: setting<string | undefined>({
+    env: 'OIDC_ISSUER',
+    key: 'oidc.issuer',
+    scope: 'gateway',
+    doc: "OpenID Connect: the provider's issuer URL (`https://…`; `http://` only on 127.0.0.1, ::1 or localhost). Bearer JWTs it signs are accepted on REST and WebDAV (keys from its `/.well-known/openid-configuration` `jwks_uri`). Needs `OIDC_CLIENT_ID`",
+    defaultDoc: 'unset: no JWTs',
+    fallback: undefined,
+    parse: issuerSetting,
+  }),
+  oidcClientId: setting<string | undefined>({
+    env: 'OIDC_CLIENT_ID',
+    key: 'oidc.clientId',
+    scope: 'gateway',
+    doc: "OpenID Connect: the gateway's client id at the provider (also the JWTs' expected audience unless `OIDC_AUDIENCE`)",
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  oidcClientSecret: setting<string | undefined>({
+    env: 'OIDC_CLIENT_SECRET',
+    key: 'oidc.clientSecret',
+    scope: 'gateway',
+    doc: "OpenID Connect: the client's secret (for the browser sign-in); not together with `OIDC_CLIENT_SECRET_FILE`",
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+    secret: true,
+  }),
+  oidcClientSecretFile: setting<string | undefined>({
+    env: 'OIDC_CLIENT_SECRET_FILE',
+    key: 'oidc.clientSecretFile',
+    scope: 'gateway',
+    doc: "OpenID Connect: a file holding the client's secret (one trailing newline ignored)",
+    defaultDoc: 'unset',
+    fallback: undefined,
+    parse: stringSetting,
+  }),
+  oidcScopes: setting<readonly string[]>({
+    env: 'OIDC_SCOPES',
+    key: 'oidc.scopes',
+    scope: 'gateway',
+    doc: 'OpenID Connect: scopes the sign-in asks for (comma or space list; `openid` is always asked)',
+    defaultDoc: '`openid,profile,groups`',
+    fallback: ['openid', 'profile', 'groups'],
+    parse: scopesSetting,
+  }),
+  oidcUsernameClaim: setting<string>({
+    env: 'OIDC_USERNAME_CLAIM',
+    key: 'oidc.usernameClaim',
+    scope: 'gateway',
+    doc: "OpenID Connect: the JWT claim that names the person (mount rules' `user:NAME`, audit lines)",
+    defaultDoc: '`preferred_username`',
+    fallback: 'preferred_username',
+    parse: stringSetting,
+  }),
+  oidcGroupsClaim: setting<string>({
+    env: 'OIDC_GROUPS_CLAIM',
+    key: 'oidc.groupsClaim',
+    scope: 'gateway',
+    doc: "OpenID Connect: the JWT claim with the person's groups (an array of strings; mount rules' `group:NAME`)",
+    defaultDoc: '`groups`',
+    fallback: 'groups',
+    parse: stringSetting,
+  }),
+  oidcAudience: setting<string | undefined>({
+    env: 'OIDC_AUDIENCE',
+    key: 'oidc.audience',
+    scope: 'gateway',
+    doc: 'OpenID Connect: the `aud` a Bearer JWT must carry',
+    defaultDoc: '`OIDC_CLIENT_ID`',
     fallback: undefined,
     parse: stringSetting,
   }),

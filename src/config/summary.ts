@@ -31,6 +31,12 @@ export function summarizeConfig(config: GatewayConfig): string[] {
     const rules = `allow ${m.allow.join(' ') || 'nobody'}, write ${m.write.join(' ') || 'nobody'}`
     lines.push(`mount ${m.path} -> ${m.upstream}:/${m.root}${m.readOnly ? ' (read-only)' : ''}; ${rules}`)
   }
+  if (config.oidc !== undefined) {
+    const o = config.oidc
+    lines.push(
+      `Bearer JWTs from ${o.issuer} for audience ${o.audience} (person: ${o.usernameClaim}, groups: ${o.groupsClaim})`,
+    )
+  }
   if (config.overriddenByEnv.length > 0)
     lines.push(`the environment overrides: ${config.overriddenByEnv.join(', ')}`)
   return lines

@@ -20,6 +20,17 @@ export interface Identity {
    * them, absent otherwise.
    */
   groups?: readonly string[] | undefined
+  /**
+   * How the gateway authenticated the person: Basic credentials, an API token, a Bearer JWT from
+   * the OpenID provider, or the browse page's session cookie. For `/api/v1/me` and audit lines.
+   */
+  method?: 'basic' | 'token' | 'jwt' | 'cookie' | undefined
+  /**
+   * True when `user` and `password` are no FTP login (a JWT names a person only): such an identity
+   * reaches only upstreams with a service account, and is refused (403) on the others, never tried
+   * as a login there.
+   */
+  noFtpLogin?: true | undefined
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */

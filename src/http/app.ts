@@ -31,6 +31,7 @@ import { productionFace } from './production.js'
 import { runInRequest } from './request-context.js'
 import type { AdminApi, BanApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
+import type { UpstreamAccount } from './rest/me.js'
 import { ProblemSchema } from './rest/schemas.js'
 import { ShareStore } from './share-store.js'
 import { sharesPlugin } from './shares/index.js'
@@ -57,6 +58,8 @@ export interface AppDeps {
   stats?: (() => GatewayStats) | undefined
   /** Which files an identity sees (scopes WebDAV locks and properties); one upstream 'default' when omitted. */
   viewOf?: ((who: Identity) => string) | undefined
+  /** How each upstream is reached for `who` (`/api/v1/me`); omitted: an empty list. */
+  accountsOf?: ((who: Identity) => UpstreamAccount[]) | undefined
   /** The upstream a path lives on for `who` (audit lines); omitted: none named. */
   upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
   /** OpenTelemetry tracer (src/tracing.ts); without it nothing is traced and tracing.ts is never loaded. */
@@ -79,6 +82,8 @@ export const LOG_REDACT_PATHS: readonly string[] = Object.freeze([
   'body.password',
   'config.upstreams[*].url.password',
   'upstream.url.password',
+  'config.oidc.clientSecret',
+  'oidc.clientSecret',
 ])
 
 /** pino's `redact` option with LOG_REDACT_PATHS: every logger of the gateway uses this one. */
@@ -147,6 +152,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       expiryMs: deps.config.uploadExpiryMs,
     },
     zip: { maxBytes: deps.config.zipMaxBytes, scope: deps.store },
+    accountsOf: deps.accountsOf,
     shares: {
       shares,
       policy: { users: deps.config.gatewayAdmins },

@@ -4,7 +4,8 @@
  * `audit: true` so log pipelines can route it apart. One app-level hook (production.ts) audits
  * every write when its response closes, recognising writes by method and route pattern: no route
  * or DAV handler audits itself. Never logs a credential: `user` is the person authenticated
- * (Identity.principal), `ftpUser` the FTP account the request ran as.
+ * (Identity.principal), `groups` theirs (mount rules match them), `method` how they authenticated
+ * (basic, token, jwt, cookie), `ftpUser` the FTP account the request ran as.
  */
 import type { FastifyRequest } from 'fastify'
 import type { Identity } from '../files/types.js'
@@ -54,7 +55,9 @@ export interface AuditEntry {
   /** The problem code of a failure. */
   code?: string | undefined
   /** Who; defaults to the identity the face's authentication recorded for the request. */
-  who?: Pick<Identity, 'user' | 'principal'> | undefined
+  who?:
+    | (Pick<Identity, 'user' | 'principal'> & Partial<Pick<Identity, 'groups' | 'method' | 'noFtpLogin'>>)
+    | undefined
   /** The upstream (configured name) `path` lives on, and `to`'s when it differs. */
   upstream?: string | undefined
   toUpstream?: string | undefined
@@ -82,7 +85,10 @@ export function auditOn(log: AuditLogger, entry: AuditEntry): void {
       audit: true,
       action: entry.action,
       user: who?.principal,
-      ftpUser: who?.user,
+      groups: who?.groups,
+      method: who?.method,
+      // A JWT's person has no FTP account of their own; the upstream's service account is in `upstream`.
+      ftpUser: who?.noFtpLogin ? undefined : who?.user,
       upstream: entry.upstream,
       toUpstream: entry.toUpstream,
       path: entry.path,

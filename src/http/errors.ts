@@ -49,6 +49,9 @@ type AuthCode =
   | 'AUTH_ERR_INVALID'
   | 'AUTH_ERR_BAD_HEADER'
   | 'AUTH_ERR_RATE_LIMITED'
+  | 'AUTH_ERR_TOKEN_EXPIRED'
+  | 'AUTH_ERR_PROVIDER_UNAVAILABLE'
+  | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT'
   | 'AUTH_ERR_BANNED'
 
 /** Every `code` a problem response can carry. */
@@ -91,6 +94,12 @@ export const PROBLEM_CATALOGUE = {
   AUTH_ERR_INVALID: { status: 401, title: 'Invalid credentials' },
   AUTH_ERR_BAD_HEADER: { status: 400, title: 'Malformed Authorization header' },
   AUTH_ERR_RATE_LIMITED: { status: 429, title: 'Too many failed logins' },
+  // Bearer JWTs (auth/jwt.ts): an expired one is told apart so that clients refresh rather than re-ask.
+  AUTH_ERR_TOKEN_EXPIRED: { status: 401, title: 'The token has expired' },
+  // The OpenID provider cannot be reached for keys the gateway lacks: fail closed, try again later.
+  AUTH_ERR_PROVIDER_UNAVAILABLE: { status: 503, title: 'The sign-in provider is unavailable' },
+  // A JWT names a person, not an FTP login: an upstream without a service account has no way in.
+  AUTH_ERR_NO_UPSTREAM_ACCOUNT: { status: 403, title: 'No FTP account for you on this server' },
   AUTH_ERR_BANNED: { status: 429, title: 'Banned after too many failed logins' },
   GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
   GW_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
@@ -222,6 +231,8 @@ export function classifyError(err: unknown): ProblemDescription {
     const headers: Record<string, string> = {}
     if (err.code === 'AUTH_ERR_RATE_LIMITED' || err.code === 'AUTH_ERR_BANNED')
       headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
+    if (err.code === 'AUTH_ERR_PROVIDER_UNAVAILABLE')
+      headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS)
     return describe(err.code, err.message, headers)
   }
   if (err instanceof GatewayError) return describe(err.code, err.message, { ...err.headers })

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Authenticator } from '../auth/types.js'
 import type { Identity } from '../files/types.js'
+import { viaSessionCookie } from './session-cookie.js'
 
 // A WeakMap rather than a request decoration: the auth plugin's routes may decorate requests too,
 // and two decorations of one name would clash at start.
@@ -28,7 +29,9 @@ export function callerIdentity(raw: IncomingMessage): Identity | undefined {
 /** The onRequest hook that authenticates every request of the context it is added to. */
 export function authenticateHook(auth: Authenticator): onRequestAsyncHookHandler {
   return async (request) => {
-    setCallerIdentity(request.raw, await auth.authenticate(request.headers.authorization, request.ip))
+    const who = await auth.authenticate(request.headers.authorization, request.ip)
+    // The authenticator saw a Bearer token; the person signed in through the browse page's cookie.
+    setCallerIdentity(request.raw, viaSessionCookie(request.raw) ? { ...who, method: 'cookie' } : who)
   }
 }
 

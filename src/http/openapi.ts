@@ -119,6 +119,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           name: 'shares',
           description: 'Share links and drop boxes: made by a user, used by anyone with the link',
         },
+        { name: 'me', description: 'Who the gateway takes you for, and your FTP accounts' },
         { name: 'admin', description: 'Operations on other users (GATEWAY_ADMINS only)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
@@ -132,7 +133,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           bearerAuth: {
             type: 'http',
             scheme: 'bearer',
-            description: 'A token from POST /api/v1/sessions',
+            bearerFormat: 'JWT or opaque token',
+            description:
+              'An API token from POST /api/v1/sessions, or a JWT (ID or access token) from the configured OpenID provider (`oidc`): signed with one of its published keys, for its issuer and the configured audience, unexpired',
           },
           sharePassword: {
             type: 'http',

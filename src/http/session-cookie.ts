@@ -11,6 +11,7 @@
  * The browse page's own form posts (sign-in, sign-out) cannot set headers; the app's cross-site
  * hook (../cross-site.ts) checks every unsafe request's `Origin` / `Sec-Fetch-Site` instead.
  */
+import type { IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { FileError } from '../files/errors.js'
 
@@ -99,5 +100,14 @@ export function cookieAuthHook(): onRequestAsyncHookHandler {
       )
     }
     request.headers.authorization = `Bearer ${token}`
+    cookieAuthenticated.add(request.raw)
   }
+}
+
+// Requests whose Authorization header cookieAuthHook made: their identity's method is 'cookie'.
+const cookieAuthenticated = new WeakSet<IncomingMessage>()
+
+/** Whether the request's credentials came from the session cookie (cookieAuthHook). */
+export function viaSessionCookie(raw: IncomingMessage): boolean {
+  return cookieAuthenticated.has(raw)
 }

@@ -7,6 +7,7 @@
  * Folders that only hold mounts are virtual: listed, never written.
  */
 import type { Readable } from 'node:stream'
+import { AuthError } from '../auth/errors.js'
 import { FileError, isFileError } from '../files/errors.js'
 import { MAX_PAGE, pageOf } from '../files/listing-order.js'
 import { childOf, nameOf, normalizeRelPath, parentOf } from '../files/paths.js'
@@ -95,13 +96,34 @@ export class TreeFileService implements FileService {
    */
   viewOf(who: Identity): string {
     const parts: string[] = []
-    for (const b of this.#ups.values()) parts.push(b.id, this.#identityFor(b, who).user)
+    // A person with no way onto an upstream sees none of its files there: no account to share.
+    for (const b of this.#ups.values())
+      parts.push(
+        b.id,
+        b.serviceIdentity === undefined && who.noFtpLogin ? '\0none' : this.#identityFor(b, who).user,
+      )
     return parts.join('\0')
+  }
+
+  /**
+   * How each upstream is reached for `who` (`/api/v1/me`): its service account, or the caller's
+   * own credentials, which a person authenticated without any (a JWT) does not have there.
+   */
+  accountsOf(
+    who: Identity,
+  ): Array<{ name: string; credentials: 'passthrough' | 'service'; linked: boolean }> {
+    return [...this.#ups.values()].map((b) =>
+      b.serviceIdentity === undefined
+        ? { name: b.name, credentials: 'passthrough', linked: who.noFtpLogin !== true }
+        : { name: b.name, credentials: 'service', linked: true },
+    )
   }
 
   async verifyLogin(who: Identity): Promise<void> {
     // Service accounts need no check of the caller's password; the gateway authenticated them.
     if (this.#passthrough.length === 0) return
+    // Nothing to try: such an identity carries no FTP password (and must never log in without one).
+    if (who.noFtpLogin) return
     let refused: unknown
     let failed: unknown
     // The login counts when any upstream that takes passthrough logins accepts it: a refusal on
@@ -355,8 +377,15 @@ export class TreeFileService implements FileService {
     return { rel, mount, binding, up, who: this.#identityFor(binding, who), canWrite }
   }
 
+  /**
+   * The identity upstream `b` sees: its service account (the person kept for rules, locks and
+   * audit), else the caller's own login, which a person authenticated without FTP credentials (a
+   * JWT) does not have: 403, before any FTP command, rather than a login with an empty password.
+   */
   #identityFor(b: UpstreamBinding, who: Identity): Identity {
     const svc = b.serviceIdentity
+    if (svc === undefined && who.noFtpLogin)
+      throw new AuthError('AUTH_ERR_NO_UPSTREAM_ACCOUNT', `no FTP account for you on upstream ${b.name}`)
     if (svc === undefined || svc.key === who.key) return who
     return { ...svc, principal: who.principal, groups: who.groups }
   }

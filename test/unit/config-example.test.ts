@@ -84,7 +84,11 @@ describe(EXAMPLE_FILE, () => {
     } catch (err) {
       problems = (err as ConfigError).problems
     }
-    expect(problems).toEqual(['Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES'])
+    // Exclusive settings, both shown in the example: each pair is one problem.
+    expect(problems).toEqual([
+      'Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES',
+      'OIDC_CLIENT_SECRET (oidc.clientSecret) and OIDC_CLIENT_SECRET_FILE (oidc.clientSecretFile) are both set: keep one',
+    ])
   })
 
   it('has an example value for every setting without a default', () => {

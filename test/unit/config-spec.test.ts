@@ -59,6 +59,7 @@ describe('the config spec', () => {
           'tls',
           'configFile',
           'otelEndpoint',
+          'oidc',
         ].includes(field)
       )
         continue

@@ -14,6 +14,7 @@ import { cookieAuthHook } from '../session-cookie.js'
 import { type AdminApi, type AdminPolicy, adminRoutes, type BanApi } from './admin.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
+import { type MeOptions, meRoutes } from './me.js'
 import { moveCopyRoutes } from './move-copy.js'
 import { sessionRoutes } from './sessions.js'
 import { type ShareApiOptions, shareApiRoutes } from './shares.js'
@@ -35,6 +36,8 @@ export interface ApiOptions {
   zip?: { maxBytes: number; scope?: object | undefined } | undefined
   /** Share links (`/shares`); not mounted without them. */
   shares?: Omit<ShareApiOptions, 'files'> | undefined
+  /** Each upstream's FTP account for a person (`/me`). */
+  accountsOf?: MeOptions['accountsOf']
 }
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS'] as const
@@ -47,6 +50,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   '/stat/*': ['GET', 'HEAD'],
   '/zip/*': ['GET'],
   '/move': ['POST'],
+  '/me': ['GET', 'HEAD'],
   '/copy': ['POST'],
 }
 const UPLOADS_ALLOWED: Record<string, readonly string[]> = {
@@ -111,6 +115,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     await authed.register(fileRoutes, { files })
     await authed.register(dirRoutes, { files })
     await authed.register(statRoutes, { files })
+    await authed.register(meRoutes, { accountsOf: options.accountsOf })
     await authed.register(moveCopyRoutes, { files })
     await authed.register(zipRoutes, {
       files,

@@ -62,7 +62,10 @@ describe('auth across instances on a real Redis', () => {
     a = instance()
     b = instance()
     const { token } = await a.sessions.create('alice', 'alice:pw', IP)
-    expect(await b.authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(identityOf('alice', 'alice:pw'))
+    expect(await b.authenticator.authenticate(`Bearer ${token}`, IP)).toEqual({
+      ...identityOf('alice', 'alice:pw'),
+      method: 'token',
+    })
     expect(await b.sessions.describe(token)).toMatchObject({ username: 'alice' })
   })
 

@@ -59,8 +59,8 @@ describe('createAuth in passthrough mode', () => {
   it('passes Basic credentials to verifyLogin and returns their identity', async () => {
     const { authenticator } = make()
     const who = await authenticator.authenticate(basic('alice', 'a:l+i/c€'), IP)
-    expect(who).toEqual(identityOf('alice', 'a:l+i/c€'))
-    expect(files.calls).toEqual([who])
+    expect(who).toEqual({ ...identityOf('alice', 'a:l+i/c€'), method: 'basic' })
+    expect(files.calls).toEqual([identityOf('alice', 'a:l+i/c€')])
   })
 
   it('missing, malformed and wrong credentials', async () => {
@@ -110,7 +110,10 @@ describe('createAuth in passthrough mode', () => {
     expect(files.calls).toHaveLength(4)
     // Bearer tokens are not affected by the Basic lockout (a token proves an earlier login).
     const { token } = await sessions.create('bob', 'bob-pw', '192.0.2.2')
-    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(identityOf('bob', 'bob-pw'))
+    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual({
+      ...identityOf('bob', 'bob-pw'),
+      method: 'token',
+    })
   })
 
   it('a success resets the address count', async () => {
@@ -127,7 +130,10 @@ describe('createAuth in passthrough mode', () => {
     const { token, expiresAt } = await sessions.create('alice', 'a:l+i/c€', IP)
     expect(expiresAt.getTime()).toBeGreaterThan(Date.now())
     expect(files.calls).toHaveLength(1)
-    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(identityOf('alice', 'a:l+i/c€'))
+    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual({
+      ...identityOf('alice', 'a:l+i/c€'),
+      method: 'token',
+    })
     expect(await authenticator.authenticate(`bearer ${token}`, '198.51.100.7')).toBeDefined()
     // A token costs no login check per request.
     expect(files.calls).toHaveLength(1)
@@ -199,8 +205,14 @@ describe('createAuth in service-account mode', () => {
 
   it('checks Basic against htpasswd and runs as the service account, without FTP logins', async () => {
     const { authenticator } = createAuth({ config: serviceConfig({ htpasswdFile }), store, files })
-    expect(await authenticator.authenticate(basic('dave', 'dave:pw'), IP)).toEqual(service('dave'))
-    expect(await authenticator.authenticate(basic('erin', 'erin-pw'), IP)).toEqual(service('erin'))
+    expect(await authenticator.authenticate(basic('dave', 'dave:pw'), IP)).toEqual({
+      ...service('dave'),
+      method: 'basic',
+    })
+    expect(await authenticator.authenticate(basic('erin', 'erin-pw'), IP)).toEqual({
+      ...service('erin'),
+      method: 'basic',
+    })
     expect(await codeOf(authenticator.authenticate(basic('dave', 'nope'), IP))).toBe('AUTH_ERR_INVALID')
     expect(await codeOf(authenticator.authenticate(basic('svc', 'svc-pass'), IP))).toBe('AUTH_ERR_INVALID')
     expect(files.calls).toHaveLength(0)
@@ -209,7 +221,10 @@ describe('createAuth in service-account mode', () => {
   it('issues tokens for htpasswd users that map to the service account', async () => {
     const { authenticator, sessions } = createAuth({ config: serviceConfig({ htpasswdFile }), store, files })
     const { token } = await sessions.create('dave', 'dave:pw', IP)
-    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual(service('dave'))
+    expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual({
+      ...service('dave'),
+      method: 'token',
+    })
     expect(await sessions.describe(token)).toMatchObject({ username: 'dave' })
     expect(await codeOf(sessions.create('dave', 'wrong', IP))).toBe('AUTH_ERR_INVALID')
     // Only the user name is kept: the record holds no password of the client's.
@@ -268,7 +283,10 @@ describe('createAuth in service-account mode', () => {
     })
     const bob = await sessions.create('bob', 'bob-pw', IP)
     const alice = await sessions.create('alice', 'alice-pw', IP)
-    expect(await authenticator.authenticate(`Bearer ${bob.token}`, IP)).toEqual(service('bob'))
+    expect(await authenticator.authenticate(`Bearer ${bob.token}`, IP)).toEqual({
+      ...service('bob'),
+      method: 'token',
+    })
     writeFileSync(file, edit(text))
     clock += 120_000 // past the reload check interval and the token refresh interval
     expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
@@ -277,7 +295,10 @@ describe('createAuth in service-account mode', () => {
     writeFileSync(file, text)
     clock += 120_000
     expect(await codeOf(authenticator.authenticate(`Bearer ${bob.token}`, IP))).toBe('AUTH_ERR_INVALID')
-    expect(await authenticator.authenticate(`Bearer ${alice.token}`, IP)).toEqual(service('alice'))
+    expect(await authenticator.authenticate(`Bearer ${alice.token}`, IP)).toEqual({
+      ...service('alice'),
+      method: 'token',
+    })
   })
 
   it('refuses to start with an unusable htpasswd file', () => {
