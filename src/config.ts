@@ -190,6 +190,8 @@ export interface GatewayConfig {
   httpMaxConnectionsPerAddress: number
   /** GATEWAY_ADMINS: principals allowed the admin API, as `user:NAME` entries (names only here). */
   gatewayAdmins: readonly string[]
+  /** GATEWAY_ADMINS' `group:NAME` entries: callers in one of these groups are administrators too. */
+  gatewayAdminGroups: readonly string[]
   /** MEMORY_TUNING: the memory work of src/ftp/memory/ (allocator setting, chunk release, read-buffer lending). */
   memoryTuning: boolean
   /** Largest Upload-Length of a resumable (tus) upload. */
@@ -314,7 +316,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
     httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,
     httpMaxConnectionsPerAddress: v.httpMaxConnectionsPerAddress,
-    gatewayAdmins: v.gatewayAdmins,
+    gatewayAdmins: namesOf(v.gatewayAdmins, 'user'),
+    gatewayAdminGroups: namesOf(v.gatewayAdmins, 'group'),
     memoryTuning: v.memoryTuning,
     uploadMaxBytes: v.uploadMaxBytes,
     uploadExpiryMs: v.uploadExpiryMs,
@@ -577,4 +580,9 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v)
   }
   return o
+}
+
+/** The names of GATEWAY_ADMINS' entries of one kind (`user:alice` -> `alice`). */
+function namesOf(entries: readonly string[], kind: 'user' | 'group'): string[] {
+  return entries.filter((e) => e.startsWith(`${kind}:`)).map((e) => e.slice(kind.length + 1))
 }

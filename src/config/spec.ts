@@ -140,16 +140,17 @@ export function timezoneSetting(raw: unknown, name: string): Parsed<string> {
 
 import { type TrustProxy, trustProxySetting } from './trust-proxy.js'
 
-/** `user:alice,user:bob` (or a list from a config file) -> the names. */
+/** `user:alice,group:ops` (or a list from a config file) -> the entries, each with its kind. */
 export function adminsSetting(raw: unknown, name: string): Parsed<readonly string[]> {
   const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw.map(String) : []
-  const names: string[] = []
+  const entries: string[] = []
   for (const item of items) {
-    const m = /^\s*user:(\S+?)\s*$/.exec(item)
-    if (!m) return bad(`${name} entries must look like user:NAME (got ${shown(item.trim())})`)
-    names.push(m[1] as string)
+    // Kept with their kind (`user:alice`, `group:ops`); loadConfig splits them into the two lists.
+    const m = /^\s*(user|group):(\S+?)\s*$/.exec(item)
+    if (!m) return bad(`${name} entries must look like user:NAME or group:NAME (got ${shown(item.trim())})`)
+    entries.push(`${m[1]}:${m[2]}`)
   }
-  return ok(names)
+  return ok(entries)
 }
 
 /**
@@ -816,7 +817,7 @@ export const SETTINGS = {
     env: 'GATEWAY_ADMINS',
     key: 'admins',
     scope: 'gateway',
-    doc: 'principals allowed the admin API (`/api/v1/admin/…`), as a comma list of `user:NAME`',
+    doc: 'who may use the admin API (`/api/v1/admin/…`: bans, sessions, every share link), as a comma list (or a YAML list) of `user:NAME` (the principal) and `group:NAME` (a group of the caller, e.g. from the OpenID groups claim)',
     defaultDoc: 'none',
     fallback: [],
     parse: adminsSetting,

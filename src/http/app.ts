@@ -144,7 +144,11 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     files: deps.files,
     auth,
     sessions,
-    admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins }, bans: deps.bans },
+    admin: deps.admin && {
+      api: deps.admin,
+      policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },
+      bans: deps.bans,
+    },
     uploads: {
       store: deps.store,
       sessionKey: deps.config.sessionKey,
@@ -155,7 +159,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     accountsOf: deps.accountsOf,
     shares: {
       shares,
-      policy: { users: deps.config.gatewayAdmins },
+      policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },
       maxLifetimeMs: deps.config.shareMaxLifetimeMs,
     },
   })

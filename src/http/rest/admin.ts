@@ -32,6 +32,8 @@ export interface BanApi {
 export interface AdminPolicy {
   /** Principal names from `user:NAME` entries. */
   users: readonly string[]
+  /** Group names from `group:NAME` entries (matched against the caller's groups). */
+  groups?: readonly string[] | undefined
 }
 
 /**
@@ -39,7 +41,9 @@ export interface AdminPolicy {
  * the config file and groups are added here alone.
  */
 export function isAdmin(who: Identity, policy: AdminPolicy): boolean {
-  return policy.users.includes(who.principal)
+  if (policy.users.includes(who.principal)) return true
+  const groups = policy.groups
+  return groups !== undefined && groups.length > 0 && (who.groups ?? []).some((g) => groups.includes(g))
 }
 
 /** Refuses (403 GW_ERR_NOT_ADMIN) a request whose principal is not an administrator. */

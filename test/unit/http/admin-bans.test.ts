@@ -4,8 +4,16 @@
  */
 import { describe, expect, it } from 'vitest'
 import { BanList, subjectHash } from '../../../src/auth/bans.js'
+import type { Identity } from '../../../src/files/types.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
-import { buildTestApp, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
+import { buildTestApp, FakeAuthenticator, GOOD_AUTH, testConfig } from '../../helpers/http-app.js'
+
+/** The fake authenticator's alice, in the group `ops` (as an OpenID groups claim would put her). */
+class OpsAuthenticator extends FakeAuthenticator {
+  override async authenticate(authorization: string | undefined, clientAddress: string): Promise<Identity> {
+    return { ...(await super.authenticate(authorization, clientAddress)), groups: ['ops'] }
+  }
+}
 
 async function withBans(admins: string[]) {
   const store = new MemoryStore()
@@ -97,5 +105,19 @@ describe('the admin ban routes', () => {
     expect(text).toMatch(/^ftpgw_bans_active\{kind="address"\} 0$/m)
     expect(text).toMatch(/^ftpgw_bans_active\{kind="user"\} 1$/m)
     await store.close()
+  })
+
+  it('GATEWAY_ADMINS=group:NAME: a member of the group is an administrator, others are not', async () => {
+    for (const [groups, status] of [
+      [['ops'], 200],
+      [['staff'], 403],
+    ] as const) {
+      const { app } = await buildTestApp({
+        config: testConfig({ gatewayAdmins: [], gatewayAdminGroups: groups }),
+        auth: new OpsAuthenticator(),
+      })
+      const r = await app.inject({ method: 'GET', url: '/api/v1/admin/bans', headers: auth })
+      expect(r.statusCode, groups.join()).toBe(status)
+    }
   })
 })
