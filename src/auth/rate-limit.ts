@@ -159,7 +159,8 @@ export class LoginRateLimiter {
       const refused = await this.tryReserve(randomUUID(), keys, ttlMs, exempt, exemptFrom, address, user)
       // Without bans a reservation needs nothing more; with them it is checked against the records.
       if (!Array.isArray(refused) && this.bans === undefined) return refused
-      // Over a limit: refused outright if real failures fill it, else wait for those in flight.
+      // One round trip for the failure counts (over a limit: refused outright if real failures fill
+      // it, else wait for those in flight) and the ban records (a ban refuses even a reservation).
       let values: (string | null)[]
       try {
         values = await this.store.mget([
