@@ -6,7 +6,8 @@
  * - service account (FTP_URL with credentials): clients prove themselves against the htpasswd file
  *   and every request runs as the service identity from FTP_URL.
  * Login attempts are reserved against the failed-login limits (per address and user, per address,
- * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
+ * per user, cluster-wide) before the credentials are tried; see rate-limit.ts, and bans.ts for the
+ * bans they grow into.
  * In either mode, with `oidc` configured, a JWT-shaped Bearer value is checked by jwt.ts instead of
  * the token store: the person from its claims, no FTP credentials (service-account upstreams only).
  * A Basic password shaped like an app password goes to app-passwords.ts only (never to the FTP server).
@@ -18,6 +19,7 @@ import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
 import { AppPasswords, isAppPasswordShaped } from './app-passwords.js'
+import { BanList, bannedError } from './bans.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
@@ -52,12 +54,14 @@ export interface AuthDeps {
 export interface Auth {
   authenticator: Authenticator
   sessions: SessionApi
+  /** The shared ban list the login limits feed (for the admin API and metrics). */
+  bans: BanList
   /** App passwords (app-passwords.ts); `create` seals the creator's FTP login in passthrough mode. */
   appPasswords: AppPasswordApi
   /**
    * Runs a login attempt (`attempt` says whether the credentials were right) under the failed-login
-   * limits of `user` at `address`: AUTH_ERR_RATE_LIMITED before it when they are spent, a wrong
-   * one counted. For logins made outside `authenticate` (linking a mapped FTP account).
+   * limits of `user` at `address`: AUTH_ERR_RATE_LIMITED or AUTH_ERR_BANNED before it when they
+   * are spent, a wrong one counted (and banned like any failed login). For logins made outside `authenticate` (linking a mapped FTP account).
    */
   guard(user: string, address: string, via: string, attempt: () => Promise<boolean>): Promise<boolean>
 }
@@ -79,7 +83,16 @@ export function createAuth(deps: AuthDeps): Auth {
   const { config, store, files, logger } = deps
   const mode = config.serviceAccount ? 'service' : 'passthrough'
   const now = deps.now ?? Date.now
+  const bans = new BanList({
+    store,
+    baseSeconds: config.banBaseSeconds,
+    memorySeconds: config.banMemorySeconds,
+    maxSeconds: config.banMaxSeconds,
+    now,
+    ...(logger && { logger }),
+  })
   const limiter = new LoginRateLimiter({
+    bans,
     store,
     limit: config.loginFailLimit,
     perAddress: config.loginFailLimitPerAddress,
@@ -224,6 +237,13 @@ export function createAuth(deps: AuthDeps): Auth {
       return undefined
     }
     if (!isRefusal(result)) return result
+    if (result.ban) {
+      logger?.warn(
+        { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope, ban: result.ban.id },
+        'login banned',
+      )
+      throw bannedError(result.ban, result.retryAfterSeconds)
+    }
     logger?.warn(
       { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope },
       'login rate-limited',
@@ -344,6 +364,7 @@ export function createAuth(deps: AuthDeps): Auth {
   return {
     authenticator,
     sessions,
+    bans,
     appPasswords: {
       create: (who, label) => appPasswords.create(who, label, mode === 'passthrough'),
       list: (principal) => appPasswords.list(principal),

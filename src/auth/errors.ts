@@ -10,6 +10,7 @@ export type AuthErrorCode =
   | 'AUTH_ERR_TOKEN_EXPIRED' // 401: a Bearer JWT past its exp (and the allowed skew): get a new one
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
+  | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
   | 'AUTH_ERR_NOT_LINKED' // 403: a mapped upstream, and the person has not linked their FTP account there
   | 'AUTH_ERR_LINK_REFUSED' // 422: the FTP server refused the account given to link (nothing stored)
   | 'AUTH_ERR_UNKNOWN_UPSTREAM' // 404: no upstream of that name
@@ -22,7 +23,7 @@ export type AuthErrorCode =
 export class AuthError extends Error {
   override readonly name = 'AuthError'
   readonly code: AuthErrorCode
-  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends. */
+  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends; AUTH_ERR_BANNED: the ban. */
   readonly retryAfterSeconds?: number
 
   constructor(

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
 import { AppPasswords } from '../../src/auth/app-passwords.js'
+import { BanList } from '../../src/auth/bans.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { LinkedAccounts } from '../../src/auth/linked-accounts.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
@@ -54,6 +55,8 @@ export interface TestApp {
   files: FakeFileService
   auth: FakeAuthenticator
   admin: FakeAdmin
+  /** The ban list behind `/api/v1/admin/bans`: a real one over the app's store (unless left out). */
+  bans: AppDeps['bans']
 }
 
 /** Builds (and readies) an app, over a fresh MemoryStore unless `deps` gives a store; closed after the current test. */
@@ -62,6 +65,11 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
   const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
   const admin = deps.admin instanceof FakeAdmin ? deps.admin : new FakeAdmin()
   const store = deps.store ?? new MemoryStore()
+  // `bans: undefined` given on purpose leaves the ban routes and gauge out.
+  const bans =
+    'bans' in deps
+      ? deps.bans
+      : new BanList({ store, baseSeconds: 600, memorySeconds: 3600, maxSeconds: 86_400 })
   const config = testConfig()
   // App passwords and linked accounts are real, over the same store (one upstream, passthrough).
   const passwords = new AppPasswords({ store, sessionKey: config.sessionKey })
@@ -86,6 +94,7 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
     auth,
     admin,
     store,
+    bans,
   })
   onTestFinished(async () => {
     await app.close()
@@ -93,5 +102,5 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
     if (deps.store === undefined) await store.close()
   })
   await app.ready()
-  return { app, files, auth, admin }
+  return { app, files, auth, admin, bans }
 }

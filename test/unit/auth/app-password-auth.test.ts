@@ -1,6 +1,6 @@
 /**
  * App passwords through createAuth: a Basic password shaped like one never reaches the FTP server,
- * wrong guesses count against the failed-login limits, the identity is the creator's (FTP login
+ * wrong guesses count against the failed-login limits (and end in a ban), the identity is the creator's (FTP login
  * sealed in passthrough mode, the service account in service mode), and `guard` limits link attempts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -49,9 +49,7 @@ describe('app passwords in createAuth', () => {
       expect(await codeOf(auth.authenticator.authenticate(basic('alice', wrong), IP))).toBe(
         'AUTH_ERR_INVALID',
       )
-    expect(await codeOf(auth.authenticator.authenticate(basic('alice', wrong), IP))).toBe(
-      'AUTH_ERR_RATE_LIMITED',
-    )
+    expect(await codeOf(auth.authenticator.authenticate(basic('alice', wrong), IP))).toBe('AUTH_ERR_BANNED')
     expect(files.calls.length).toBe(calls)
   })
 
@@ -79,7 +77,7 @@ describe('app passwords in createAuth', () => {
     }
     expect(await auth.guard('alice', IP, 'link', attempt)).toBe(false)
     expect(await auth.guard('alice', IP, 'link', attempt)).toBe(false)
-    expect(await codeOf(auth.guard('alice', IP, 'link', attempt))).toBe('AUTH_ERR_RATE_LIMITED')
+    expect(await codeOf(auth.guard('alice', IP, 'link', attempt))).toBe('AUTH_ERR_BANNED')
     expect(tried).toBe(2)
   })
 })

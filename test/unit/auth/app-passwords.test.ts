@@ -40,7 +40,9 @@ describe('app passwords', () => {
     const made = await passwords.create(alice, 'phone', true)
     expect(isAppPasswordShaped(made.password)).toBe(true)
     expect(isAppPasswordId(made.id)).toBe(true)
-    expect(made.password.split('_').slice(2).join('_')).toHaveLength(32)
+    // gwap_, the 16-character id, _, then 32 characters (24 random bytes) of secret.
+    expect(made.password.slice(`gwap_${made.id}_`.length)).toHaveLength(32)
+    expect(made.password.startsWith(`gwap_${made.id}_`)).toBe(true)
     const stored = JSON.stringify(await store.hgetall('apppw:alice'))
     expect(stored).toContain('$2')
     expect(stored).not.toContain(made.password)
