@@ -128,7 +128,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           basicAuth: {
             type: 'http',
             scheme: 'basic',
-            description: 'FTP credentials (or an htpasswd user in service-account mode)',
+            description:
+              'FTP credentials (or an htpasswd user when no upstream takes passthrough logins), or your user name with an app password (POST /api/v1/me/app-passwords)',
           },
           bearerAuth: {
             type: 'http',
