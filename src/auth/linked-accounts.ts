@@ -11,6 +11,7 @@
  * (`withLinkedAccounts`), so an unlink takes effect on every instance at the next request.
  */
 import type { Identity } from '../files/types.js'
+import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
 import { CredentialSeal } from './credential-seal.js'
 import { AuthError } from './errors.js'
@@ -131,6 +132,8 @@ export class LinkedAccounts {
 /**
  * An authenticator whose identities carry the person's linked accounts (`Identity.linked`) while
  * `enabled()` says some upstream is mapped (one store read per request then, none otherwise).
+ * When the store cannot be read, the identity goes on marked `linkedUnavailable`: the other
+ * upstreams keep working through a store outage, and mapped ones answer 503 (the tree).
  */
 export function withLinkedAccounts(
   inner: Authenticator,
@@ -141,7 +144,12 @@ export function withLinkedAccounts(
     async authenticate(authorization, clientAddress) {
       const who = await inner.authenticate(authorization, clientAddress)
       if (!enabled()) return who
-      return { ...who, linked: await links.accountsOf(who.principal) }
+      try {
+        return { ...who, linked: await links.accountsOf(who.principal) }
+      } catch (err) {
+        if (!isStoreError(err)) throw err
+        return { ...who, linkedUnavailable: true }
+      }
     },
   }
 }

@@ -37,6 +37,8 @@ export interface Identity {
    * linked (403 AUTH_ERR_NOT_LINKED there).
    */
   linked?: ReadonlyMap<string, Identity> | undefined
+  /** The store could not be read for `linked`: mapped upstreams answer 503, not 403. */
+  linkedUnavailable?: true | undefined
 }
 
 /** A path relative to the gateway root, normalised: no leading or trailing '/', '' for the root. */

@@ -433,6 +433,11 @@ export class TreeFileService implements FileService {
   #identityFor(b: UpstreamBinding, who: Identity): Identity {
     if (kindOf(b) === 'mapped') {
       // The person's own account there, or nothing: never their other credentials.
+      if (who.linkedUnavailable)
+        throw new FileError(
+          'FILE_ERR_UNAVAILABLE',
+          `your linked FTP account for upstream ${b.name} cannot be read now; try again later`,
+        )
       const own = who.linked?.get(b.name)
       if (own === undefined)
         throw new AuthError(

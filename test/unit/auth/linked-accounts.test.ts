@@ -10,7 +10,9 @@ import { LinkedAccounts, withLinkedAccounts } from '../../../src/auth/linked-acc
 import { identityOf } from '../../../src/auth/types.js'
 import { FileError } from '../../../src/files/errors.js'
 import type { Identity } from '../../../src/files/types.js'
+import { StoreError } from '../../../src/store/errors.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
+import type { Store } from '../../../src/store/store.js'
 
 function setup() {
   const store = new MemoryStore()
@@ -82,5 +84,26 @@ describe('linked accounts', () => {
     expect((await auth.authenticate('Basic x', '127.0.0.1')).linked?.get('m')?.user).toBe('ftp-alice')
     mapped = false
     expect((await auth.authenticate('Basic x', '127.0.0.1')).linked).toBeUndefined()
+  })
+
+  it('a store that cannot be read marks the identity instead of failing the request', async () => {
+    const down = {
+      hgetall: async () => {
+        throw new StoreError('STORE_ERR_UNAVAILABLE', 'down')
+      },
+    } as unknown as Store
+    const broken = new LinkedAccounts({
+      store: down,
+      sessionKey: randomBytes(32),
+      targets: { kindOf: () => 'mapped', verify: async () => undefined },
+    })
+    const auth = withLinkedAccounts(
+      { authenticate: async () => identityOf('alice', 'x') },
+      broken,
+      () => true,
+    )
+    const who = await auth.authenticate('Basic x', '127.0.0.1')
+    expect(who.linkedUnavailable).toBe(true)
+    expect(who.linked).toBeUndefined()
   })
 })

@@ -133,6 +133,11 @@ describe('mapped upstreams', () => {
     expect(tree.accountsOf(linked)).toEqual([{ name: 'm', credentials: 'mapped', linked: true }])
     expect(tree.credentialsOf('m')).toBe('mapped')
     expect(tree.credentialsOf('nope')).toBeUndefined()
+    // The store could not say (an outage): 503, not "not linked".
+    await expect(tree.read({ ...alice, linkedUnavailable: true }, 'm/mine.txt')).rejects.toMatchObject({
+      code: 'FILE_ERR_UNAVAILABLE',
+    })
+    expect(m.calls.length).toBe(calls)
   })
 
   it('never take passthrough logins (verifyLogin tries no mapped upstream)', async () => {
