@@ -71,6 +71,8 @@ export interface AppPasswordApi {
   create: (who: Identity, label: string) => ReturnType<AppPasswords['create']>
   list: AppPasswords['list']
   remove: AppPasswords['remove']
+  /** Revokes another person's app password (the admin API). */
+  removeFor: AppPasswords['removeFor']
 }
 
 // How long a successful login skips the failed-login reservation (recent-logins.ts).
@@ -369,6 +371,7 @@ export function createAuth(deps: AuthDeps): Auth {
       create: (who, label) => appPasswords.create(who, label, mode === 'passthrough'),
       list: (principal) => appPasswords.list(principal),
       remove: (who, id) => appPasswords.remove(who, id),
+      removeFor: (principal, id) => appPasswords.removeFor(principal, id),
     },
     guard,
   }

@@ -163,7 +163,10 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
     zip: { maxBytes: deps.config.zipMaxBytes, scope: deps.store },
     accountsOf: deps.accountsOf,
-    appPasswords: deps.appPasswords,
+    appPasswords: deps.appPasswords && {
+      api: deps.appPasswords,
+      policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },
+    },
     links: deps.links && {
       ...deps.links,
       policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },

@@ -87,6 +87,7 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
       create: (who, label) => passwords.create(who, label, true),
       list: (principal) => passwords.list(principal),
       remove: (who, id) => passwords.remove(who, id),
+      removeFor: (principal, id) => passwords.removeFor(principal, id),
     },
     links: { links, guard: (_user, _address, _via, attempt) => attempt() },
     ...deps,

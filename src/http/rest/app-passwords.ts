@@ -2,7 +2,8 @@
  * App passwords (issue 18): `POST /api/v1/me/app-passwords` makes one (the password is in that
  * answer only), `GET` lists them without secrets, `DELETE …/{id}` revokes one on every instance.
  * They are used as HTTP Basic with the person's own name (auth/app-passwords.ts); an app password
- * cannot make or revoke app passwords.
+ * cannot make or revoke app passwords. Administrators list and revoke anyone's under
+ * `/api/v1/admin/users/{user}/app-passwords`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -10,6 +11,7 @@ import { APP_PASSWORD_ID_PATTERN } from '../../auth/app-passwords.js'
 import type { AppPasswordApi } from '../../auth/authenticator.js'
 import { audit } from '../audit.js'
 import { requestIdentity } from '../identity.js'
+import { type AdminPolicy, requireAdmin } from './admin.js'
 import { COMMON_PROBLEMS, created, empty, jsonContent, problems, SECURITY } from './schemas.js'
 
 /** Longest label, in characters. */
@@ -49,12 +51,32 @@ const InfoSchema = Type.Object(
 )
 const ListSchema = Type.Object({ appPasswords: Type.Array(InfoSchema) }, { title: 'AppPasswordList' })
 const IdParam = Type.Object({ id: Type.String({ pattern: APP_PASSWORD_ID_PATTERN }) })
+const UserParam = Type.Object({
+  user: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+})
+const UserIdParams = Type.Object({
+  user: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+  id: Type.String({ pattern: APP_PASSWORD_ID_PATTERN }),
+})
+
+/** The JSON form of a list (no secrets). */
+function listJson(list: Awaited<ReturnType<AppPasswordApi['list']>>) {
+  return {
+    appPasswords: list.map((p) => ({
+      id: p.id,
+      label: p.label,
+      createdAt: p.createdAt.toISOString(),
+      lastUsedAt: p.lastUsedAt?.toISOString() ?? null,
+    })),
+  }
+}
 
 /** The routes (register inside the authenticated context, under /api/v1). */
-export const appPasswordRoutes: FastifyPluginAsyncTypebox<{ appPasswords: AppPasswordApi }> = async (
-  app,
-  { appPasswords },
-) => {
+export const appPasswordRoutes: FastifyPluginAsyncTypebox<{
+  appPasswords: AppPasswordApi
+  /** Who may list and revoke other people's (the admin routes are not mounted without it). */
+  policy?: AdminPolicy | undefined
+}> = async (app, { appPasswords, policy }) => {
   app.post(
     '/me/app-passwords',
     {
@@ -107,15 +129,7 @@ export const appPasswordRoutes: FastifyPluginAsyncTypebox<{ appPasswords: AppPas
     async (request, reply) => {
       const who = requestIdentity(request)
       reply.header('cache-control', 'no-store')
-      const list = await appPasswords.list(who.principal)
-      return {
-        appPasswords: list.map((p) => ({
-          id: p.id,
-          label: p.label,
-          createdAt: p.createdAt.toISOString(),
-          lastUsedAt: p.lastUsedAt?.toISOString() ?? null,
-        })),
-      }
+      return listJson(await appPasswords.list(who.principal))
     },
   )
 
@@ -141,6 +155,67 @@ export const appPasswordRoutes: FastifyPluginAsyncTypebox<{ appPasswords: AppPas
       const { id } = request.params
       try {
         await appPasswords.remove(who, id)
+      } catch (err) {
+        audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'failure' })
+        throw err
+      }
+      audit(request, {
+        action: 'app-password-delete',
+        path: undefined,
+        to: id,
+        outcome: 'success',
+        status: 204,
+      })
+      return reply.code(204).send(null)
+    },
+  )
+
+  if (policy === undefined) return
+
+  app.get(
+    '/admin/users/:user/app-passwords',
+    {
+      schema: {
+        operationId: 'listUserAppPasswords',
+        summary: "A user's app passwords (no secrets)",
+        description: 'Only for administrators (GATEWAY_ADMINS).',
+        tags: ['admin'],
+        security: SECURITY,
+        params: UserParam,
+        response: {
+          200: { description: 'Oldest first', ...jsonContent(ListSchema) },
+          ...problems(...COMMON_PROBLEMS, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request, policy)
+      reply.header('cache-control', 'no-store')
+      return listJson(await appPasswords.list(request.params.user))
+    },
+  )
+
+  app.delete(
+    '/admin/users/:user/app-passwords/:id',
+    {
+      schema: {
+        operationId: 'deleteUserAppPassword',
+        summary: "Revoke a user's app password",
+        description: 'Its next request is 401 on every instance. Only for administrators (GATEWAY_ADMINS).',
+        tags: ['admin'],
+        security: SECURITY,
+        params: UserIdParams,
+        response: {
+          204: empty('Revoked'),
+          ...problems(...COMMON_PROBLEMS, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request, policy)
+      const { user, id } = request.params
+      try {
+        await appPasswords.removeFor(user, id)
       } catch (err) {
         audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'failure' })
         throw err

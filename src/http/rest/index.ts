@@ -41,8 +41,8 @@ export interface ApiOptions {
   shares?: Omit<ShareApiOptions, 'files'> | undefined
   /** Each upstream's FTP account for a person (`/me`). */
   accountsOf?: MeOptions['accountsOf']
-  /** App passwords (`/me/app-passwords`); not mounted without them. */
-  appPasswords?: AppPasswordApi | undefined
+  /** App passwords (`/me/app-passwords`, and for admins `/admin/users/…/app-passwords`). */
+  appPasswords?: { api: AppPasswordApi; policy?: AdminPolicy | undefined } | undefined
   /** Linked FTP accounts (`/me/credentials/…`, and for admins `/admin/users/…/credentials/…`). */
   links?: CredentialRoutesOptions | undefined
 }
@@ -77,6 +77,8 @@ const SHARES_ALLOWED: Record<string, readonly string[]> = {
 const APP_PASSWORDS_ALLOWED: Record<string, readonly string[]> = {
   '/me/app-passwords': ['GET', 'HEAD', 'POST'],
   '/me/app-passwords/:id': ['DELETE'],
+  '/admin/users/:user/app-passwords': ['GET', 'HEAD'],
+  '/admin/users/:user/app-passwords/:id': ['DELETE'],
 }
 const LINKS_ALLOWED: Record<string, readonly string[]> = {
   '/me/credentials/:upstream': ['PUT', 'DELETE'],
@@ -139,7 +141,11 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     })
     if (uploads) await authed.register(uploadRoutes, { uploads })
     if (options.shares) await authed.register(shareApiRoutes, { ...options.shares, files })
-    if (options.appPasswords) await authed.register(appPasswordRoutes, { appPasswords: options.appPasswords })
+    if (options.appPasswords)
+      await authed.register(appPasswordRoutes, {
+        appPasswords: options.appPasswords.api,
+        policy: options.appPasswords.policy,
+      })
     if (options.links) await authed.register(credentialRoutes, options.links)
     if (admin !== undefined)
       await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy, bans: admin.bans })

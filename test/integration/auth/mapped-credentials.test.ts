@@ -8,7 +8,8 @@
  *   writes land on each server as that account; /me reports every upstream truthfully;
  * - unlinks: the next request there is 403 again;
  * - bad input (unknown upstream, a service upstream, a missing body, a malformed name) is its 4xx;
- * - an administrator links and unlinks for another person; a non-administrator may not.
+ * - an administrator links and unlinks for another person, lists and revokes their app passwords;
+ *   a non-administrator may not.
  * Afterwards no Redis value under the test's prefix, no log line and no /metrics text holds either
  * FTP password.
  */
@@ -282,6 +283,32 @@ describe('mapped upstreams', () => {
     })
     expect(set.status).toBe(204)
     expect((await rest(carol, '/files/pure/on-pure.txt')).text).toBe('hello from pure-ftpd')
+    // App passwords: an administrator lists and revokes another person's; others may not.
+    const made = await rest(carol, '/me/app-passwords', { method: 'POST', json: { label: 'carol script' } })
+    expect(made.status).toBe(201)
+    const carolBasic = `Basic ${Buffer.from(`carol:${made.json.password}`).toString('base64')}`
+    expect((await fetch(`${gw.url}/api/v1/me`, { headers: { authorization: carolBasic } })).status).toBe(200)
+    const listed = await rest(bob, '/admin/users/carol/app-passwords')
+    expect(listed.status).toBe(200)
+    expect(listed.json.appPasswords).toEqual([
+      expect.objectContaining({ id: made.json.id, label: 'carol script' }),
+    ])
+    expect(listed.text).not.toContain(made.json.password as string)
+    const alice = await idp.idToken('alice')
+    expect((await rest(alice, '/admin/users/carol/app-passwords')).status).toBe(403)
+    expect(
+      (await rest(alice, `/admin/users/carol/app-passwords/${made.json.id}`, { method: 'DELETE' })).status,
+    ).toBe(403)
+    expect((await rest(bob, '/admin/users/carol/app-passwords/not-an-id', { method: 'DELETE' })).status).toBe(
+      400,
+    )
+    expect(
+      (await rest(bob, `/admin/users/carol/app-passwords/${made.json.id}`, { method: 'DELETE' })).status,
+    ).toBe(204)
+    expect((await fetch(`${gw.url}/api/v1/me`, { headers: { authorization: carolBasic } })).status).toBe(401)
+    expect(
+      (await rest(bob, `/admin/users/carol/app-passwords/${made.json.id}`, { method: 'DELETE' })).json.code,
+    ).toBe('AUTH_ERR_APP_PASSWORD_NOT_FOUND')
     expect((await rest(bob, '/admin/users/carol/credentials/pure', { method: 'DELETE' })).status).toBe(204)
     expect((await rest(carol, '/files/pure/on-pure.txt')).json.code).toBe('AUTH_ERR_NOT_LINKED')
   })
