@@ -21,6 +21,10 @@ export const PROBLEM_STATUSES: Record<number, { name: string; description: strin
   410: { name: 'Gone', description: 'The resumable upload has expired' },
   416: { name: 'RangeNotSatisfiable', description: 'The range lies outside the file' },
   423: { name: 'Locked', description: 'Another request is writing to this resumable upload' },
+  422: {
+    name: 'UnprocessableContent',
+    description: 'The config file is invalid: every problem is listed; nothing changed',
+  },
   460: { name: 'ChecksumMismatch', description: 'The body does not match Upload-Checksum (tus)' },
   429: { name: 'TooManyRequests', description: 'Too many requests or failed logins from this client' },
   500: { name: 'InternalError', description: 'An error of the gateway itself' },

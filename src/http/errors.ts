@@ -37,6 +37,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_ZIP_TOO_LARGE'
   | 'GW_ERR_SHARE_NOT_FOUND'
   | 'GW_ERR_NO_BAN'
+  | 'GW_ERR_NO_CONFIG_FILE'
+  | 'GW_ERR_CONFIG_INVALID'
   | 'GW_ERR_SHARE_EXPIRED'
   | 'GW_ERR_SHARE_USED_UP'
   | 'GW_ERR_SHARE_PASSWORD'
@@ -134,6 +136,8 @@ export const PROBLEM_CATALOGUE = {
   // Share links and drop boxes (issue 20, src/http/shares/): unknown and revoked look alike.
   GW_ERR_SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
   GW_ERR_NO_BAN: { status: 404, title: 'No such ban in force' },
+  GW_ERR_NO_CONFIG_FILE: { status: 409, title: 'No config file to reload' },
+  GW_ERR_CONFIG_INVALID: { status: 422, title: 'The config file is invalid; nothing changed' },
   GW_ERR_SHARE_EXPIRED: { status: 410, title: 'The share link has expired' },
   GW_ERR_SHARE_USED_UP: { status: 410, title: 'The share link has been used as often as allowed' },
   GW_ERR_SHARE_PASSWORD: { status: 401, title: 'The share link needs its password' },
