@@ -140,6 +140,7 @@ export async function createGateway(
       files,
       auth: auth.authenticator,
       sessions: auth.sessions,
+      signIn: auth.signIn,
       admin: files,
       store,
       viewOf: (who) => files.viewOf(who),
