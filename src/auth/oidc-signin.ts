@@ -213,6 +213,11 @@ export class OidcSignIn {
     return { endSession: url.href }
   }
 
+  /** Revokes a session `finish` made that never reached the browser (nobody holds it). */
+  async abandon(token: string): Promise<void> {
+    await this.#o.tokens.revoke(token)
+  }
+
   /** Takes a flow out of the store: only the caller whose delete removed it may use it. */
   async #take(state: string): Promise<Flow | undefined> {
     const key = flowKey(state)

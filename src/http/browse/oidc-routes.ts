@@ -135,6 +135,19 @@ export function registerOidcRoutes(app: FastifyInstance, signIn: OidcSignIn): vo
     } catch (err) {
       return failed(request, reply, err, '/browse/')
     }
+    // A session whose page never reached the browser (the client gone, an error after this point)
+    // is held by nobody: revoke it rather than leave it in the store (as the password sign-in does).
+    const res = reply.raw
+    let delivered = false
+    res.once('finish', () => {
+      delivered = res.statusCode === 200
+    })
+    res.once('close', () => {
+      if (delivered) return
+      signIn.abandon(done.token).catch((err: unknown) => {
+        request.log.warn({ err }, 'could not revoke an undelivered OpenID session')
+      })
+    })
     // Beside the state cookie's removal (Fastify appends Set-Cookie headers).
     setSessionCookie(request, reply, done.token, done.expiresAt)
     return reply

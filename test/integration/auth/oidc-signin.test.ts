@@ -370,6 +370,34 @@ describe('bad callbacks: a 4xx page, and the gateway goes on serving', () => {
   })
 })
 
+describe('a provider that cannot be reached at the start', () => {
+  it('a gateway that never discovered the provider: 503 page with Retry-After, then the sign-in works', async () => {
+    const cold = await startGatewayWith(
+      loadConfig(testGatewayEnv({ GATEWAY_CONFIG: path.join(dir, 'gateway.yaml') })),
+      { logger: logs.logger },
+    )
+    try {
+      await idp.stop()
+      try {
+        const r = await fetch(`${cold.url}/auth/login?return=/browse/team/`, { redirect: 'manual' })
+        expect(r.status).toBe(503)
+        expect(r.headers.get('retry-after')).not.toBeNull()
+        expect(r.headers.get('set-cookie')).toBeNull()
+        const page = await r.text()
+        expect(page).toContain('The sign-in service is not answering')
+        expect(page).not.toMatch(/Error:|ECONNREFUSED|FTP/)
+      } finally {
+        await idp.start()
+      }
+      const again = await fetch(`${cold.url}/auth/login?return=/browse/team/`, { redirect: 'manual' })
+      expect(again.status).toBe(303)
+      expect(new URL(again.headers.get('location') as string).origin).toBe(idp.issuer)
+    } finally {
+      await cold.close()
+    }
+  })
+})
+
 describe('cookies that are not sessions', () => {
   it('tampered, forged and random session cookies are refused everywhere', async () => {
     const { session } = await signIn('alice')
