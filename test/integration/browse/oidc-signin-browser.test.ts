@@ -15,6 +15,7 @@ import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
+import { axeViolations } from '../../helpers/axe.js'
 import { launchChromium, screenshot } from '../../helpers/browser.js'
 import { type GatewayHandle, startGatewayWith, testGatewayEnv } from '../../helpers/gateway.js'
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
@@ -103,6 +104,8 @@ describe('OpenID sign-in in Chromium', () => {
     await page.goto(`${gw.url}/browse/team/`)
     await page.waitForURL(`${gw.url}/_browse/login?next=%2Fbrowse%2Fteam%2F`)
     expect(await page.locator('input[type="password"]').count()).toBe(0)
+    expect(await axeViolations(page)).toEqual([])
+    await screenshot(page, 'oidc-sign-in-page')
     await signInThroughProvider(page, 'alice')
     await page.waitForURL(`${gw.url}/browse/team/`)
     await expect.poll(() => page.locator('main').textContent()).toContain('hello.txt')
@@ -160,6 +163,15 @@ describe('OpenID sign-in in Chromium', () => {
     await page.getByRole('link', { name: `Sign in with ${new URL(idp.issuer).host}` }).click()
     await page.waitForURL((u) => u.origin === idp.issuer && u.pathname.startsWith('/interaction/'))
     expect(await page.locator('input[name="login"]').count()).toBe(1)
+  })
+
+  it('a replayed or stale answer is a page in the browse style, not a stack', async () => {
+    const r = await page.goto(`${gw.url}/auth/callback?code=x&state=${'s'.repeat(43)}`)
+    expect(r?.status()).toBe(400)
+    expect(await page.locator('h1').textContent()).toBe('This sign-in cannot be finished')
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByRole('link', { name: 'Sign in again' }).click()
+    await page.waitForURL((u) => u.origin === idp.issuer)
   })
 
   it('bob, in another browser, sees ops and not team', async () => {
