@@ -112,6 +112,13 @@ export function registerOidcRoutes(app: FastifyInstance, signIn: OidcSignIn): vo
         )
     }
     const next = safeNext(raw)
+    // The callback's address is built from the Host the browser used; without one there is none.
+    if (ownOrigin(request) === undefined) {
+      return reply
+        .code(400)
+        .type(HTML)
+        .send(errorPage(400, 'That address does not work', 'The request names no host to come back to.'))
+    }
     let started: Awaited<ReturnType<OidcSignIn['begin']>>
     try {
       started = await signIn.begin(next, here(request, CALLBACK_PATH))
