@@ -164,11 +164,26 @@ export class OidcSignIn {
     } catch (err) {
       throw this.#classify(err, address)
     }
-    const claims = result.claims()
-    if (claims === undefined) throw new SignInError('provider', 'the provider sent no ID token')
+    const idClaims = result.claims()
+    if (idClaims === undefined) throw new SignInError('provider', 'the provider sent no ID token')
+    const claims: Record<string, unknown> = { ...idClaims }
+    const { usernameClaim, groupsClaim } = this.#o.oidc
+    // Many providers put profile and group claims in the UserInfo answer only (OpenID Connect Core
+    // 5.4): asked for what the ID token lacks, for the same subject; the ID token's own claims win.
+    if (
+      (claims[usernameClaim] === undefined || claims[groupsClaim] === undefined) &&
+      config.serverMetadata().userinfo_endpoint !== undefined
+    ) {
+      try {
+        const info = await client.fetchUserInfo(config, result.access_token, idClaims.sub)
+        for (const [name, value] of Object.entries(info)) if (!(name in claims)) claims[name] = value
+      } catch (err) {
+        throw this.#classify(err, address)
+      }
+    }
     let person: ReturnType<typeof personFromClaims>
     try {
-      person = personFromClaims(claims, this.#o.oidc.usernameClaim, this.#o.oidc.groupsClaim)
+      person = personFromClaims(claims, usernameClaim, groupsClaim)
     } catch (err) {
       this.#o.logger?.warn(
         { address, claim: this.#o.oidc.usernameClaim },

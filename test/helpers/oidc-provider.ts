@@ -36,6 +36,8 @@ export interface OidcProviderOptions {
   users: Record<string, TestUser>
   clientId?: string
   clientSecret?: string
+  /** Profile and group claims in the UserInfo answer only, not in the ID token (oidc-provider's default). */
+  claimsInUserinfoOnly?: boolean
 }
 
 /** A running provider. */
@@ -127,8 +129,9 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       jwks: { keys: [signing.jwk] },
       cookies: { keys: [randomBytes(16).toString('hex')] },
       claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'], groups: ['groups'] },
-      // The ID token carries the scopes' claims (the gateway reads the person from it).
-      conformIdTokenClaims: false,
+      // The ID token carries the scopes' claims (the gateway reads the person from it), unless
+      // the test wants them only from UserInfo.
+      conformIdTokenClaims: options.claimsInUserinfoOnly === true,
       ttl: { Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: 600 },
       findAccount: async (_ctx, id) => {
         const user = options.users[id]

@@ -370,6 +370,39 @@ describe('bad callbacks: a 4xx page, and the gateway goes on serving', () => {
   })
 })
 
+describe('claims only in UserInfo', () => {
+  it('the person and groups come from UserInfo when the ID token lacks them', async () => {
+    const bare = await startOidcProvider({
+      users: { alice: { groups: ['staff'] } },
+      claimsInUserinfoOnly: true,
+    })
+    secrets.add(bare.clientSecret)
+    const file = path.join(dir, 'userinfo.yaml')
+    await writeFile(
+      file,
+      configYaml().replace(idp.issuer, bare.issuer).replace(idp.clientSecret, bare.clientSecret),
+    )
+    const other = await startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })), {
+      logger: logs.logger,
+    })
+    try {
+      await bare.registerRedirects([`${other.url}/auth/callback`], [])
+      const s = await start(other.url, '/browse/team/')
+      const cb = await callback(await bare.signIn(s.providerUrl.href, 'alice'), s.state)
+      expect(cb.status).toBe(200)
+      expect((await me(other.url, cb.session as string)).json).toMatchObject({
+        username: 'alice',
+        groups: ['staff'],
+        method: 'oidc',
+      })
+      expect(bare.requests.some((r) => r.startsWith('GET /me'))).toBe(true)
+    } finally {
+      await other.close()
+      await bare.close()
+    }
+  })
+})
+
 describe('a provider that cannot be reached at the start', () => {
   it('a gateway that never discovered the provider: 503 page with Retry-After, then the sign-in works', async () => {
     const cold = await startGatewayWith(
