@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isAuthError } from '../../auth/errors.js'
-import { type OidcSignIn, SignInError, type SignInFailure } from '../../auth/oidc-signin.js'
+import { FLOW_TTL_MS, type OidcSignIn, SignInError, type SignInFailure } from '../../auth/oidc-signin.js'
 import { ownOrigin } from '../cross-site.js'
 import { classifyError } from '../errors.js'
 import { clearedSessionCookie, isSecure, readCookie, setSessionCookie } from '../session-cookie.js'
@@ -125,7 +125,8 @@ export function registerOidcRoutes(app: FastifyInstance, signIn: OidcSignIn): vo
     } catch (err) {
       return failed(request, reply, err, next)
     }
-    reply.header('set-cookie', stateCookie(started.state, 600, isSecure(request)))
+    // The cookie lives as long as the flow it binds.
+    reply.header('set-cookie', stateCookie(started.state, FLOW_TTL_MS / 1000, isSecure(request)))
     return reply.redirect(started.url, 303)
   })
 
