@@ -56,3 +56,18 @@ export interface PoolAcquireEvent {
   /** `ok`, or why none was handed out: the pool error's code, or `error`. */
   outcome: string
 }
+
+/** Name of the channel bans are published on when issued or lifted (src/auth/bans.ts). */
+export const BAN_CHANNEL = 'ftp-gateway:auth.ban'
+
+/** A ban issued or lifted, as published on BAN_CHANNEL (never the subject: metrics need no names). */
+export interface BanEvent {
+  action: 'issued' | 'lifted'
+  kind: 'address' | 'user'
+  /** The subject's strikes, the new ban's included. */
+  strikes: number
+  /** The ban's length; 0 for a lift. */
+  seconds: number
+  /** The store the ban is kept in: a metrics endpoint counts only its own gateway's bans. */
+  store: object
+}

@@ -164,6 +164,10 @@ export interface GatewayConfig {
   loginFailLimitPerUser: number
   /** LOGIN_FAIL_LIMIT_GLOBAL: failed logins in the whole cluster (0: off). */
   loginFailLimitGlobal: number
+  /** BAN_BASE_SECONDS: the first ban's length (0: no bans); BAN_MEMORY_SECONDS, BAN_MAX_SECONDS (bans.ts). */
+  banBaseSeconds: number
+  banMemorySeconds: number
+  banMaxSeconds: number
   /** REDIS_SENTINELS (`host:port,…`): reach Redis through Sentinel; REDIS_SENTINEL_NAME names the master. */
   redisSentinels: Array<{ host: string; port: number }> | undefined
   redisSentinelName: string
@@ -186,6 +190,8 @@ export interface GatewayConfig {
   httpMaxConnectionsPerAddress: number
   /** GATEWAY_ADMINS: principals allowed the admin API, as `user:NAME` entries (names only here). */
   gatewayAdmins: readonly string[]
+  /** GATEWAY_ADMINS' `group:NAME` entries: callers in one of these groups are administrators too. */
+  gatewayAdminGroups: readonly string[]
   /** MEMORY_TUNING: the memory work of src/ftp/memory/ (allocator setting, chunk release, read-buffer lending). */
   memoryTuning: boolean
   /** Largest Upload-Length of a resumable (tus) upload. */
@@ -247,6 +253,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const serviceAccount = upstreams.length > 0 && upstreams.every((u) => u.serviceAccount)
 
+  // A cap below the first ban would make the doubling shrink it.
+  if (v.banBaseSeconds > v.banMaxSeconds) problems.push('BAN_MAX_SECONDS must be at least BAN_BASE_SECONDS')
+
   const topologies = [v.redisUrl, v.redisSentinels, v.redisClusterNodes].filter((t) => t !== undefined)
   if (topologies.length > 1)
     problems.push('Set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES')
@@ -293,6 +302,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     loginFailLimitPerAddress: v.loginFailLimitPerAddress,
     loginFailLimitPerUser: v.loginFailLimitPerUser,
     loginFailLimitGlobal: v.loginFailLimitGlobal,
+    banBaseSeconds: v.banBaseSeconds,
+    banMemorySeconds: v.banMemorySeconds,
+    banMaxSeconds: v.banMaxSeconds,
     redisSentinels: v.redisSentinels,
     redisSentinelName: v.redisSentinelName,
     redisClusterNodes: v.redisClusterNodes,
@@ -304,7 +316,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     httpBodyIdleTimeoutMs: v.httpBodyIdleTimeoutMs,
     httpKeepAliveTimeoutMs: v.httpKeepAliveTimeoutMs,
     httpMaxConnectionsPerAddress: v.httpMaxConnectionsPerAddress,
-    gatewayAdmins: v.gatewayAdmins,
+    gatewayAdmins: namesOf(v.gatewayAdmins, 'user'),
+    gatewayAdminGroups: namesOf(v.gatewayAdmins, 'group'),
     memoryTuning: v.memoryTuning,
     uploadMaxBytes: v.uploadMaxBytes,
     uploadExpiryMs: v.uploadExpiryMs,
@@ -567,4 +580,9 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v)
   }
   return o
+}
+
+/** The names of GATEWAY_ADMINS' entries of one kind (`user:alice` -> `alice`). */
+function namesOf(entries: readonly string[], kind: 'user' | 'group'): string[] {
+  return entries.filter((e) => e.startsWith(`${kind}:`)).map((e) => e.slice(kind.length + 1))
 }

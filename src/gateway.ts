@@ -8,6 +8,7 @@ import type { Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { type AuthDeps, createAuth } from './auth/index.js'
+import { BANS_WITHOUT_TRUST_PROXY } from './config/trust-proxy.js'
 import { type GatewayConfig, type UpstreamConfig, withLocalUpstream } from './config.js'
 import type { Upstream } from './files/index.js'
 import { createServer } from './http/app.js'
@@ -80,6 +81,10 @@ export async function createGateway(
     keyPrefix: config.redisKeyPrefix,
     logger: logger.child({ component: 'store' }),
   })
+  // Said at start: the first banned client behind an unknown balancer would lock everyone out.
+  if (config.trustProxy === false && store.kind === 'redis' && config.banBaseSeconds > 0) {
+    logger.warn({ setting: 'TRUST_PROXY' }, BANS_WITHOUT_TRUST_PROXY)
+  }
 
   let runtimes = new Map<string, UpstreamRuntime>()
   const build = async (cfg: GatewayConfig, reuse: Map<string, UpstreamRuntime>) => {
@@ -142,6 +147,7 @@ export async function createGateway(
       sessions: auth.sessions,
       signIn: auth.signIn,
       admin: files,
+      bans: auth.bans,
       store,
       viewOf: (who) => files.viewOf(who),
       accountsOf: (who) => files.accountsOf(who),

@@ -6,7 +6,8 @@
  * - service account (FTP_URL with credentials): clients prove themselves against the htpasswd file
  *   and every request runs as the service identity from FTP_URL.
  * Login attempts are reserved against the failed-login limits (per address and user, per address,
- * per user, cluster-wide) before the credentials are tried; see rate-limit.ts.
+ * per user, cluster-wide) before the credentials are tried; see rate-limit.ts, and bans.ts for the
+ * bans they grow into.
  * In either mode, with `oidc` configured, a JWT-shaped Bearer value is checked by jwt.ts instead of
  * the token store: the person from its claims, no FTP credentials (service-account upstreams only).
  */
@@ -16,6 +17,7 @@ import { isFileError } from '../files/errors.js'
 import type { FileService, Identity } from '../files/types.js'
 import { isStoreError } from '../store/errors.js'
 import type { Store } from '../store/store.js'
+import { BanList, bannedError } from './bans.js'
 import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
@@ -51,6 +53,8 @@ export interface AuthDeps {
 export interface Auth {
   authenticator: Authenticator
   sessions: SessionApi
+  /** The shared ban list the login limits feed (for the admin API and metrics). */
+  bans: BanList
   /** The browser's OpenID sign-in (oidc-signin.ts), when `oidc` is configured. */
   signIn?: OidcSignIn | undefined
 }
@@ -65,7 +69,16 @@ export function createAuth(deps: AuthDeps): Auth {
   const { config, store, files, logger } = deps
   const mode = config.serviceAccount ? 'service' : 'passthrough'
   const now = deps.now ?? Date.now
+  const bans = new BanList({
+    store,
+    baseSeconds: config.banBaseSeconds,
+    memorySeconds: config.banMemorySeconds,
+    maxSeconds: config.banMaxSeconds,
+    now,
+    ...(logger && { logger }),
+  })
   const limiter = new LoginRateLimiter({
+    bans,
     store,
     limit: config.loginFailLimit,
     perAddress: config.loginFailLimitPerAddress,
@@ -178,6 +191,13 @@ export function createAuth(deps: AuthDeps): Auth {
       return undefined
     }
     if (!isRefusal(result)) return result
+    if (result.ban) {
+      logger?.warn(
+        { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope, ban: result.ban.id },
+        'login banned',
+      )
+      throw bannedError(result.ban, result.retryAfterSeconds)
+    }
     logger?.warn(
       { user: user.slice(0, MAX_LOGGED_USER), address, via, limit: result.scope },
       'login rate-limited',
@@ -296,7 +316,7 @@ export function createAuth(deps: AuthDeps): Auth {
   }
 
   const signIn = oidc && new OidcSignIn({ oidc, tokens, store, logger })
-  return { authenticator, sessions, signIn }
+  return { authenticator, sessions, bans, signIn }
 }
 
 /** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */

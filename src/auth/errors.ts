@@ -10,13 +10,14 @@ export type AuthErrorCode =
   | 'AUTH_ERR_TOKEN_EXPIRED' // 401: a Bearer JWT past its exp (and the allowed skew): get a new one
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
+  | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
   | 'AUTH_ERR_SIGNIN_FAILED' // 400: the OpenID sign-in's answer is unusable (state, replay, provider's refusal, claims)
 
 /** The error the authenticator and the session API throw. */
 export class AuthError extends Error {
   override readonly name = 'AuthError'
   readonly code: AuthErrorCode
-  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends. */
+  /** For AUTH_ERR_RATE_LIMITED: seconds until the failure window ends; AUTH_ERR_BANNED: the ban. */
   readonly retryAfterSeconds?: number
 
   constructor(

@@ -1,5 +1,14 @@
 /** Authentication: Basic passthrough or htpasswd, API session tokens, failed-login limits. */
 export { type Auth, type AuthDeps, type AuthLogger, createAuth } from './authenticator.js'
+export {
+  BAN_ID_PATTERN,
+  type Ban,
+  type BanKind,
+  BanList,
+  type BanListOptions,
+  banSeconds,
+  isBanId,
+} from './bans.js'
 export { bearerToken, type Credentials, checkCredentials, parseAuthorization, parseBasic } from './basic.js'
 export { AuthError, type AuthErrorCode, isAuthError } from './errors.js'
 export { Htpasswd, type HtpasswdOptions, parseHtpasswd } from './htpasswd.js'

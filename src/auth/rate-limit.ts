@@ -21,9 +21,18 @@
  * without one gets one attempt at a time past them; once it logs in as that user it is trusted
  * for the user for the rest of the window. A distributed attacker thus gets one guess per fresh
  * address per window once those limits are reached, and the real user's password still works.
+ *
+ * Bans (bans.ts) grow out of the same counts: the failure that fills the address-and-user or the
+ * address count bans the address, the one that fills the user's count bans the user name, and the
+ * window's counts of that subject start afresh (the ban has taken over from them; reaching the
+ * limit again after it is a repeat, and a longer ban). The records are read in the same round trip
+ * as the failure counts, after the reservation: a ban written between a check and a reservation
+ * cannot let one attempt past. A user ban keeps the rule above: it holds only addresses with a
+ * failure in the window, and a fresh address still gets its one attempt at a time.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import type { Store } from '../store/store.js'
+import { type Ban, type BanList, banIdOf, banKey } from './bans.js'
 
 /** Options of LoginRateLimiter. Limits of 0 (or absent) are off, except `limit`. */
 export interface LoginRateLimiterOptions {
@@ -42,6 +51,8 @@ export interface LoginRateLimiterOptions {
   sleep?: (ms: number) => Promise<void>
   /** How many times an attempt waits for earlier ones before it is refused (default 30, ~10 s). */
   maxWaits?: number
+  /** The shared ban list the limits feed and honour (absent: no bans). */
+  bans?: BanList
 }
 
 /** Which count refused an attempt (for logs). */
@@ -56,12 +67,17 @@ export interface LoginAttempt {
   /** Let past the per-user or global limit as an address without failures. */
   readonly exempted: boolean
   readonly ttlMs: number
+  /** Who: the subjects a ban would name. */
+  readonly address: string
+  readonly user: string
 }
 
 /** An attempt refused by a limit. */
 export interface LoginRefusal {
   scope: LoginLimitScope
   retryAfterSeconds: number
+  /** The ban in force that refused it (then `retryAfterSeconds` is the time until it ends). */
+  ban?: Ban
 }
 
 interface Keys {
@@ -75,8 +91,16 @@ interface Keys {
   /** Counters of real failures (reservations minus those in flight). */
   pairFailed: string
   addressFailed: string
+  /** Counter of real failures for the user across addresses (what a user ban grows out of). */
+  userFailed: string
   /** Set when an exempt address logged in as this user. */
   good: string
+  /** The ban records of the address and of the user (bans.ts). */
+  addressBan: string
+  userBan: string
+  /** The subjects' hashes, for the bans' ids. */
+  addressHash: string
+  userHash: string
 }
 
 /** Why an attempt may pass the per-user and global limits: no failure yet, or logged in before. */
@@ -100,6 +124,7 @@ export class LoginRateLimiter {
   private readonly now: () => number
   private readonly sleep: (ms: number) => Promise<void>
   private readonly maxWaits: number
+  private readonly bans: BanList | undefined
   private readonly hashes = new Map<string, { pair: string; addr: string; usr: string }>()
 
   constructor(options: LoginRateLimiterOptions) {
@@ -112,6 +137,7 @@ export class LoginRateLimiter {
     this.now = options.now ?? Date.now
     this.sleep = options.sleep ?? sleepFor
     this.maxWaits = options.maxWaits ?? 30
+    this.bans = options.bans
   }
 
   /**
@@ -129,15 +155,55 @@ export class LoginRateLimiter {
       const endsAt = (window + 1) * this.windowMs
       const ttlMs = Math.max(1, endsAt - now)
       const keys = this.keys(address, user, window)
-      const refused = await this.tryReserve(randomUUID(), keys, ttlMs, exempt, exemptFrom)
-      if (!Array.isArray(refused)) return refused
-      // Over a limit: refused outright if real failures fill it, else wait for those in flight.
-      const [pairFailed, addressFailed, good] = await this.store.mget([
-        keys.pairFailed,
-        keys.addressFailed,
-        keys.good,
-      ])
+      const triedAs = exempt
+      const refused = await this.tryReserve(randomUUID(), keys, ttlMs, exempt, exemptFrom, address, user)
+      // Without bans a reservation needs nothing more; with them it is checked against the records.
+      if (!Array.isArray(refused) && this.bans === undefined) return refused
+      // One round trip for the failure counts (over a limit: refused outright if real failures fill
+      // it, else wait for those in flight) and the ban records (a ban refuses even a reservation).
+      let values: (string | null)[]
+      try {
+        values = await this.store.mget([
+          keys.pairFailed,
+          keys.addressFailed,
+          keys.good,
+          keys.addressBan,
+          keys.userBan,
+        ])
+      } catch (err) {
+        if (!Array.isArray(refused)) await this.giveBack(refused.id, refused.held).catch(() => undefined)
+        throw err
+      }
+      const [pairFailed, addressFailed, good, addressBanRaw, userBanRaw] = values
       const failures = (raw: string | null | undefined) => Number.parseInt(raw ?? '0', 10) || 0
+      // Swallowed: a ban must be answered even when giving the reservation back fails (it expires).
+      const giveBack = async () => {
+        if (!Array.isArray(refused)) await this.giveBack(refused.id, refused.held).catch(() => undefined)
+      }
+      const addressBan = this.bans?.active(addressBanRaw)
+      const userBan = this.bans?.active(userBanRaw)
+      if (addressBan !== undefined) {
+        await giveBack()
+        return this.banned(addressBan, 'address')
+      }
+      if (userBan !== undefined) {
+        // The anti-weaponisation rule: only addresses with a failure in the window are held.
+        const mayTry: Exemption | undefined =
+          good != null ? 'good' : failures(addressFailed) === 0 ? 'fresh' : undefined
+        if (mayTry === undefined) {
+          await giveBack()
+          return this.banned(userBan, 'user')
+        }
+        if (mayTry !== triedAs) {
+          // Reserved under another rule (a fresh address must take the one-at-a-time slot): again.
+          await giveBack()
+          exempt = mayTry
+          exemptFrom = 'user'
+          if (waits >= this.maxWaits) return { scope: 'user', retryAfterSeconds: 1 }
+          continue
+        }
+      }
+      if (!Array.isArray(refused)) return refused
       const retryAfterSeconds = Math.max(1, Math.ceil((endsAt - this.now()) / 1000))
       const refuse = (scope: LoginLimitScope): LoginRefusal => ({ scope, retryAfterSeconds })
       if (refused.includes('address+user') && failures(pairFailed) >= this.limit)
@@ -164,10 +230,19 @@ export class LoginRateLimiter {
    */
   async knownMayPass(address: string, user: string): Promise<{ pass: boolean; pairFailures: number }> {
     const keys = this.keys(address, user, Math.floor(this.now() / this.windowMs))
-    const [pairFailed, addressFailed] = await this.store.mget([keys.pairFailed, keys.addressFailed])
+    const [pairFailed, addressFailed, addressBan, userBan] = await this.store.mget(
+      this.bans
+        ? [keys.pairFailed, keys.addressFailed, keys.addressBan, keys.userBan]
+        : [keys.pairFailed, keys.addressFailed],
+    )
     const failures = (raw: string | null | undefined) => Number.parseInt(raw ?? '0', 10) || 0
     const pairFailures = failures(pairFailed)
-    return { pass: pairFailures < this.limit && failures(addressFailed) < this.perAddress, pairFailures }
+    // Any ban sends the login the long way, where `reserve` decides who it holds.
+    const banned = this.bans?.active(addressBan) !== undefined || this.bans?.active(userBan) !== undefined
+    return {
+      pass: !banned && pairFailures < this.limit && failures(addressFailed) < this.perAddress,
+      pairFailures,
+    }
   }
 
   /** Clears this address's failures for `user` (a success that skipped the reservation). */
@@ -178,14 +253,28 @@ export class LoginRateLimiter {
 
   /**
    * A wrong password: the reservations stay (the exempt slot too: a fresh address had its one try),
-   * and it is counted as a real failure.
+   * and it is counted as a real failure. The failure that fills a count earns a ban (one caller
+   * sees the count reach the limit exactly, so one instance issues it); the ban is written before
+   * the count is cleared, so no attempt slips between the two.
    */
   async failed(attempt: LoginAttempt): Promise<void> {
     const { keys, ttlMs } = attempt
-    await Promise.all([
+    const bans = this.bans?.enabled ? this.bans : undefined
+    const [pairCount, addressCount, userCount] = await Promise.all([
       this.store.incr(keys.pairFailed, 1, ttlMs),
       this.store.incr(keys.addressFailed, 1, ttlMs),
+      bans ? this.store.incr(keys.userFailed, 1, ttlMs) : 0,
     ])
+    if (!bans) return
+    if (pairCount === this.limit || addressCount === this.perAddress) {
+      const reason = pairCount === this.limit ? 'LOGIN_FAIL_LIMIT' : 'LOGIN_FAIL_LIMIT_PER_ADDRESS'
+      await bans.issue('address', attempt.address, keys.addressHash, reason)
+      await this.store.del(keys.pair, keys.pairFailed, keys.address, keys.addressFailed)
+    }
+    if (userCount === this.perUser) {
+      await bans.issue('user', attempt.user, keys.userHash, 'LOGIN_FAIL_LIMIT_PER_USER')
+      await this.store.del(keys.user, keys.userFailed)
+    }
   }
 
   /**
@@ -217,6 +306,8 @@ export class LoginRateLimiter {
     ttlMs: number,
     exempt: Exemption | undefined,
     exemptFrom: LoginLimitScope,
+    address: string,
+    user: string,
   ): Promise<LoginAttempt | LoginLimitScope[]> {
     const held: string[] = []
     const tries: Array<[LoginLimitScope, string, number]> = [
@@ -245,7 +336,12 @@ export class LoginRateLimiter {
       if (failed) throw failed.reason
       return refused.map(([scope]) => scope)
     }
-    return { id, held, keys, exempted: exempt !== undefined, ttlMs }
+    return { id, held, keys, exempted: exempt !== undefined, ttlMs, address, user }
+  }
+
+  /** The refusal for a ban in force: its time left is the Retry-After. */
+  private banned(ban: Ban, scope: LoginLimitScope): LoginRefusal {
+    return { scope, retryAfterSeconds: this.bans?.secondsLeft(ban) ?? 1, ban }
   }
 
   private async giveBack(id: string, keys: readonly string[]): Promise<void> {
@@ -262,7 +358,12 @@ export class LoginRateLimiter {
       exemptSlot: `login-exempt:${addr}:${window}`,
       pairFailed: `login-failed:${pair}:${window}`,
       addressFailed: `login-failed-addr:${addr}:${window}`,
+      userFailed: `login-failed-user:${usr}:${window}`,
       good: `login-ok:${pair}:${window}`,
+      addressBan: banKey(banIdOf('address', addr)),
+      userBan: banKey(banIdOf('user', usr)),
+      addressHash: addr,
+      userHash: usr,
     }
   }
 

@@ -140,16 +140,17 @@ export function timezoneSetting(raw: unknown, name: string): Parsed<string> {
 
 import { type TrustProxy, trustProxySetting } from './trust-proxy.js'
 
-/** `user:alice,user:bob` (or a list from a config file) -> the names. */
+/** `user:alice,group:ops` (or a list from a config file) -> the entries, each with its kind. */
 export function adminsSetting(raw: unknown, name: string): Parsed<readonly string[]> {
   const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw.map(String) : []
-  const names: string[] = []
+  const entries: string[] = []
   for (const item of items) {
-    const m = /^\s*user:(\S+?)\s*$/.exec(item)
-    if (!m) return bad(`${name} entries must look like user:NAME (got ${shown(item.trim())})`)
-    names.push(m[1] as string)
+    // Kept with their kind (`user:alice`, `group:ops`); loadConfig splits them into the two lists.
+    const m = /^\s*(user|group):(\S+?)\s*$/.exec(item)
+    if (!m) return bad(`${name} entries must look like user:NAME or group:NAME (got ${shown(item.trim())})`)
+    entries.push(`${m[1]}:${m[2]}`)
   }
-  return ok(names)
+  return ok(entries)
 }
 
 /**
@@ -695,6 +696,33 @@ export const SETTINGS = {
     fallback: 1000,
     parse: intSetting(0),
   }),
+  banBaseSeconds: setting<number>({
+    env: 'BAN_BASE_SECONDS',
+    key: 'login.banBaseSeconds',
+    scope: 'gateway',
+    doc: 'how long a client address (or, for the per-user limit, a user name) is banned on every instance the first time a `LOGIN_FAIL_*` limit is reached (429 `AUTH_ERR_BANNED`, no FTP login); each repeat within `BAN_MEMORY_SECONDS` doubles it up to `BAN_MAX_SECONDS` (0 disables bans)',
+    defaultDoc: '600',
+    fallback: 600,
+    parse: intSetting(0, 31_536_000),
+  }),
+  banMemorySeconds: setting<number>({
+    env: 'BAN_MEMORY_SECONDS',
+    key: 'login.banMemorySeconds',
+    scope: 'gateway',
+    doc: 'how long after a ban ends its strikes are remembered, so that the next ban of the same address or user is longer',
+    defaultDoc: '86400',
+    fallback: 86_400,
+    parse: intSetting(0, 31_536_000),
+  }),
+  banMaxSeconds: setting<number>({
+    env: 'BAN_MAX_SECONDS',
+    key: 'login.banMaxSeconds',
+    scope: 'gateway',
+    doc: 'the longest a ban grows to (at least `BAN_BASE_SECONDS`)',
+    defaultDoc: '86400',
+    fallback: 86_400,
+    parse: intSetting(1, 31_536_000),
+  }),
   shutdownGraceMs: setting<number>({
     env: 'SHUTDOWN_GRACE_MS',
     key: 'shutdownGraceMs',
@@ -789,7 +817,7 @@ export const SETTINGS = {
     env: 'GATEWAY_ADMINS',
     key: 'admins',
     scope: 'gateway',
-    doc: 'principals allowed the admin API (`/api/v1/admin/…`), as a comma list of `user:NAME`',
+    doc: 'who may use the admin API (`/api/v1/admin/…`: bans, sessions, every share link), as a comma list (or a YAML list) of `user:NAME` (the principal) and `group:NAME` (a group of the caller, e.g. from the OpenID groups claim)',
     defaultDoc: 'none',
     fallback: [],
     parse: adminsSetting,

@@ -69,3 +69,11 @@ export function trustProxySetting(
 export function trustProxyWarning(raw: string | undefined): string | undefined {
   return raw === undefined ? undefined : parseTrustProxy(raw).warning
 }
+
+/**
+ * The start-up warning for a shared store (several instances, so most likely a load balancer in
+ * front) with TRUST_PROXY off: every client then has the balancer's address, and the first client
+ * to reach a failed-login limit bans them all.
+ */
+export const BANS_WITHOUT_TRUST_PROXY =
+  "TRUST_PROXY is off with a shared store: behind a load balancer every client has the balancer's address, so one client's failed logins ban every client (BAN_BASE_SECONDS); set TRUST_PROXY to the hop count or the balancer addresses"

@@ -61,16 +61,26 @@ export class FtpFileService implements FileService {
     return this.#core.up.dropUser(user)
   }
 
-  async stat(who: Identity, path: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
-    return stat(this.#core, who, this.#rel(path), options)
+  // stat and read are on every download's path: reads.ts's promise itself, no frame of ours around
+  // it (a bad path is still a rejection).
+  stat(who: Identity, path: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
+    try {
+      return stat(this.#core, who, this.#rel(path), options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async list(who: Identity, path: RelPath, options: ListOptions = {}): Promise<ListPage> {
     return list(this.#core, who, this.#rel(path), options)
   }
 
-  async read(who: Identity, path: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
-    return read(this.#core, who, this.#rel(path), options)
+  read(who: Identity, path: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
+    try {
+      return read(this.#core, who, this.#rel(path), options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async write(

@@ -17,6 +17,19 @@ const CONTROL = /[\u0000-\u001f\u007f]/
  * whoever called.
  */
 export function normalizeRelPath(raw: string): RelPath {
+  // One request's path passes here several times in a row (the tree, then the upstream's service,
+  // then its reads), each time as the previous call's result: answered from the last call. The
+  // function is pure and only successful results are kept, so the answer is the same either way.
+  if (raw === lastNormal) return raw
+  const rel = normalize(raw)
+  lastNormal = rel
+  return rel
+}
+
+/** The last path normalizeRelPath returned (a normal path is its own normal form). */
+let lastNormal: RelPath | undefined
+
+function normalize(raw: string): RelPath {
   if (CONTROL.test(raw)) throw new FileError('FILE_ERR_BAD_PATH', 'Path contains a control character')
   if (raw.includes('\\')) throw new FileError('FILE_ERR_BAD_PATH', 'Path contains a backslash')
   const segments = raw.split('/').filter((s) => s !== '')

@@ -37,7 +37,11 @@ export const PROBLEM_STATUSES: Record<number, { name: string; description: strin
 /** Response headers problems carry, by status. */
 export const PROBLEM_HEADERS: Record<number, Record<string, { description: string; schema: unknown }>> = {
   401: {
-    'WWW-Authenticate': { description: 'The Basic challenge', schema: { type: 'string' } },
+    'WWW-Authenticate': {
+      description:
+        'The Basic challenge; after a refused Bearer token also a Bearer challenge with error="invalid_token"',
+      schema: { type: 'string' },
+    },
   },
   416: {
     'Content-Range': { description: '`bytes */<size>`: the size of the file', schema: { type: 'string' } },

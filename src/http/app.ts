@@ -31,7 +31,7 @@ import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
 import { productionFace } from './production.js'
 import { runInRequest } from './request-context.js'
-import type { AdminApi } from './rest/admin.js'
+import type { AdminApi, BanApi } from './rest/admin.js'
 import { apiRoutes } from './rest/index.js'
 import type { UpstreamAccount } from './rest/me.js'
 import { ProblemSchema } from './rest/schemas.js'
@@ -56,6 +56,8 @@ export interface AppDeps {
   store: Store
   /** What the admin API acts on; without it `/api/v1/admin` is not mounted. */
   admin?: AdminApi | undefined
+  /** The shared ban list: `/api/v1/admin/bans` (with `admin`) and the ban gauge in /metrics. */
+  bans?: (BanApi & { countActive(): Promise<Record<string, number>> }) | undefined
   /** Pool and cache counters for /metrics; omitted in tests that do not need them. */
   stats?: (() => GatewayStats) | undefined
   /** Which files an identity sees (scopes WebDAV locks and properties); one upstream 'default' when omitted. */
@@ -133,6 +135,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     stats: deps.stats,
     store: deps.store,
     upstreamOf: deps.upstreamOf,
+    activeBans: deps.bans && (() => (deps.bans as NonNullable<AppDeps['bans']>).countActive()),
   })
   // Writes a page of another site makes with the browser's credentials: refused before any route.
   app.addHook('onRequest', crossSiteHook())
@@ -145,7 +148,11 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     files: deps.files,
     auth,
     sessions,
-    admin: deps.admin && { api: deps.admin, policy: { users: deps.config.gatewayAdmins } },
+    admin: deps.admin && {
+      api: deps.admin,
+      policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },
+      bans: deps.bans,
+    },
     uploads: {
       store: deps.store,
       sessionKey: deps.config.sessionKey,
@@ -156,7 +163,7 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     accountsOf: deps.accountsOf,
     shares: {
       shares,
-      policy: { users: deps.config.gatewayAdmins },
+      policy: { users: deps.config.gatewayAdmins, groups: deps.config.gatewayAdminGroups },
       maxLifetimeMs: deps.config.shareMaxLifetimeMs,
     },
   })

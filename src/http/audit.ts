@@ -24,6 +24,8 @@ export type AuditAction =
   | 'unlock'
   | 'proppatch'
   | 'drop-sessions'
+  // An admin lifted a ban (rest/admin.ts); `to` is the ban's id. Bans starting are logged by auth.
+  | 'ban-lift'
   // Resumable uploads: each step of an upload's life (its PATCHes are not audited one by one).
   | 'upload-create'
   | 'upload-complete'

@@ -36,6 +36,7 @@ export type GatewayErrorCode =
   | 'GW_ERR_CHECKSUM_MISMATCH'
   | 'GW_ERR_ZIP_TOO_LARGE'
   | 'GW_ERR_SHARE_NOT_FOUND'
+  | 'GW_ERR_NO_BAN'
   | 'GW_ERR_SHARE_EXPIRED'
   | 'GW_ERR_SHARE_USED_UP'
   | 'GW_ERR_SHARE_PASSWORD'
@@ -51,6 +52,7 @@ type AuthCode =
   | 'AUTH_ERR_TOKEN_EXPIRED'
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE'
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT'
+  | 'AUTH_ERR_BANNED'
   | 'AUTH_ERR_SIGNIN_FAILED'
 
 /** Every `code` a problem response can carry. */
@@ -99,6 +101,7 @@ export const PROBLEM_CATALOGUE = {
   AUTH_ERR_PROVIDER_UNAVAILABLE: { status: 503, title: 'The sign-in provider is unavailable' },
   // A JWT names a person, not an FTP login: an upstream without a service account has no way in.
   AUTH_ERR_NO_UPSTREAM_ACCOUNT: { status: 403, title: 'No FTP account for you on this server' },
+  AUTH_ERR_BANNED: { status: 429, title: 'Banned after too many failed logins' },
   // The browser sign-in's callback (auth/oidc-signin.ts): a stale, forged or replayed answer.
   AUTH_ERR_SIGNIN_FAILED: { status: 400, title: 'The sign-in did not complete' },
   GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
@@ -133,6 +136,7 @@ export const PROBLEM_CATALOGUE = {
   GW_ERR_ZIP_TOO_LARGE: { status: 413, title: 'The folder is larger than a zip may be' },
   // Share links and drop boxes (issue 20, src/http/shares/): unknown and revoked look alike.
   GW_ERR_SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
+  GW_ERR_NO_BAN: { status: 404, title: 'No such ban in force' },
   GW_ERR_SHARE_EXPIRED: { status: 410, title: 'The share link has expired' },
   GW_ERR_SHARE_USED_UP: { status: 410, title: 'The share link has been used as often as allowed' },
   GW_ERR_SHARE_PASSWORD: { status: 401, title: 'The share link needs its password' },
@@ -228,7 +232,8 @@ export function classifyError(err: unknown): ProblemDescription {
   }
   if (isAuthError(err)) {
     const headers: Record<string, string> = {}
-    if (err.code === 'AUTH_ERR_RATE_LIMITED') headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
+    if (err.code === 'AUTH_ERR_RATE_LIMITED' || err.code === 'AUTH_ERR_BANNED')
+      headers['retry-after'] = String(err.retryAfterSeconds ?? 60)
     if (err.code === 'AUTH_ERR_PROVIDER_UNAVAILABLE')
       headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS)
     return describe(err.code, err.message, headers)

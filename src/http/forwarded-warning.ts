@@ -16,11 +16,15 @@ export const FORWARDED_WITHOUT_TRUST_PROXY =
 export function warnOnUntrustedForwarding(app: FastifyInstance, trustProxy: TrustProxy): void {
   if (trustProxy !== false) return
   let warned = false
-  app.addHook('onRequest', async (request) => {
-    if (warned) return
-    const headers = request.headers
-    if (headers['x-forwarded-for'] === undefined && headers.forwarded === undefined) return
-    warned = true
-    request.log.warn({ peer: request.socket.remoteAddress }, FORWARDED_WITHOUT_TRUST_PROXY)
+  // A callback hook: it runs on every request and has nothing to wait for, so no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!warned) {
+      const headers = request.headers
+      if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined) {
+        warned = true
+        request.log.warn({ peer: request.socket.remoteAddress }, FORWARDED_WITHOUT_TRUST_PROXY)
+      }
+    }
+    done()
   })
 }

@@ -6,7 +6,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
+import { BAN_CHANNEL, type BanEvent, FTP_COMMAND_CHANNEL, type FtpCommandEvent } from '../channels.js'
 import { onStoreError, type Store } from '../store/index.js'
 import { onShareEvent, type ShareEvent } from './share-events.js'
 import { onUploadEvent, type UploadEvent } from './upload-events.js'
@@ -41,6 +41,8 @@ export interface MetricsSources {
   store?: Store | undefined
   /** Process metrics (CPU, memory, event loop); on by default. */
   processMetrics?: boolean
+  /** The bans in force in the store, by kind (read at scrape time; absent: no ban gauge). */
+  activeBans?: (() => Promise<Record<string, number>>) | undefined
 }
 
 /** Which way a file transfer goes, for the active-transfers gauge. */
@@ -132,6 +134,54 @@ export class GatewayMetrics {
     if (sources.store) this.#unsubscribe.push(onUploadEvent(sources.store, this.#uploadMetrics()))
     if (sources.store) this.#unsubscribe.push(onZipDownload(sources.store, this.#zipMetrics()))
     if (sources.store) this.#unsubscribe.push(onShareEvent(sources.store, this.#shareMetrics()))
+    this.#banMetrics(sources)
+  }
+
+  /**
+   * Bans: issued and lifted by this instance (a counter per instance, summed by Prometheus), and
+   * the bans in force cluster-wide, read from the store at scrape time (a store outage leaves
+   * the gauge out of that scrape rather than failing it).
+   */
+  #banMetrics(sources: MetricsSources): void {
+    const registers = [this.registry]
+    const issued = new Counter({
+      name: 'ftpgw_bans_issued_total',
+      help: 'Bans issued by this instance after a failed-login limit was reached, by kind',
+      labelNames: ['kind'],
+      registers,
+    })
+    const lifted = new Counter({
+      name: 'ftpgw_bans_lifted_total',
+      help: 'Bans lifted by an administrator through this instance, by kind',
+      labelNames: ['kind'],
+      registers,
+    })
+    for (const kind of ['address', 'user']) {
+      issued.inc({ kind }, 0)
+      lifted.inc({ kind }, 0)
+    }
+    this.#unsubscribe.push(
+      subscribe(BAN_CHANNEL, (message) => {
+        const event = message as BanEvent
+        // Only this app's store: two gateways in one process publish on the same channel.
+        if (sources.store === undefined || event.store !== sources.store) return
+        ;(event.action === 'issued' ? issued : lifted).inc({ kind: event.kind })
+      }),
+    )
+    const activeBans = sources.activeBans
+    if (activeBans === undefined) return
+    new Gauge({
+      name: 'ftpgw_bans_active',
+      help: 'Bans in force on every instance sharing the store, by kind',
+      labelNames: ['kind'],
+      registers,
+      async collect() {
+        this.reset()
+        const counts = await activeBans().catch(() => undefined)
+        if (counts === undefined) return
+        for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n)
+      },
+    })
   }
 
   /** Folder zip metrics, fed by zip-download.ts when a zip ends. */

@@ -26,6 +26,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     auth: inert<Authenticator>('auth'),
     sessions: inert<SessionApi>('sessions'),
     admin: inert<NonNullable<AppDeps['admin']>>('admin'),
+    bans: inert<NonNullable<AppDeps['bans']>>('bans'),
     store: inert<Store>('store'),
   })
   try {

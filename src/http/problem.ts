@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
+  AUTH_CHALLENGE,
   classifyError,
   GatewayError,
   PROBLEM_CATALOGUE,
@@ -13,6 +14,9 @@ import {
   type ProblemDescription,
   type ProblemReason,
 } from './errors.js'
+
+const BEARER = /^\s*bearer\s/i
+const BEARER_CHALLENGE = 'Bearer realm="ftp-gateway", error="invalid_token"'
 
 /** The media type of every error body. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
@@ -87,6 +91,10 @@ export function writeProblem(
   p: ProblemDescription,
 ): FastifyReply {
   reply.code(p.status).headers(p.headers).type(PROBLEM_CONTENT_TYPE)
+  // A refused Bearer token gets its own challenge too (RFC 6750), so a token client can tell an
+  // expired or forged token from a missing login; Basic stays first for WebDAV clients.
+  if (p.status === 401 && BEARER.test(request.headers.authorization ?? ''))
+    reply.header('www-authenticate', `${AUTH_CHALLENGE}, ${BEARER_CHALLENGE}`)
   // A refused upload may still be arriving: close rather than read the rest of it just to discard it.
   if (request.raw.complete === false) reply.header('connection', 'close')
   // A string body skips the route's response serializer: problems have one fixed shape.

@@ -24,6 +24,8 @@ export interface ProductionOptions {
   store: Store
   /** The upstream a path lives on for an identity (audit lines name it). */
   upstreamOf?: ((who: Identity, path: string) => string | undefined) | undefined
+  /** The bans in force, by kind, for the metrics' gauge. */
+  activeBans?: (() => Promise<Record<string, number>>) | undefined
 }
 
 /** Route label of requests no route matched: raw URLs never become labels. */
@@ -62,6 +64,7 @@ export const productionFace: FastifyPluginAsync<ProductionOptions> = async (app,
   const metrics = new GatewayMetrics({
     stats: options.stats,
     store: options.store,
+    activeBans: options.activeBans,
   })
   app.addHook('onClose', async () => metrics.close())
 

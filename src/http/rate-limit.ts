@@ -59,9 +59,7 @@ export async function installRateLimit(
     ...(redis ? { redis: redis.client, nameSpace: `${redis.store.keyPrefix}ratelimit:` } : {}),
   })
   const check = app.createRateLimit()
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (EXEMPT_ROUTES.has(request.routeOptions.url ?? '')) return
-    if (config.rateLimitScope === 'anonymous' && carriesCredentials(request)) return
+  const limit = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
     onLimited()
@@ -73,7 +71,13 @@ export async function installRateLimit(
       reply,
       classifyError(new GatewayError(RATE_LIMITED_CODE, detail, { 'retry-after': String(retryAfter) })),
     )
-    return reply
+  }
+  // A callback hook: the requests the limit does not count (by default every signed-in one) pass
+  // without a promise of their own; the others wait for the counter.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (EXEMPT_ROUTES.has(request.routeOptions.url ?? '')) return done()
+    if (config.rateLimitScope === 'anonymous' && carriesCredentials(request)) return done()
+    limit(request, reply).then(() => done(), done)
   })
 }
 

@@ -27,7 +27,7 @@ import type {
   WriteResult,
 } from '../files/types.js'
 import { copyAcross, moveAcross } from './cross-mount.js'
-import type { Mount, MountTable } from './mount-table.js'
+import type { Mount, MountTable, Resolved } from './mount-table.js'
 import type { Side, UpstreamBinding } from './types.js'
 
 /** A path inside a mount, with everything a call needs. */
@@ -119,11 +119,18 @@ export class TreeFileService implements FileService {
     )
   }
 
-  async verifyLogin(who: Identity): Promise<void> {
+  verifyLogin(who: Identity): Promise<void> {
     // Service accounts need no check of the caller's password; the gateway authenticated them.
-    if (this.#passthrough.length === 0) return
+    if (this.#passthrough.length === 0) return Promise.resolve()
     // Nothing to try: such an identity carries no FTP password (and must never log in without one).
-    if (who.noFtpLogin) return
+    if (who.noFtpLogin) return Promise.resolve()
+    // One such upstream: its answer is the answer (what the loop would rethrow), with no frame of
+    // our own around it; every request with Basic credentials comes through here.
+    if (this.#passthrough.length === 1) return this.#passthrough[0]!.files.verifyLogin(who)
+    return this.#verifyAny(who)
+  }
+
+  async #verifyAny(who: Identity): Promise<void> {
     let refused: unknown
     let failed: unknown
     // The login counts when any upstream that takes passthrough logins accepts it: a refusal on
@@ -146,9 +153,23 @@ export class TreeFileService implements FileService {
     await Promise.all([...this.#ups.values()].map((b) => b.dropUserSessions(user)))
   }
 
-  async stat(who: Identity, raw: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
-    const rel = normalizeRelPath(raw)
-    const r = this.#table.resolve(rel, who)
+  stat(who: Identity, raw: RelPath, options: { fresh?: boolean } = {}): Promise<FileStat> {
+    // Every download stats first. The common case (a path in a mount with no mounts below it) is
+    // the upstream's own promise, mapped into the tree only when the mount needs it, with no frame
+    // of ours around it; failures are still rejections, never throws.
+    try {
+      const rel = normalizeRelPath(raw)
+      const r = this.#table.resolve(rel, who)
+      if (r.kind !== 'mount' || this.#table.hasMountsBelow(rel)) return this.#statAt(rel, r, who, options)
+      const routed = this.#routed(rel, r.mount, r.inner, who)
+      const stat = this.#call(() => routed.binding.files.stat(routed.who, routed.up, options))
+      return this.#inTree(routed) ? stat : stat.then((s) => this.#toTree(routed, s))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  async #statAt(rel: RelPath, r: Resolved, who: Identity, options: { fresh?: boolean }): Promise<FileStat> {
     if (r.kind === 'hidden') throw notFound()
     if (r.kind === 'virtual') return virtualDir(rel)
     const routed = this.#routed(rel, r.mount, r.inner, who)
@@ -199,12 +220,17 @@ export class TreeFileService implements FileService {
     return { ...pageOf(rel, this.#merged(all, rel, children), options), upstream }
   }
 
-  async read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
-    const routed = this.#route(raw, who)
-    const result = await this.#call(() => routed.binding.files.read(routed.who, routed.up, options))
-    return routed.rel === routed.up && routed.canWrite
-      ? result
-      : { ...result, stat: this.#toTree(routed, result.stat) }
+  read(who: Identity, raw: RelPath, options: { range?: RangeSpec } = {}): Promise<ReadResult> {
+    // Like stat: the upstream's promise itself where the tree changes nothing in the answer.
+    try {
+      const routed = this.#route(raw, who)
+      const result = this.#call(() => routed.binding.files.read(routed.who, routed.up, options))
+      return routed.rel === routed.up && routed.canWrite
+        ? result
+        : result.then((res) => ({ ...res, stat: this.#toTree(routed, res.stat) }))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async write(who: Identity, raw: RelPath, body: Readable, options: WriteOptions = {}): Promise<WriteResult> {
@@ -395,7 +421,13 @@ export class TreeFileService implements FileService {
   }
 
   /** Runs an upstream call; a login one upstream refuses is that folder's 403, not the whole gateway's 401. */
-  async #call<T>(fn: () => Promise<T>): Promise<T> {
+  #call<T>(fn: () => Promise<T>): Promise<T> {
+    // With one upstream there is nothing to translate: no async frame around the call.
+    if (this.#ups.size <= 1) return fn()
+    return this.#translated(fn)
+  }
+
+  async #translated<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (err) {
@@ -412,6 +444,11 @@ export class TreeFileService implements FileService {
   }
 
   // --- paths back into the tree ---
+
+  /** Whether the upstream's stats are already the tree's (#toTree would return them as they are). */
+  #inTree(r: Routed): boolean {
+    return r.canWrite && r.mount.path === '' && r.mount.root === ''
+  }
 
   #toTree(r: Routed, stat: FileStat): FileStat {
     if (!r.canWrite) stat = { ...stat, writable: false }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
+import { BanList } from '../../src/auth/bans.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
 import type { Identity } from '../../src/files/types.js'
@@ -52,6 +53,8 @@ export interface TestApp {
   files: FakeFileService
   auth: FakeAuthenticator
   admin: FakeAdmin
+  /** The ban list behind `/api/v1/admin/bans`: a real one over the app's store (unless left out). */
+  bans: AppDeps['bans']
 }
 
 /** Builds (and readies) an app, over a fresh MemoryStore unless `deps` gives a store; closed after the current test. */
@@ -60,12 +63,17 @@ export async function buildTestApp(deps: Partial<AppDeps> = {}): Promise<TestApp
   const auth = deps.auth instanceof FakeAuthenticator ? deps.auth : new FakeAuthenticator()
   const admin = deps.admin instanceof FakeAdmin ? deps.admin : new FakeAdmin()
   const store = deps.store ?? new MemoryStore()
-  const app = createServer({ config: testConfig(), ...deps, files, auth, admin, store })
+  // `bans: undefined` given on purpose leaves the ban routes and gauge out.
+  const bans =
+    'bans' in deps
+      ? deps.bans
+      : new BanList({ store, baseSeconds: 600, memorySeconds: 3600, maxSeconds: 86_400 })
+  const app = createServer({ config: testConfig(), ...deps, files, auth, admin, store, bans })
   onTestFinished(async () => {
     await app.close()
     // A store the test passed in is the test's to close.
     if (deps.store === undefined) await store.close()
   })
   await app.ready()
-  return { app, files, auth, admin }
+  return { app, files, auth, admin, bans }
 }

@@ -138,9 +138,10 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (
       const who = await auth.authenticate(authorization, request.ip)
       return { who, viewer: { user: who.user, viaCookie } }
     } catch (err) {
-      // Only a refused credential means "not signed in"; a limit or a provider outage is an answer.
+      // Only a refused credential means "not signed in"; a limit, a ban or a provider outage is an answer.
       if (
         isAuthError(err, 'AUTH_ERR_RATE_LIMITED') ||
+        isAuthError(err, 'AUTH_ERR_BANNED') ||
         isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE') ||
         !isAuthError(err)
       )

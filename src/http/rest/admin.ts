@@ -1,16 +1,18 @@
 /**
  * The admin API under `/api/v1/admin`: operations on other users, allowed only to the principals
- * GATEWAY_ADMINS names. Today one: drop a user's pooled FTP sessions on every instance (after a
- * password change, or to cut off a user at once).
+ * GATEWAY_ADMINS names: drop a user's pooled FTP sessions on every instance (after a password
+ * change, or to cut off a user at once), and list and lift the bans the failed-login limits issue
+ * (auth/bans.ts). Every check of the caller comes before anything is read or changed.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { BAN_ID_PATTERN, type Ban } from '../../auth/index.js'
 import type { Identity } from '../../files/types.js'
 import { audit } from '../audit.js'
 import { GatewayError } from '../errors.js'
 import { requestIdentity } from '../identity.js'
-import { COMMON_PROBLEMS, empty, problems, SECURITY } from './schemas.js'
+import { COMMON_PROBLEMS, empty, ok, problems, SECURITY } from './schemas.js'
 
 /** What the admin routes act on (the file service's session pool). */
 export interface AdminApi {
@@ -18,10 +20,20 @@ export interface AdminApi {
   dropUserSessions(user: string): Promise<void>
 }
 
+/** The shared ban list as the admin routes use it (auth/bans.ts's BanList). */
+export interface BanApi {
+  /** The bans in force on every instance. */
+  list(): Promise<Ban[]>
+  /** Lifts a ban in force (`by`: the admin, for the log); undefined when there is none. */
+  lift(id: string, by: string): Promise<Ban | undefined>
+}
+
 /** Who may use the admin API (GATEWAY_ADMINS). */
 export interface AdminPolicy {
   /** Principal names from `user:NAME` entries. */
   users: readonly string[]
+  /** Group names from `group:NAME` entries (matched against the caller's groups). */
+  groups?: readonly string[] | undefined
 }
 
 /**
@@ -29,7 +41,9 @@ export interface AdminPolicy {
  * the config file and groups are added here alone.
  */
 export function isAdmin(who: Identity, policy: AdminPolicy): boolean {
-  return policy.users.includes(who.principal)
+  if (policy.users.includes(who.principal)) return true
+  const groups = policy.groups
+  return groups !== undefined && groups.length > 0 && (who.groups ?? []).some((g) => groups.includes(g))
 }
 
 /** Refuses (403 GW_ERR_NOT_ADMIN) a request whose principal is not an administrator. */
@@ -45,11 +59,53 @@ const UserParam = Type.Object({
   user: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
 })
 
+const BanSchema = Type.Object(
+  {
+    id: Type.String({ pattern: BAN_ID_PATTERN, description: 'What `DELETE /admin/bans/{id}` takes' }),
+    kind: Type.Unsafe<'address' | 'user'>({
+      type: 'string',
+      enum: ['address', 'user'],
+      description:
+        '`address`: every login from it is refused; `user`: logins as it are refused from addresses with failed logins in the current window',
+    }),
+    subject: Type.String({ description: 'The client address or the user name' }),
+    since: Type.String({ format: 'date-time', description: 'When the ban started' }),
+    until: Type.String({ format: 'date-time', description: 'When it ends (Retry-After counts down to it)' }),
+    strikes: Type.Integer({
+      minimum: 1,
+      description:
+        'Bans in a row for this subject; each doubles the length (BAN_BASE_SECONDS … BAN_MAX_SECONDS)',
+    }),
+    reason: Type.String({ description: 'The limit that was reached (its setting)' }),
+  },
+  { title: 'Ban', description: 'A ban in force on every instance' },
+)
+
+const BanListSchema = Type.Object(
+  { bans: Type.Array(BanSchema, { description: 'The bans in force, the one ending soonest first' }) },
+  { title: 'BanList', description: 'The bans in force' },
+)
+
+const BanParam = Type.Object({
+  id: Type.String({ pattern: BAN_ID_PATTERN, description: 'A ban id from `GET /admin/bans`' }),
+})
+
+const shown = (ban: Ban) => ({
+  id: ban.id,
+  kind: ban.kind,
+  subject: ban.subject,
+  since: new Date(ban.since).toISOString(),
+  until: new Date(ban.until).toISOString(),
+  strikes: ban.strikes,
+  reason: ban.reason,
+})
+
 /** The admin routes (register inside the authenticated context, under /api/v1). */
-export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminApi; policy: AdminPolicy }> = async (
-  app,
-  { admin, policy },
-) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{
+  admin: AdminApi
+  policy: AdminPolicy
+  bans?: BanApi | undefined
+}> = async (app, { admin, policy, bans }) => {
   app.delete(
     '/admin/users/:user/sessions',
     {
@@ -77,6 +133,59 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminApi; policy: A
         throw err
       }
       audit(request, { action: 'drop-sessions', path: undefined, to: user, outcome: 'success', status: 204 })
+      return reply.code(204).send(null)
+    },
+  )
+
+  if (bans === undefined) return
+  app.get(
+    '/admin/bans',
+    {
+      schema: {
+        operationId: 'listBans',
+        summary: 'List the bans in force',
+        description:
+          'Addresses and user names banned after reaching a failed-login limit (LOGIN_FAIL_*), on every instance sharing the store. Only for principals listed in GATEWAY_ADMINS.',
+        tags: ['admin'],
+        security: SECURITY,
+        response: { 200: ok('The bans in force', BanListSchema), ...problems(...COMMON_PROBLEMS, 403) },
+      },
+    },
+    async (request) => {
+      requireAdmin(request, policy)
+      return { bans: (await bans.list()).map(shown) }
+    },
+  )
+
+  app.delete(
+    '/admin/bans/:id',
+    {
+      schema: {
+        operationId: 'liftBan',
+        summary: 'Lift a ban on every instance',
+        description:
+          'The address or user name may log in again at once, and its strikes are forgotten (its next ban is the first). Only for principals listed in GATEWAY_ADMINS.',
+        tags: ['admin'],
+        security: SECURITY,
+        params: BanParam,
+        response: {
+          204: empty('Lifted'),
+          ...problems(...COMMON_PROBLEMS, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      let lifted: Ban | undefined
+      try {
+        const who = requireAdmin(request, policy)
+        lifted = await bans.lift(id, who.principal)
+        if (lifted === undefined) throw new GatewayError('GW_ERR_NO_BAN', 'No ban with this id is in force')
+      } catch (err) {
+        audit(request, { action: 'ban-lift', path: undefined, to: id, outcome: 'failure' })
+        throw err
+      }
+      audit(request, { action: 'ban-lift', path: undefined, to: id, outcome: 'success', status: 204 })
       return reply.code(204).send(null)
     },
   )

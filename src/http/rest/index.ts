@@ -11,7 +11,7 @@ import { simpleBodyHook } from '../cross-site.js'
 import { GatewayError } from '../errors.js'
 import { authenticateHook } from '../identity.js'
 import { cookieAuthHook } from '../session-cookie.js'
-import { type AdminApi, type AdminPolicy, adminRoutes } from './admin.js'
+import { type AdminApi, type AdminPolicy, adminRoutes, type BanApi } from './admin.js'
 import { dirRoutes } from './dirs.js'
 import { fileRoutes } from './files.js'
 import { type MeOptions, meRoutes } from './me.js'
@@ -29,7 +29,7 @@ export interface ApiOptions {
   auth: Authenticator
   sessions?: SessionApi | undefined
   /** The admin API (`/admin/...`); not mounted without it. */
-  admin?: { api: AdminApi; policy: AdminPolicy } | undefined
+  admin?: { api: AdminApi; policy: AdminPolicy; bans?: BanApi | undefined } | undefined
   /** Resumable uploads (`/uploads/`, tus); not mounted without them. */
   uploads?: Omit<UploadServiceOptions, 'files' | 'log'> | undefined
   /** Folder zips: ZIP_MAX_BYTES (0: no cap) and the metrics scope (the app's store). */
@@ -60,6 +60,8 @@ const UPLOADS_ALLOWED: Record<string, readonly string[]> = {
 }
 const ADMIN_ALLOWED: Record<string, readonly string[]> = {
   '/admin/users/:user/sessions': ['DELETE'],
+  '/admin/bans': ['GET', 'HEAD'],
+  '/admin/bans/:id': ['DELETE'],
 }
 const SHARES_ALLOWED: Record<string, readonly string[]> = {
   '/shares': ['GET', 'HEAD', 'POST'],
@@ -122,7 +124,8 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (app, options) =>
     })
     if (uploads) await authed.register(uploadRoutes, { uploads })
     if (options.shares) await authed.register(shareApiRoutes, { ...options.shares, files })
-    if (admin !== undefined) await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy })
+    if (admin !== undefined)
+      await authed.register(adminRoutes, { admin: admin.api, policy: admin.policy, bans: admin.bans })
   })
   if (sessions !== undefined) await app.register(sessionRoutes, { sessions, authenticator: auth })
   await app.register(async (refused) =>

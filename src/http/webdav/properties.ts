@@ -13,6 +13,9 @@ import type { Store } from '../../store/store.js'
 /** Property key → standalone XML of the property element. */
 export type PropertyBag = Record<string, string>
 
+// The bag of every resource without dead properties (nearly all of them), shared and frozen.
+const NO_PROPERTIES: PropertyBag = Object.freeze({})
+
 /**
  * `{ns}name`, the key a property is stored and looked up by. A namespace URI may contain `}`, a
  * name never does: read keys back with splitExpandedName (xml.ts), which splits at the last `}`.
@@ -44,7 +47,7 @@ export class PropertyStore {
   async getMany(paths: RelPath[]): Promise<PropertyBag[]> {
     if (paths.length === 0) return []
     const values = await this.store.mget(paths.map((p) => this.#key(p)))
-    return values.map((v) => (v === null ? {} : (JSON.parse(v) as PropertyBag)))
+    return values.map((v) => (v === null ? NO_PROPERTIES : (JSON.parse(v) as PropertyBag)))
   }
 
   /** Replaces a resource's whole bag (PROPPATCH computes it all-or-nothing first). */

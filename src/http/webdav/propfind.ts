@@ -81,19 +81,28 @@ export function activeLocksXml(locks: DavLock[], now = Date.now()): string {
  * the first entry covers them all; nothing else can cover a direct child. So a listing costs
  * locks + what the responses show, not children × locks.
  */
-export function locksByResource(stats: readonly FileStat[], locks: readonly DavLock[]): DavLock[][] {
-  const out: DavLock[][] = stats.map(() => [])
+export function locksByResource(
+  stats: readonly FileStat[],
+  locks: readonly DavLock[],
+): Array<DavLock[] | undefined> {
+  // Undefined for the (usual) resource without locks: a 100,000-entry folder gets no 100,000 arrays.
+  const out = new Array<DavLock[] | undefined>(stats.length).fill(undefined)
   if (locks.length === 0 || stats.length === 0) return out
   const index = new Map<RelPath, number>()
   for (let i = 0; i < stats.length; i++) index.set((stats[i] as FileStat).path, i)
   const top = (stats[0] as FileStat).path
+  const add = (at: number, lock: DavLock) => {
+    const held = out[at]
+    if (held) held.push(lock)
+    else out[at] = [lock]
+  }
   for (const lock of locks) {
     if (lock.depth === 'infinity' && covers(lock, top)) {
-      for (const held of out) held.push(lock)
+      for (let i = 0; i < out.length; i++) add(i, lock)
       continue
     }
     const at = index.get(lock.path)
-    if (at !== undefined) out[at]?.push(lock)
+    if (at !== undefined) add(at, lock)
   }
   return out
 }
@@ -226,7 +235,7 @@ export async function listAll(files: FileService, who: Identity, path: RelPath):
   let cursor: string | undefined
   do {
     const page = await files.list(who, path, { limit: 10_000, ...(cursor ? { cursor } : {}) })
-    out.push(...page.entries)
+    for (const e of page.entries) out.push(e)
     cursor = page.next ?? undefined
   } while (cursor)
   return out
@@ -238,21 +247,69 @@ export async function propfind(svc: DavServices, req: IncomingMessage, res: Serv
   const depth = depthOf(req.headers.depth as string | undefined)
   const want = parseWant(await readBody(req))
   const stat = await statForDav(svc.files, st.who, st.path)
-  const stats = [stat]
-  if (stat.type === 'dir' && depth === 1) stats.push(...(await listAll(svc.files, st.who, st.path)))
+  const stats =
+    stat.type === 'dir' && depth === 1 ? [stat].concat(await listAll(svc.files, st.who, st.path)) : [stat]
   const bags = await svc.props.getMany(stats.map((s) => s.path))
   const held = locksByResource(stats, st.locks)
   // A folder whose body depends on its stats alone may have been rendered a moment ago.
   const plain =
     want.kind === 'all' &&
     stats.length > 1 &&
-    held.every((h) => h.length === 0) &&
+    held.every((h) => h === undefined) &&
     bags.every((b) => b === undefined || Object.keys(b).length === 0)
   const key = `${st.who.key}\0${st.path}`
   const kept = plain ? svc.bodies?.get(key, stats) : undefined
   if (kept) return send(res, 207, kept)
-  const parts = stats.map((s, i) => responseXml(s, bags[i] ?? {}, want, held[i] ?? []))
-  const body = Buffer.from(`${XML_HEAD}<D:multistatus xmlns:D="DAV:">${parts.join('')}</D:multistatus>`)
+  const render = (i: number) => responseXml(stats[i] as FileStat, bags[i] ?? {}, want, held[i] ?? NO_LOCKS)
+  if (stats.length > STREAM_ABOVE) return streamMultistatus(res, stats.length, render)
+  const parts = stats.map((_, i) => render(i))
+  const body = Buffer.from(`${XML_HEAD}${MULTISTATUS_OPEN}${parts.join('')}${MULTISTATUS_CLOSE}`)
   if (plain) svc.bodies?.set(key, stats, body)
   send(res, 207, body)
+}
+
+const NO_LOCKS: DavLock[] = []
+const MULTISTATUS_OPEN = '<D:multistatus xmlns:D="DAV:">'
+const MULTISTATUS_CLOSE = '</D:multistatus>'
+// Folders up to this many entries are answered whole, with a Content-Length, and may be kept
+// (ListingBodies keeps bodies up to 4 MiB, a few thousand entries); bigger ones are written as they
+// are rendered, so the body never exists whole (it is about 750 bytes per entry).
+const STREAM_ABOVE = 4000
+// Entries rendered per write: large enough that writes are few, small enough to be a few hundred KiB.
+const STREAM_BATCH = 500
+
+/**
+ * Writes a multistatus of `count` responses in batches, waiting for the client to drain each, so
+ * memory holds one batch of rendered XML at a time however big the folder (chunked encoding).
+ */
+async function streamMultistatus(
+  res: ServerResponse,
+  count: number,
+  render: (i: number) => string,
+): Promise<void> {
+  res.statusCode = 207
+  res.setHeader('content-type', 'application/xml; charset=utf-8')
+  let chunk = `${XML_HEAD}${MULTISTATUS_OPEN}`
+  for (let i = 0; i < count; i++) {
+    chunk += render(i)
+    if ((i + 1) % STREAM_BATCH !== 0) continue
+    if (!res.write(chunk) && !(await drained(res))) return
+    chunk = ''
+  }
+  res.end(`${chunk}${MULTISTATUS_CLOSE}`)
+}
+
+/** Resolves true once `res` drains, false when it closes first (the client went away). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain)
+      res.off('close', onClose)
+      resolve(ok)
+    }
+    const onDrain = done(true)
+    const onClose = done(false)
+    res.once('drain', onDrain)
+    res.once('close', onClose)
+  })
 }

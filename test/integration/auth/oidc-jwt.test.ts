@@ -325,6 +325,10 @@ describe('refused tokens: 401 before any FTP command, on both faces', () => {
       expect([name, r.status, r.json.code]).toEqual([name, 401, code])
       // Refused for the reason the case is about, not by some earlier check.
       expect(String(r.json.detail), name).toMatch(why)
+      // The Bearer challenge says the token is what failed (RFC 6750); Basic stays for WebDAV clients.
+      expect(r.headers.get('www-authenticate'), name).toBe(
+        'Basic realm="ftp-gateway", Bearer realm="ftp-gateway", error="invalid_token"',
+      )
       expect([name, (await dav(token, 'PROPFIND', '/team/')).status]).toEqual([name, 401])
       expect([name, (await dav(token, 'GET', '/team/hello.txt')).status]).toEqual([name, 401])
       expect([name, (await dav(token, 'PUT', '/team/forged.txt', 'x')).status]).toEqual([name, 401])
@@ -338,6 +342,10 @@ describe('refused tokens: 401 before any FTP command, on both faces', () => {
   it('an opaque token still goes to the token store (unknown: 401), never to JWT checks', async () => {
     const r = await rest('bm90LWEtand0LWp1c3QtYS10b2tlbg', '/files/team/hello.txt')
     expect([r.status, r.json.code]).toEqual([401, 'AUTH_ERR_INVALID'])
+    expect(r.headers.get('www-authenticate')).toContain('error="invalid_token"')
+    // Without a Bearer token there is no Bearer challenge: Windows and macOS offer Basic alone.
+    const none = await fetch(`${gw.url}/api/v1/files/team/hello.txt`)
+    expect([none.status, none.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="ftp-gateway"'])
   })
 })
 

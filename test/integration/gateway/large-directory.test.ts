@@ -66,4 +66,51 @@ describe('a 100,000-entry directory', () => {
       `100k listing: ${pages} pages, heap delta ${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB`,
     )
   }, 120_000)
+
+  it('answers PROPFIND Depth 1 with all 100,001 responses, written as they are rendered', async () => {
+    const res = await fetch(`${gw.url}/dav/big/`, {
+      method: 'PROPFIND',
+      headers: { authorization: basicAuth('u', 'p'), depth: '1' },
+    })
+    expect(res.status).toBe(207)
+    // Streamed (chunked), not rendered whole first: a whole body would carry its length.
+    expect(res.headers.get('content-length')).toBeNull()
+    expect(res.headers.get('transfer-encoding')).toBe('chunked')
+    const body = await res.text()
+    expect(body.startsWith('<?xml')).toBe(true)
+    expect(body.endsWith('</D:multistatus>')).toBe(true)
+    const hrefs = [...body.matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => m[1])
+    expect(hrefs).toHaveLength(COUNT + 1)
+    expect(new Set(hrefs).size).toBe(COUNT + 1)
+    expect(hrefs[0]).toBe('/dav/big/')
+    expect(hrefs).toContain('/dav/big/f099999')
+    // A folder small enough is still answered whole, with its length.
+    const small = await fetch(`${gw.url}/dav/`, {
+      method: 'PROPFIND',
+      headers: { authorization: basicAuth('u', 'p'), depth: '1' },
+    })
+    expect(small.status).toBe(207)
+    expect(Number(small.headers.get('content-length'))).toBe(Buffer.byteLength(await small.text()))
+    // `big` still listed once upstream for both faces (the cache serves WebDAV), plus the root.
+    expect(server.commands.filter((c) => c.verb === 'MLSD' || c.verb === 'LIST')).toHaveLength(2)
+  }, 120_000)
+
+  it('stops writing when the client goes away mid-body, and serves on', async () => {
+    const aborter = new AbortController()
+    const res = await fetch(`${gw.url}/dav/big/`, {
+      method: 'PROPFIND',
+      headers: { authorization: basicAuth('u', 'p'), depth: '1' },
+      signal: aborter.signal,
+    })
+    const reader = res.body!.getReader()
+    expect((await reader.read()).done).toBe(false)
+    aborter.abort()
+    await reader.read().catch(() => undefined)
+    const again = await fetch(`${gw.url}/dav/big/`, {
+      method: 'PROPFIND',
+      headers: { authorization: basicAuth('u', 'p'), depth: '0' },
+    })
+    expect(again.status).toBe(207)
+    expect((await again.text()).match(/<D:response>/g)).toHaveLength(1)
+  }, 120_000)
 })

@@ -98,16 +98,18 @@ describe('createAuth in passthrough mode', () => {
     expect(files.calls).toHaveLength(3)
     const err = await authenticator.authenticate(basic('alice', 'a:l+i/c€'), IP).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AuthError)
-    expect((err as AuthError).code).toBe('AUTH_ERR_RATE_LIMITED')
+    // Reaching the limit bans the address (BAN_BASE_SECONDS, 600 by default): Retry-After says until when.
+    expect((err as AuthError).code).toBe('AUTH_ERR_BANNED')
     expect((err as AuthError).retryAfterSeconds).toBeGreaterThan(0)
-    expect((err as AuthError).retryAfterSeconds).toBeLessThanOrEqual(60)
-    expect(await codeOf(sessions.create('alice', 'a:l+i/c€', IP))).toBe('AUTH_ERR_RATE_LIMITED')
+    expect((err as AuthError).retryAfterSeconds).toBeLessThanOrEqual(600)
+    expect(await codeOf(sessions.create('alice', 'a:l+i/c€', IP))).toBe('AUTH_ERR_BANNED')
     expect(files.calls).toHaveLength(3)
-    // Another address and another user are not locked out.
+    // Another address is not locked out; the ban is the address's, so another user from it is.
     expect(await authenticator.authenticate(basic('alice', 'a:l+i/c€'), '192.0.2.2')).toBeDefined()
-    expect(await authenticator.authenticate(basic('bob', 'bob-pw'), IP)).toBeDefined()
-    // Bearer tokens are not affected by the Basic lockout.
-    const { token } = await sessions.create('bob', 'bob-pw', IP)
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), IP))).toBe('AUTH_ERR_BANNED')
+    expect(files.calls).toHaveLength(4)
+    // Bearer tokens are not affected by the Basic lockout (a token proves an earlier login).
+    const { token } = await sessions.create('bob', 'bob-pw', '192.0.2.2')
     expect(await authenticator.authenticate(`Bearer ${token}`, IP)).toEqual({
       ...identityOf('bob', 'bob-pw'),
       method: 'token',
@@ -241,9 +243,7 @@ describe('createAuth in service-account mode', () => {
       await codeOf(authenticator.authenticate(basic('dave', 'a'), IP))
       await codeOf(authenticator.authenticate(basic('dave', 'b'), IP))
       expect(compare).toHaveBeenCalledTimes(2)
-      expect(await codeOf(authenticator.authenticate(basic('dave', 'dave:pw'), IP))).toBe(
-        'AUTH_ERR_RATE_LIMITED',
-      )
+      expect(await codeOf(authenticator.authenticate(basic('dave', 'dave:pw'), IP))).toBe('AUTH_ERR_BANNED')
       expect(compare).toHaveBeenCalledTimes(2)
     } finally {
       compare.mockRestore()
@@ -320,7 +320,7 @@ describe('createAuth login limits under concurrency', () => {
     )
     expect(files.calls).toHaveLength(3)
     expect(codes.filter((c) => c === 'AUTH_ERR_INVALID')).toHaveLength(3)
-    expect(codes.filter((c) => c === 'AUTH_ERR_RATE_LIMITED')).toHaveLength(57)
+    expect(codes.filter((c) => c === 'AUTH_ERR_BANNED')).toHaveLength(57)
     // bob's right password from another address still works.
     await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.7')
     await store.close()
@@ -341,7 +341,7 @@ describe('createAuth: logins that succeeded recently', () => {
     expect(acquire.mock.calls.length).toBe(perFullLogin) // one MGET each, no reservation
     // Someone at the same address spends the limit: the remembered password is refused as well.
     for (let i = 0; i < 3; i++) await codeOf(authenticator.authenticate(basic('bob', `guess${i}`), IP))
-    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), IP))).toBe('AUTH_ERR_RATE_LIMITED')
+    expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), IP))).toBe('AUTH_ERR_BANNED')
     // Elsewhere, a remembered login whose password changed upstream is counted as a failure.
     await authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9')
     users.bob = 'new-pw'
@@ -351,7 +351,7 @@ describe('createAuth: logins that succeeded recently', () => {
       )
     }
     expect(await codeOf(authenticator.authenticate(basic('bob', 'bob-pw'), '198.51.100.9'))).toBe(
-      'AUTH_ERR_RATE_LIMITED',
+      'AUTH_ERR_BANNED',
     )
     await store.close()
   })

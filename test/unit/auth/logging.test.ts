@@ -47,7 +47,9 @@ describe('auth logging with pino', () => {
 
     const text = output.join('')
     expect(text).toContain('login refused')
-    expect(text).toContain('login rate-limited')
+    // The third failure reached the limit: the address is banned, and the next attempt is refused.
+    expect(text).toContain('ban issued')
+    expect(text).toContain('login banned')
     expect(text).toContain('session created')
     expect(text).not.toContain('S3cr3t')
     expect(text).not.toContain(Buffer.from(`alice:${SECRET}`).toString('base64'))

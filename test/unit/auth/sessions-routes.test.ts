@@ -11,6 +11,7 @@ const STATUS: Record<string, number> = {
   AUTH_ERR_INVALID: 401,
   AUTH_ERR_BAD_HEADER: 400,
   AUTH_ERR_RATE_LIMITED: 429,
+  AUTH_ERR_BANNED: 429,
 }
 
 describe('session routes', () => {

@@ -98,11 +98,26 @@ describe('isAdmin and GATEWAY_ADMINS', () => {
     expect(isAdmin(serviceIdentity, { users: ['ftp-service'] })).toBe(false)
   })
 
-  it('parses user:NAME entries and rejects anything else', () => {
+  it('parses user:NAME and group:NAME entries and rejects anything else', () => {
     expect(loadConfig({ GATEWAY_ADMINS: 'user:alice, user:bob' }).gatewayAdmins).toEqual(['alice', 'bob'])
+    const mixed = loadConfig({ GATEWAY_ADMINS: 'group:ops,user:root' })
+    expect([mixed.gatewayAdmins, mixed.gatewayAdminGroups]).toEqual([['root'], ['ops']])
     expect(loadConfig({}).gatewayAdmins).toEqual([])
-    expect(() => loadConfig({ GATEWAY_ADMINS: 'alice' })).toThrow(/GATEWAY_ADMINS/)
-    expect(() => loadConfig({ GATEWAY_ADMINS: 'group:staff' })).toThrow(/GATEWAY_ADMINS/)
+    expect(loadConfig({}).gatewayAdminGroups).toEqual([])
+    for (const bad of ['alice', 'role:staff', 'group:', 'user:a b', 'group:ops,']) {
+      expect(() => loadConfig({ GATEWAY_ADMINS: bad }), bad).toThrow(/GATEWAY_ADMINS/)
+    }
+  })
+
+  it('a group entry makes every member an administrator, and only members', () => {
+    const policy = { users: ['root'], groups: ['ops'] }
+    const alice = identityOf('alice', 'pw')
+    expect(isAdmin(alice, policy)).toBe(false)
+    expect(isAdmin({ ...alice, groups: ['staff', 'ops'] }, policy)).toBe(true)
+    expect(isAdmin({ ...alice, groups: ['staff'] }, policy)).toBe(false)
+    // No group entries: groups never make an admin, whatever the caller claims.
+    expect(isAdmin({ ...alice, groups: ['ops'] }, { users: ['root'] })).toBe(false)
+    expect(isAdmin(identityOf('root', 'pw'), policy)).toBe(true)
   })
 
   it('checks the pool settings of issue 15', () => {

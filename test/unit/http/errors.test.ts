@@ -106,7 +106,11 @@ describe('authentication', () => {
       const r = await app.inject({ method, url, headers })
       expect(r.statusCode, `${method} ${url}`).toBe(status)
       expect(r.json().code).toBe(code)
-      if (status === 401) expect(r.headers['www-authenticate']).toBe('Basic realm="ftp-gateway"')
+      // Basic always (WebDAV clients); a refused Bearer token also gets its own challenge (RFC 6750).
+      const challenge = authorization?.startsWith('Bearer')
+        ? 'Basic realm="ftp-gateway", Bearer realm="ftp-gateway", error="invalid_token"'
+        : 'Basic realm="ftp-gateway"'
+      if (status === 401) expect(r.headers['www-authenticate']).toBe(challenge)
       if (status === 429) expect(r.headers['retry-after']).toBe('30')
     }
     expect(files.calls).toHaveLength(0)

@@ -227,6 +227,9 @@ describe('responses match the document', () => {
       ['POST', '/api/v1/move', '/api/v1/move', json, '{"from":"d/c.txt","to":"d/f.txt","overwrite":true}'],
       ['POST', '/api/v1/move', '/api/v1/move', json, '{"from":'],
       ['POST', '/api/v1/move', '/api/v1/move', { ...auth, 'content-type': 'text/plain' }, 'x'],
+      ['GET', '/api/v1/admin/bans', '/api/v1/admin/bans', auth],
+      ['DELETE', '/api/v1/admin/bans/{id}', `/api/v1/admin/bans/a${'0'.repeat(32)}`, auth],
+      ['DELETE', '/api/v1/admin/bans/{id}', '/api/v1/admin/bans/not-an-id', auth],
       ['GET', '/healthz', '/healthz'],
       ['GET', '/readyz', '/readyz'],
     ]

@@ -25,7 +25,8 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 describe('/metrics', () => {
   it('exposes every family with route patterns, never raw URLs', async () => {
     const store = new MemoryStore()
-    const t = await buildTestApp({ stats, store })
+    // No ban gauge: its scrape-time read of the closed store would be a second store error.
+    const t = await buildTestApp({ stats, store, bans: undefined })
     t.files.putFile('docs/secret-name.txt', 'hello world')
 
     expect(

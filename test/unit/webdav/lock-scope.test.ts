@@ -160,7 +160,7 @@ describe('lockdiscovery of a listing from one pass over the locks', () => {
           l.path === s.path || (l.depth === 'infinity' && (l.path === '' || s.path.startsWith(`${l.path}/`))),
       ),
     )
-    expect(held.map((h) => h.map((l) => l.token).sort())).toEqual(
+    expect(held.map((h) => (h ?? []).map((l) => l.token).sort())).toEqual(
       naive.map((h) => h.map((l) => l.token).sort()),
     )
     expect(held[0]?.map((l) => l.path).sort()).toEqual(['', 'd'])
