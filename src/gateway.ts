@@ -151,6 +151,7 @@ export async function createGateway(
       files,
       auth: auth.authenticator,
       sessions: auth.sessions,
+      signIn: auth.signIn,
       admin: {
         dropUserSessions: (user) => files.dropUserSessions(user),
         reload: () => reloader.reloadEverywhere(store),

@@ -22,10 +22,11 @@ import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
 import { JwtVerifier, type JwtVerifierOptions, looksLikeJwt } from './jwt.js'
+import { OidcSignIn } from './oidc-signin.js'
 import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
 import { RecentLogins } from './recent-logins.js'
 import { type ResolvedSession, SessionTokens } from './tokens.js'
-import { type Authenticator, identityOf, type SessionApi } from './types.js'
+import { type Authenticator, identityOf, personIdentity, type SessionApi } from './types.js'
 
 /** The logging the auth layer needs; a pino logger fits. Never given a password. */
 export interface AuthLogger {
@@ -54,6 +55,8 @@ export interface Auth {
   sessions: SessionApi
   /** The shared ban list the login limits feed (for the admin API and metrics). */
   bans: BanList
+  /** The browser's OpenID sign-in (oidc-signin.ts), when `oidc` is configured. */
+  signIn?: OidcSignIn | undefined
 }
 
 // How long a successful login skips the failed-login reservation (recent-logins.ts).
@@ -157,16 +160,7 @@ export function createAuth(deps: AuthDeps): Auth {
       throw new AuthError('AUTH_ERR_INVALID', 'JWTs are not accepted here (no OpenID provider is configured)')
     try {
       const person = await jwt.verify(token)
-      // No password, and a key no FTP login can have (identityOf's keys are `user:hex`).
-      return {
-        user: person.principal,
-        password: '',
-        key: `jwt\0${person.principal}`,
-        principal: person.principal,
-        groups: person.groups,
-        method: 'jwt',
-        noFtpLogin: true,
-      }
+      return personIdentity(person.principal, person.groups, 'jwt')
     } catch (err) {
       if (isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE'))
         logger?.error(
@@ -302,6 +296,8 @@ export function createAuth(deps: AuthDeps): Auth {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
       }
+      // An OpenID sign-in session: the person, as a JWT would name them (no FTP login).
+      if (session.person) return personIdentity(session.username, session.person.groups, 'oidc')
       if (mode === 'service') return { ...serviceIdentity(session.username), method: 'token' }
       return { ...identityOf(session.username, session.password ?? ''), method: 'token' }
     },
@@ -319,7 +315,8 @@ export function createAuth(deps: AuthDeps): Auth {
     revoke: (token) => tokens.revoke(token),
   }
 
-  return { authenticator, sessions, bans }
+  const signIn = oidc && new OidcSignIn({ oidc, tokens, store, logger })
+  return { authenticator, sessions, bans, signIn }
 }
 
 /** Swallows a StoreError (best-effort bookkeeping); anything else is rethrown. */

@@ -11,6 +11,7 @@ export type AuthErrorCode =
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
   | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
+  | 'AUTH_ERR_SIGNIN_FAILED' // 400: the OpenID sign-in's answer is unusable (state, replay, provider's refusal, claims)
 
 /** The error the authenticator and the session API throw. */
 export class AuthError extends Error {

@@ -55,6 +55,7 @@ type AuthCode =
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE'
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT'
   | 'AUTH_ERR_BANNED'
+  | 'AUTH_ERR_SIGNIN_FAILED'
 
 /** Every `code` a problem response can carry. */
 export type ProblemCode = FileErrorCode | AuthCode | GatewayErrorCode
@@ -103,6 +104,8 @@ export const PROBLEM_CATALOGUE = {
   // A JWT names a person, not an FTP login: an upstream without a service account has no way in.
   AUTH_ERR_NO_UPSTREAM_ACCOUNT: { status: 403, title: 'No FTP account for you on this server' },
   AUTH_ERR_BANNED: { status: 429, title: 'Banned after too many failed logins' },
+  // The browser sign-in's callback (auth/oidc-signin.ts): a stale, forged or replayed answer.
+  AUTH_ERR_SIGNIN_FAILED: { status: 400, title: 'The sign-in did not complete' },
   GW_ERR_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
   GW_ERR_VALIDATION: { status: 400, title: 'The request does not match the schema' },
   GW_ERR_BAD_HEADER: { status: 400, title: 'A request header is malformed' },

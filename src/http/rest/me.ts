@@ -25,10 +25,11 @@ export interface MeOptions {
   accountsOf?: ((who: Identity) => UpstreamAccount[]) | undefined
 }
 
-const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie'>({
+const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie' | 'oidc'>({
   type: 'string',
-  enum: ['basic', 'token', 'jwt', 'cookie'],
-  description: 'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie',
+  enum: ['basic', 'token', 'jwt', 'cookie', 'oidc'],
+  description:
+    'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie of a password sign-in, a session from the OpenID sign-in (`oidc`, as cookie or bearer token)',
 })
 
 const CredentialsSchema = Type.Unsafe<UpstreamAccount['credentials']>({
