@@ -13,13 +13,14 @@
  *   redirects in `return`, a cross-site sign-out; a provider that is down is 503;
  * - nothing secret reaches the log (client secret, codes, states, tokens, session cookies).
  */
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { type GatewayHandle, startGatewayWith, testGatewayEnv, testKeyPrefix } from '../../helpers/gateway.js'
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
+import { teamEstateYaml, writeOwned } from '../../helpers/oidc-estate.js'
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 
@@ -31,39 +32,6 @@ let dir: string
 let logs: CapturedLogs
 /** Every secret the tests saw: none may appear in the log. */
 const secrets = new Set<string>()
-
-async function writeOwned(rel: string, text: string): Promise<void> {
-  const file = path.join(server.root, rel)
-  await mkdir(path.dirname(file), { recursive: true })
-  await chown(path.dirname(file), server.uid, server.gid)
-  await writeFile(file, text)
-  await chown(file, server.uid, server.gid)
-}
-
-function configYaml(): string {
-  const account = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
-  return `oidc:
-  issuer: ${idp.issuer}
-  clientId: ${idp.clientId}
-  clientSecret: ${idp.clientSecret}
-upstreams:
-  vs:
-    url: ftp://${account}@127.0.0.1:${server.port}
-  direct:
-    url: ftp://127.0.0.1:${server.port}
-mounts:
-  - path: /team
-    upstream: vs
-    root: team
-    allow: [group:staff]
-  - path: /ops
-    upstream: vs
-    root: ops
-    allow: [group:ops]
-  - path: /direct
-    upstream: direct
-`
-}
 
 /** The value a Set-Cookie list gives `name`, or undefined. */
 function cookieFrom(r: Response, name: string): string | undefined {
@@ -136,13 +104,22 @@ async function stillServing(): Promise<void> {
 
 beforeAll(async () => {
   server = await startVsftpd()
-  await writeOwned('team/hello.txt', 'hello team')
-  await writeOwned('ops/runbook.txt', 'ops only')
+  await writeOwned(server, 'team/hello.txt', 'hello team')
+  await writeOwned(server, 'ops/runbook.txt', 'ops only')
   idp = await startOidcProvider({ users: { alice: { groups: ['staff'] }, bob: { groups: ['ops'] } } })
   secrets.add(idp.clientSecret)
   dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-oidc-signin-'))
   const file = path.join(dir, 'gateway.yaml')
-  await writeFile(file, configYaml())
+  await writeFile(
+    file,
+    teamEstateYaml({
+      server,
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      direct: true,
+    }),
+  )
   logs = captureLogs('debug')
   // Two instances of one cluster: one Redis prefix, one session secret.
   const prefix = testKeyPrefix('oidc-signin')
@@ -380,7 +357,15 @@ describe('claims only in UserInfo', () => {
     const file = path.join(dir, 'userinfo.yaml')
     await writeFile(
       file,
-      configYaml().replace(idp.issuer, bare.issuer).replace(idp.clientSecret, bare.clientSecret),
+      teamEstateYaml({
+        server,
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        direct: true,
+      })
+        .replace(idp.issuer, bare.issuer)
+        .replace(idp.clientSecret, bare.clientSecret),
     )
     const other = await startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })), {
       logger: logs.logger,

@@ -9,7 +9,7 @@
  * The gateway has only a service-account upstream and no htpasswd, so the page offers no password
  * form: nothing a password could sign in to.
  */
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -18,6 +18,7 @@ import { loadConfig } from '../../../src/config.js'
 import { axeViolations } from '../../helpers/axe.js'
 import { launchChromium, screenshot } from '../../helpers/browser.js'
 import { type GatewayHandle, startGatewayWith, testGatewayEnv } from '../../helpers/gateway.js'
+import { teamEstateYaml, writeOwned } from '../../helpers/oidc-estate.js'
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 
@@ -27,41 +28,22 @@ let gw: GatewayHandle
 let dir: string
 let browser: Browser
 
-async function writeOwned(rel: string, text: string): Promise<void> {
-  const file = path.join(server.root, rel)
-  await mkdir(path.dirname(file), { recursive: true })
-  await chown(path.dirname(file), server.uid, server.gid)
-  await writeFile(file, text)
-  await chown(file, server.uid, server.gid)
-}
-
 beforeAll(async () => {
   server = await startVsftpd()
-  await writeOwned('team/hello.txt', 'hello team')
-  await writeOwned('ops/runbook.txt', 'ops only')
+  await writeOwned(server, 'team/hello.txt', 'hello team')
+  await writeOwned(server, 'ops/runbook.txt', 'ops only')
   idp = await startOidcProvider({ users: { alice: { groups: ['staff'] }, bob: { groups: ['ops'] } } })
   dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-oidc-browser-'))
   const file = path.join(dir, 'gateway.yaml')
-  const account = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
   await writeFile(
     file,
-    `oidc:
-  issuer: ${idp.issuer}
-  clientId: ${idp.clientId}
-  clientSecret: ${idp.clientSecret}
-upstreams:
-  vs:
-    url: ftp://${account}@127.0.0.1:${server.port}
-mounts:
-  - path: /team
-    upstream: vs
-    root: team
-    allow: [group:staff]
-  - path: /ops
-    upstream: vs
-    root: ops
-    allow: [group:ops]
-`,
+    teamEstateYaml({
+      server,
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      direct: false,
+    }),
   )
   gw = await startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })))
   await idp.registerRedirects([`${gw.url}/auth/callback`], [`${gw.url}/_browse/login`])
