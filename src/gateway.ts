@@ -15,6 +15,7 @@ import type { Upstream } from './files/index.js'
 import { createServer } from './http/app.js'
 import { LocalFtpServer } from './local-server/index.js'
 import { MountTable, TreeFileService, UpstreamRuntime } from './namespace/index.js'
+import { FileReloader, type ReloadReport } from './reloader.js'
 import { createStore, type Store } from './store/index.js'
 
 /** A running gateway (not yet listening). */
@@ -37,6 +38,11 @@ export interface Gateway {
    * drained in the background. Other settings keep their start-time values.
    */
   reload(next: GatewayConfig): Promise<void>
+  /**
+   * Re-reads GATEWAY_CONFIG and applies it when valid (SIGHUP; `POST /api/v1/admin/reload` does the
+   * same on every instance): see src/reloader.ts.
+   */
+  reloadFile(): Promise<ReloadReport>
   /** Readiness turns false at once; in-flight requests get up to `graceMs`; then everything closes. */
   close(graceMs?: number): Promise<void>
   readonly draining: boolean
@@ -161,7 +167,11 @@ export async function createGateway(
       appPasswords: auth.appPasswords,
       links: { links, guard: auth.guard },
       sessions: auth.sessions,
-      admin: files,
+      signIn: auth.signIn,
+      admin: {
+        dropUserSessions: (user) => files.dropUserSessions(user),
+        reload: () => reloader.reloadEverywhere(store),
+      },
       bans: auth.bans,
       store,
       viewOf: (who) => files.viewOf(who),
@@ -203,7 +213,7 @@ export async function createGateway(
   )
 
   const retired = new Set<Promise<void>>()
-  return {
+  const gateway: Gateway = {
     get config() {
       return config
     },
@@ -239,10 +249,12 @@ export async function createGateway(
         'configuration reloaded',
       )
     },
+    reloadFile: () => reloader.reload(),
     async close(graceMs = config.shutdownGraceMs) {
       if (draining) return
       draining = true
       clearInterval(timer)
+      await stopListening().catch(() => undefined)
       const deadline = new Promise((r) => setTimeout(r, graceMs).unref())
       const closed = app.close()
       // A keep-alive connection (a load balancer's pool) whose last response has gone would hold
@@ -256,6 +268,18 @@ export async function createGateway(
       await localServer?.close()
     },
   }
+  const reloader = new FileReloader({
+    current: () => config,
+    apply: async (next) => {
+      await gateway.reload(next)
+      // The tree is in place; the live settings (config/reload.ts LIVE_SETTINGS) follow.
+      config = next
+      logger.level = next.logLevel
+    },
+    logger,
+  })
+  const stopListening = await reloader.listen(store)
+  return gateway
 }
 
 /** Whether two configurations of one upstream would build the same runtime. */

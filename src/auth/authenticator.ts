@@ -24,10 +24,11 @@ import { checkCredentials, parseAuthorization } from './basic.js'
 import { AuthError, isAuthError } from './errors.js'
 import { Htpasswd, type HtpasswdOptions } from './htpasswd.js'
 import { JwtVerifier, type JwtVerifierOptions, looksLikeJwt } from './jwt.js'
+import { OidcSignIn } from './oidc-signin.js'
 import { isRefusal, type LoginAttempt, LoginRateLimiter } from './rate-limit.js'
 import { RecentLogins } from './recent-logins.js'
 import { type ResolvedSession, SessionTokens } from './tokens.js'
-import { type Authenticator, identityOf, type SessionApi } from './types.js'
+import { type Authenticator, identityOf, personIdentity, type SessionApi } from './types.js'
 
 /** The logging the auth layer needs; a pino logger fits. Never given a password. */
 export interface AuthLogger {
@@ -56,6 +57,8 @@ export interface Auth {
   sessions: SessionApi
   /** The shared ban list the login limits feed (for the admin API and metrics). */
   bans: BanList
+  /** The browser's OpenID sign-in (oidc-signin.ts), when `oidc` is configured. */
+  signIn?: OidcSignIn | undefined
   /** App passwords (app-passwords.ts); `create` seals the creator's FTP login in passthrough mode. */
   appPasswords: AppPasswordApi
   /**
@@ -137,7 +140,7 @@ export function createAuth(deps: AuthDeps): Auth {
   let serviceLogin: Identity | undefined
   const serviceIdentity = (principal: string): Identity => {
     // The first upstream takes linked (mapped) accounts: the person alone, like a JWT's.
-    if (config.upstreams[0]?.credentials === 'mapped') return personOnly(principal, 'basic')
+    if (config.upstreams[0]?.credentials === 'mapped') return personIdentity(principal, [], 'basic')
     if (serviceLogin === undefined) {
       const url = config.upstreams[0]?.url
       if (url?.user === undefined || url.password === undefined) {
@@ -178,7 +181,7 @@ export function createAuth(deps: AuthDeps): Auth {
       throw new AuthError('AUTH_ERR_INVALID', 'JWTs are not accepted here (no OpenID provider is configured)')
     try {
       const person = await jwt.verify(token)
-      return { ...personOnly(person.principal, 'jwt'), groups: person.groups }
+      return personIdentity(person.principal, person.groups, 'jwt')
     } catch (err) {
       if (isAuthError(err, 'AUTH_ERR_PROVIDER_UNAVAILABLE'))
         logger?.error(
@@ -201,7 +204,7 @@ export function createAuth(deps: AuthDeps): Auth {
       ? identityOf(found.ftp.user, found.ftp.password, found.principal)
       : mode === 'service'
         ? serviceIdentity(found.principal)
-        : personOnly(found.principal, 'app-password')
+        : personIdentity(found.principal, found.groups, 'app-password')
     return { ...base, groups: found.groups, method: 'app-password' }
   }
 
@@ -346,6 +349,8 @@ export function createAuth(deps: AuthDeps): Auth {
         logger?.debug({ address: clientAddress }, 'bearer token refused')
         throw new AuthError('AUTH_ERR_INVALID', 'the token is invalid, expired or revoked')
       }
+      // An OpenID sign-in session: the person, as a JWT would name them (no FTP login).
+      if (session.person) return personIdentity(session.username, session.person.groups, 'oidc')
       if (mode === 'service') return { ...serviceIdentity(session.username), method: 'token' }
       return { ...identityOf(session.username, session.password ?? ''), method: 'token' }
     },
@@ -363,10 +368,12 @@ export function createAuth(deps: AuthDeps): Auth {
     revoke: (token) => tokens.revoke(token),
   }
 
+  const signIn = oidc && new OidcSignIn({ oidc, tokens, store, logger })
   return {
     authenticator,
     sessions,
     bans,
+    signIn,
     appPasswords: {
       create: (who, label) => appPasswords.create(who, label, mode === 'passthrough'),
       list: (principal) => appPasswords.list(principal),
@@ -374,19 +381,6 @@ export function createAuth(deps: AuthDeps): Auth {
       removeFor: (principal, id) => appPasswords.removeFor(principal, id),
     },
     guard,
-  }
-}
-
-/** A person with no FTP login of their own (`noFtpLogin`): service accounts and linked accounts only. */
-function personOnly(principal: string, method: NonNullable<Identity['method']>): Identity {
-  // No password, and a key no FTP login can have (identityOf's keys are `user:hex`).
-  return {
-    user: principal,
-    password: '',
-    key: `${method}\0${principal}`,
-    principal,
-    method,
-    noFtpLogin: true,
   }
 }
 

@@ -11,6 +11,7 @@ export type AuthErrorCode =
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE' // 503 + Retry-After: the OpenID provider cannot be reached for keys
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT' // 403: the person has no FTP account on that upstream (a JWT on a passthrough one)
   | 'AUTH_ERR_BANNED' // 429 + Retry-After: the address or user name is banned (bans.ts)
+  | 'AUTH_ERR_SIGNIN_FAILED' // 400: the OpenID sign-in's answer is unusable (state, replay, provider's refusal, claims)
   | 'AUTH_ERR_NOT_LINKED' // 403: a mapped upstream, and the person has not linked their FTP account there
   | 'AUTH_ERR_LINK_REFUSED' // 422: the FTP server refused the account given to link (nothing stored)
   | 'AUTH_ERR_UNKNOWN_UPSTREAM' // 404: no upstream of that name

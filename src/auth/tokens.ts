@@ -15,12 +15,24 @@ import { TokenCache } from './token-cache.js'
 /** Passthrough (per-user FTP credentials) or service-account (one FTP login for everybody). */
 export type AuthMode = 'passthrough' | 'service'
 
-/** A token's record as stored (JSON). Times are epoch milliseconds. */
+/**
+ * A token's record as stored (JSON). Times are epoch milliseconds. `m: 'oidc'` marks a session
+ * made by the OpenID sign-in (oidc-signin.ts): its box holds the person's groups and ID token, no
+ * FTP secret; the mark is part of the box's associated data, so it cannot be added or removed.
+ */
 interface TokenRecord {
   u: string
   c: string
+  m?: 'oidc'
   createdAt: number
   expiresAt: number
+}
+
+/** What an OpenID sign-in session carries beside the principal (sealed in the record). */
+export interface SessionPerson {
+  groups: readonly string[]
+  /** The provider's ID token, kept for RP-initiated logout's `id_token_hint`; never shown. */
+  idToken: string | undefined
 }
 
 /** A valid token, decrypted. `password` is undefined in service-account mode, `binding` in passthrough. */
@@ -29,6 +41,8 @@ export interface ResolvedSession {
   password: string | undefined
   /** Service-account mode: what `create` was given to bind the token to (see the module comment). */
   binding: string | undefined
+  /** Set for an OpenID sign-in session (then `password` and `binding` are undefined). */
+  person?: SessionPerson | undefined
   createdAt: Date
   expiresAt: Date
 }
@@ -125,6 +139,27 @@ export class SessionTokens {
   }
 
   /**
+   * Stores a new session for a person the OpenID provider signed in: the principal, their groups
+   * and the ID token, sealed like a password would be; no FTP credential at all.
+   */
+  async createPerson(principal: string, person: SessionPerson): Promise<{ token: string; expiresAt: Date }> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url')
+    const id = hashToken(token)
+    const createdAt = this.now()
+    const expiresAt = createdAt + this.ttlMs
+    const inside = JSON.stringify({ g: person.groups, i: person.idToken ?? null })
+    const record: TokenRecord = {
+      u: principal,
+      c: this.seal(id, principal, createdAt, inside, 'oidc'),
+      m: 'oidc',
+      createdAt,
+      expiresAt,
+    }
+    await this.store.set(recordKey(id), JSON.stringify(record), { ttlMs: this.ttlMs })
+    return { token, expiresAt: new Date(expiresAt) }
+  }
+
+  /**
    * The session of a token, decrypted, or undefined when it is unknown, expired, revoked or fails
    * authentication. `accept` sees the session first: when it says no (the user is gone), the token
    * is revoked for good and not slid. A successful use pushes the expiry forward (at most once per
@@ -137,14 +172,18 @@ export class SessionTokens {
     const found = await this.load(token)
     if (!found) return undefined
     const { id, record, secret } = found
+    const person = record.m === 'oidc' ? parsePerson(secret) : undefined
+    if (record.m === 'oidc' && person === undefined) return undefined
     const session: ResolvedSession = {
       username: record.u,
-      password: this.mode === 'passthrough' ? secret : undefined,
-      binding: this.mode === 'service' ? secret : undefined,
+      password: this.mode === 'passthrough' && !person ? secret : undefined,
+      binding: this.mode === 'service' && !person ? secret : undefined,
+      ...(person ? { person } : {}),
       createdAt: new Date(record.createdAt),
       expiresAt: new Date(record.expiresAt),
     }
-    if (accept && !accept(session)) {
+    // `accept` judges password sessions (the htpasswd binding); a person's session has none.
+    if (!person && accept && !accept(session)) {
       this.cache?.forget(id)
       // Refused either way; with the store down the revocation is left to the binding check next time.
       await this.revokeId(id).catch(ignoreStoreError)
@@ -233,14 +272,20 @@ export class SessionTokens {
     return secret === undefined ? undefined : { id, record, secret }
   }
 
-  private associatedData(id: string, username: string, createdAt: number): Buffer {
-    return Buffer.from(`ftpgw-session\0${this.mode}\0${id}\0${username}\0${createdAt}`, 'utf8')
+  private associatedData(id: string, username: string, createdAt: number, kind: string): Buffer {
+    return Buffer.from(`ftpgw-session\0${kind}\0${id}\0${username}\0${createdAt}`, 'utf8')
   }
 
-  private seal(id: string, username: string, createdAt: number, secret: string): string {
+  private seal(
+    id: string,
+    username: string,
+    createdAt: number,
+    secret: string,
+    kind: string = this.mode,
+  ): string {
     const iv = randomBytes(IV_BYTES)
     const cipher = createCipheriv('aes-256-gcm', this.key, iv)
-    cipher.setAAD(this.associatedData(id, username, createdAt))
+    cipher.setAAD(this.associatedData(id, username, createdAt, kind))
     const data = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()])
     return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')
   }
@@ -253,7 +298,7 @@ export class SessionTokens {
       const decipher = createDecipheriv('aes-256-gcm', this.key, box.subarray(0, IV_BYTES), {
         authTagLength: TAG_BYTES,
       })
-      decipher.setAAD(this.associatedData(id, record.u, record.createdAt))
+      decipher.setAAD(this.associatedData(id, record.u, record.createdAt, record.m ?? this.mode))
       decipher.setAuthTag(box.subarray(IV_BYTES, IV_BYTES + TAG_BYTES))
       const plain = Buffer.concat([decipher.update(box.subarray(IV_BYTES + TAG_BYTES)), decipher.final()])
       return plain.toString('utf8')
@@ -276,6 +321,18 @@ function revokedKey(id: string): string {
   return `session-revoked:${id}`
 }
 
+/** The sealed contents of a person's session; undefined when they are not what createPerson wrote. */
+function parsePerson(inside: string): SessionPerson | undefined {
+  try {
+    const v = JSON.parse(inside) as { g?: unknown; i?: unknown }
+    if (!Array.isArray(v.g) || !v.g.every((g) => typeof g === 'string')) return undefined
+    if (v.i !== null && typeof v.i !== 'string') return undefined
+    return { groups: Object.freeze([...(v.g as string[])]), idToken: v.i ?? undefined }
+  } catch {
+    return undefined
+  }
+}
+
 function parseRecord(raw: string): TokenRecord | undefined {
   try {
     const value: unknown = JSON.parse(raw)
@@ -283,7 +340,14 @@ function parseRecord(raw: string): TokenRecord | undefined {
     const r = value as Record<string, unknown>
     if (typeof r.u !== 'string' || typeof r.c !== 'string') return undefined
     if (typeof r.createdAt !== 'number' || typeof r.expiresAt !== 'number') return undefined
-    return { u: r.u, c: r.c, createdAt: r.createdAt, expiresAt: r.expiresAt }
+    if (r.m !== undefined && r.m !== 'oidc') return undefined
+    return {
+      u: r.u,
+      c: r.c,
+      ...(r.m === 'oidc' ? { m: 'oidc' as const } : {}),
+      createdAt: r.createdAt,
+      expiresAt: r.expiresAt,
+    }
   } catch {
     return undefined
   }

@@ -41,3 +41,24 @@ export function identityOf(user: string, password: string, principal: string = u
   const digest = createHmac('sha256', IDENTITY_KEY).update(`${user}\0${password}`, 'utf8').digest('hex')
   return { user, password, key: `${user}:${digest}`, principal }
 }
+
+/**
+ * The identity of a person the OpenID provider vouches for (a Bearer JWT, or a session from the
+ * sign-in): no FTP login of their own (`noFtpLogin`), so they reach service-account upstreams only.
+ * The key is one no FTP login can have (identityOf's keys are `user:hex`).
+ */
+export function personIdentity(
+  principal: string,
+  groups: readonly string[],
+  method: NonNullable<Identity['method']>,
+): Identity {
+  return {
+    user: principal,
+    password: '',
+    key: `${method}\0${principal}`,
+    principal,
+    groups,
+    method,
+    noFtpLogin: true,
+  }
+}

@@ -6,7 +6,6 @@
  */
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { reloadConfig } from '../config/reload.js'
 import { ConfigError, type GatewayConfig, loadConfig } from '../config.js'
 import { tuneProcessMemory } from '../ftp/memory/index.js'
 import { createGateway, type Gateway } from '../gateway.js'
@@ -78,7 +77,7 @@ export async function serve(env: NodeJS.ProcessEnv, options: ServeOptions): Prom
       { file: config.configFile, overriddenByEnv: config.overriddenByEnv },
       'environment variables override values of the config file',
     )
-  if (config.configFile !== undefined) reloadOnHangup(config, gateway, logger)
+  if (config.configFile !== undefined) reloadOnHangup(gateway, logger)
 
   // With a config file SIGHUP means "reload"; without one it keeps its old meaning (the terminal
   // went away: shut down), so a gateway started in a shell does not outlive it.
@@ -97,35 +96,12 @@ export async function serve(env: NodeJS.ProcessEnv, options: ServeOptions): Prom
 }
 
 /**
- * SIGHUP re-reads GATEWAY_CONFIG: an invalid file is refused with every problem logged (the
- * running configuration stays); a valid one goes to `gateway.reload`, with a warning naming the
- * settings that keep their running value until a restart. Reloads run one at a time, in order.
+ * SIGHUP re-reads GATEWAY_CONFIG on this instance (src/reloader.ts): an invalid file is refused with
+ * every problem logged and the running configuration stays; a valid one is applied.
  */
-function reloadOnHangup(initial: GatewayConfig, gateway: Gateway, logger: pino.Logger): void {
-  let current = initial
-  let queue = Promise.resolve()
-  const reload = async () => {
-    const file = current.configFile
-    const result = reloadConfig(current)
-    if (!result.ok) {
-      logger.error(
-        { file, problems: result.problems },
-        `configuration reload refused, the running configuration stays:\n  - ${result.problems.join('\n  - ')}`,
-      )
-      return
-    }
-    if (result.restartNeeded.length > 0)
-      logger.warn(
-        { file, settings: result.restartNeeded },
-        `changed in the config file but only applied at the next restart: ${result.restartNeeded.join(', ')}`,
-      )
-    // The gateway logs the new tree ("configuration reloaded") once it is in place.
-    await gateway.reload(result.config)
-    current = result.config
-    logger.level = current.logLevel
-  }
+function reloadOnHangup(gateway: Gateway, logger: pino.Logger): void {
   process.on('SIGHUP', () => {
-    queue = queue.then(reload).catch((err: unknown) => logger.error({ err }, 'configuration reload failed'))
+    gateway.reloadFile().catch((err: unknown) => logger.error({ err }, 'configuration reload failed'))
   })
 }
 

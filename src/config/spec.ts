@@ -628,9 +628,9 @@ export const SETTINGS = {
     env: 'OIDC_SCOPES',
     key: 'oidc.scopes',
     scope: 'gateway',
-    doc: 'OpenID Connect: scopes the sign-in asks for (comma or space list; `openid` is always asked)',
-    defaultDoc: '`openid,profile,groups`',
-    fallback: ['openid', 'profile', 'groups'],
+    doc: "OpenID Connect: scopes the sign-in asks for (comma or space list; `openid` is always asked; `groups` only when the provider's discovery lists it in `scopes_supported`, or lists none)",
+    defaultDoc: '`openid,profile,email,groups`',
+    fallback: ['openid', 'profile', 'email', 'groups'],
     parse: scopesSetting,
   }),
   oidcUsernameClaim: setting<string>({

@@ -22,9 +22,10 @@ export interface Identity {
   groups?: readonly string[] | undefined
   /**
    * How the gateway authenticated the person: Basic credentials, an API token, a Bearer JWT from
-   * the OpenID provider, or the browse page's session cookie. For `/api/v1/me` and audit lines.
+   * the OpenID provider, the browse page's session cookie, or a session from the OpenID sign-in
+   * (`oidc`, whichever way its token arrives). For `/api/v1/me` and audit lines.
    */
-  method?: 'basic' | 'token' | 'jwt' | 'cookie' | 'app-password' | undefined
+  method?: 'basic' | 'token' | 'jwt' | 'cookie' | 'oidc' | 'app-password' | undefined
   /**
    * True when `user` and `password` are no FTP login (a JWT names a person only): such an identity
    * reaches only upstreams with a service account, and is refused (403) on the others, never tried

@@ -23,7 +23,7 @@ export const PROBLEM_STATUSES: Record<number, { name: string; description: strin
   422: {
     name: 'UnprocessableContent',
     description:
-      'The FTP server refused the account given to link (AUTH_ERR_LINK_REFUSED); nothing was stored',
+      'The config file is invalid (every problem listed, nothing changed), or the FTP server refused the account given to link (AUTH_ERR_LINK_REFUSED; nothing stored)',
   },
   423: { name: 'Locked', description: 'Another request is writing to this resumable upload' },
   460: { name: 'ChecksumMismatch', description: 'The body does not match Upload-Checksum (tus)' },

@@ -16,6 +16,7 @@ import fastify, {
 } from 'fastify'
 import type { Logger } from 'pino'
 import type { AppPasswordApi } from '../auth/authenticator.js'
+import type { OidcSignIn } from '../auth/oidc-signin.js'
 import type { Authenticator, SessionApi } from '../auth/types.js'
 import type { GatewayConfig, TlsConfig, TrustProxy } from '../config.js'
 import type { FileService, Identity } from '../files/types.js'
@@ -25,6 +26,7 @@ import { browsePlugin } from './browse/index.js'
 import { guardConnections } from './connections.js'
 import { crossSiteHook } from './cross-site.js'
 import { healthRoutes, type Readiness } from './health.js'
+import { maskRequestUrls } from './log-url.js'
 import type { GatewayStats } from './metrics.js'
 import { registerOpenApi } from './openapi.js'
 import { clientErrorHandler, installProblemHandlers, sendProblem } from './problem.js'
@@ -48,6 +50,8 @@ export interface AppDeps {
   auth: Authenticator
   /** The API session store; without it `/api/v1/sessions` is not mounted. */
   sessions?: SessionApi | undefined
+  /** The browser's OpenID sign-in (`oidc` configured); without it `/auth/*` is not mounted. */
+  signIn?: OidcSignIn | undefined
   /** Readiness check for `/readyz`; without it the instance is always ready. */
   readiness?: Readiness | undefined
   /** Shared state (WebDAV locks and dead properties, rate limits; its errors are counted in /metrics). */
@@ -185,7 +189,14 @@ export const gatewayApp: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     config: deps.config,
     viewOf: deps.viewOf,
   })
-  await app.register(browsePlugin, { files: deps.files, auth, sessions })
+  await app.register(browsePlugin, {
+    files: deps.files,
+    auth,
+    sessions,
+    signIn: deps.signIn,
+    // A password signs in where an FTP server checks it (a passthrough upstream) or htpasswd does.
+    passwordSignIn: !deps.config.serviceAccount || deps.config.htpasswdFile !== undefined,
+  })
   await app.register(sharesPlugin, {
     files: deps.files,
     shares,
@@ -268,6 +279,8 @@ export function createServer(deps: AppDeps, options: ServerOptions = {}): Fastif
           }
     app = fastify({ ...base, ...serverKind(tls, http), logger: loggerOptions }) as unknown as FastifyInstance
   }
+  // Sign-in codes and states in callback URLs never reach the log.
+  maskRequestUrls(app)
   let lastRefusalLog = 0
   guardConnections(app.server, {
     maxPerAddress: deps.config.httpMaxConnectionsPerAddress,

@@ -26,6 +26,8 @@ export type AuditAction =
   | 'drop-sessions'
   // An admin lifted a ban (rest/admin.ts); `to` is the ban's id. Bans starting are logged by auth.
   | 'ban-lift'
+  // An admin reloaded the config file (POST /api/v1/admin/reload).
+  | 'reload'
   // Resumable uploads: each step of an upload's life (its PATCHes are not audited one by one).
   | 'upload-create'
   | 'upload-complete'

@@ -37,6 +37,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_ZIP_TOO_LARGE'
   | 'GW_ERR_SHARE_NOT_FOUND'
   | 'GW_ERR_NO_BAN'
+  | 'GW_ERR_NO_CONFIG_FILE'
+  | 'GW_ERR_CONFIG_INVALID'
   | 'GW_ERR_SHARE_EXPIRED'
   | 'GW_ERR_SHARE_USED_UP'
   | 'GW_ERR_SHARE_PASSWORD'
@@ -53,6 +55,7 @@ type AuthCode =
   | 'AUTH_ERR_PROVIDER_UNAVAILABLE'
   | 'AUTH_ERR_NO_UPSTREAM_ACCOUNT'
   | 'AUTH_ERR_BANNED'
+  | 'AUTH_ERR_SIGNIN_FAILED'
   | 'AUTH_ERR_NOT_LINKED'
   | 'AUTH_ERR_LINK_REFUSED'
   | 'AUTH_ERR_UNKNOWN_UPSTREAM'
@@ -108,6 +111,8 @@ export const PROBLEM_CATALOGUE = {
   // A JWT names a person, not an FTP login: an upstream without a service account has no way in.
   AUTH_ERR_NO_UPSTREAM_ACCOUNT: { status: 403, title: 'No FTP account for you on this server' },
   AUTH_ERR_BANNED: { status: 429, title: 'Banned after too many failed logins' },
+  // The browser sign-in's callback (auth/oidc-signin.ts): a stale, forged or replayed answer.
+  AUTH_ERR_SIGNIN_FAILED: { status: 400, title: 'The sign-in did not complete' },
   // A `mapped` upstream: the person links their own FTP account there once (PUT /me/credentials/…).
   AUTH_ERR_NOT_LINKED: { status: 403, title: 'Link your FTP account for this server first' },
   AUTH_ERR_LINK_REFUSED: { status: 422, title: 'The FTP server refused that user name and password' },
@@ -149,6 +154,8 @@ export const PROBLEM_CATALOGUE = {
   // Share links and drop boxes (issue 20, src/http/shares/): unknown and revoked look alike.
   GW_ERR_SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
   GW_ERR_NO_BAN: { status: 404, title: 'No such ban in force' },
+  GW_ERR_NO_CONFIG_FILE: { status: 409, title: 'No config file to reload' },
+  GW_ERR_CONFIG_INVALID: { status: 422, title: 'The config file is invalid; nothing changed' },
   GW_ERR_SHARE_EXPIRED: { status: 410, title: 'The share link has expired' },
   GW_ERR_SHARE_USED_UP: { status: 410, title: 'The share link has been used as often as allowed' },
   GW_ERR_SHARE_PASSWORD: { status: 401, title: 'The share link needs its password' },

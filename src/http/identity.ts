@@ -31,7 +31,9 @@ export function authenticateHook(auth: Authenticator): onRequestAsyncHookHandler
   return async (request) => {
     const who = await auth.authenticate(request.headers.authorization, request.ip)
     // The authenticator saw a Bearer token; the person signed in through the browse page's cookie.
-    setCallerIdentity(request.raw, viaSessionCookie(request.raw) ? { ...who, method: 'cookie' } : who)
+    // An OpenID sign-in session stays `oidc` whichever way its token arrives (it says more).
+    const viaCookie = viaSessionCookie(request.raw) && who.method === 'token'
+    setCallerIdentity(request.raw, viaCookie ? { ...who, method: 'cookie' } : who)
   }
 }
 

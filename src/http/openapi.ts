@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify'
 import { REQUEST_HEADERS, type RequestHeaderName } from './api-docs.js'
 import { registerDocsPage } from './docs-page.js'
 import { shapeDocument } from './openapi-shape.js'
-import { CSRF_HEADER, SESSION_COOKIE } from './session-cookie.js'
+import { CSRF_HEADER, CSRF_VALUE, SESSION_COOKIE } from './session-cookie.js'
 
 const PATH_PARAM = {
   type: 'object',
@@ -136,7 +136,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
             scheme: 'bearer',
             bearerFormat: 'JWT or opaque token',
             description:
-              'An API token from POST /api/v1/sessions, or a JWT (ID or access token) from the configured OpenID provider (`oidc`): signed with one of its published keys, for its issuer and the configured audience, unexpired',
+              "An API token from POST /api/v1/sessions (or the session cookie's value), or a JWT (ID or access token) from the configured OpenID provider (`oidc`): signed with one of its published keys, for its issuer and the configured audience, unexpired",
           },
           sharePassword: {
             type: 'http',
@@ -147,7 +147,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
             type: 'apiKey',
             in: 'cookie',
             name: SESSION_COOKIE,
-            description: `The browse page's session cookie; writes with it also need the header \`${CSRF_HEADER}\``,
+            description:
+              "The browse page's session cookie (HttpOnly, SameSite=Strict), set by its password sign-in " +
+              '(`POST /_browse/login`) or, with `oidc` configured, by the OpenID sign-in: a browser opens ' +
+              '`GET /auth/login?return=/browse/…`, signs in at the provider and comes back through ' +
+              '`GET /auth/callback` (browser redirects and HTML pages, not API operations). Its value is a ' +
+              'session token, usable as `bearerAuth` too; `POST /_browse/logout` ends it on every instance. ' +
+              `Writes with the cookie also need the header \`${CSRF_HEADER}: ${CSRF_VALUE}\``,
           },
         },
       },

@@ -6,7 +6,7 @@
  * own command log; a ban's start and end are read in the gateways' logs and the admin list, never
  * timed.
  */
-import http from 'node:http'
+import type http from 'node:http'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,6 +19,7 @@ import { type HaproxyHandle, startHaproxy } from '../helpers/haproxy.js'
 import { startVsftpd, type VsftpdHandle } from '../helpers/servers/index.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
+import { type AddressedAnswer, requestFrom } from './support/from-address.js'
 import { rejectionCounter } from './support/harness.js'
 
 const rejections = rejectionCounter()
@@ -40,12 +41,7 @@ interface Cluster {
   prefix: string
 }
 
-interface Answer {
-  status: number
-  retryAfter: string | undefined
-  code: string | undefined
-  body: string
-}
+type Answer = AddressedAnswer
 
 let server: VsftpdHandle
 let admin: string
@@ -112,30 +108,10 @@ function send(
   const headers: http.OutgoingHttpHeaders = { ...options.headers }
   if (options.auth) headers.authorization = options.auth
   if (options.pin !== undefined) headers[PIN] = String(options.pin)
-  if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body)
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${cluster.haproxy.url}${path}`,
-      { method, localAddress, agent: false, headers },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', reject)
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8')
-          let code: string | undefined
-          try {
-            code = (JSON.parse(body) as { code?: string }).code
-          } catch {
-            code = undefined
-          }
-          const retryAfter = res.headers['retry-after']
-          resolve({ status: res.statusCode ?? 0, retryAfter, code, body })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(options.body)
+  return requestFrom(`${cluster.haproxy.url}${path}`, localAddress, {
+    method,
+    headers,
+    ...(options.body !== undefined && { body: options.body }),
   })
 }
 

@@ -4,7 +4,7 @@
  * distinct loopback addresses (127.0.0.x), so HAProxy sees each as its own client. What reached
  * the FTP server is counted in vsftpd's own log (one FAIL LOGIN line per refused login), never timed.
  */
-import http from 'node:http'
+import type http from 'node:http'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +14,7 @@ import { basicAuth, deleteRedisKeys, SHARED_REDIS_URL, testKeyPrefix } from '../
 import { type HaproxyHandle, startHaproxy } from '../helpers/haproxy.js'
 import { type FtpServerHandle, startVsftpd } from '../helpers/servers/index.js'
 import { record } from './support/counters.js'
+import { type AddressedAnswer, requestFrom } from './support/from-address.js'
 import { rejectionCounter } from './support/harness.js'
 
 const rejections = rejectionCounter()
@@ -72,30 +73,9 @@ function list(
   auth: string,
   localAddress: string,
   headers: http.OutgoingHttpHeaders = {},
-): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${haproxy.url}/api/v1/dirs/`,
-      { localAddress, agent: false, headers: { authorization: auth, ...headers } },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', reject)
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8')
-          let code: string | undefined
-          try {
-            code = (JSON.parse(body) as { code?: string }).code
-          } catch {
-            code = undefined
-          }
-          const retryAfter = res.headers['retry-after']
-          resolve({ status: res.statusCode ?? 0, retryAfter, code })
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end()
+): Promise<AddressedAnswer> {
+  return requestFrom(`${haproxy.url}/api/v1/dirs/`, localAddress, {
+    headers: { authorization: auth, ...headers },
   })
 }
 

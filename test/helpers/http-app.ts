@@ -11,6 +11,7 @@ import { LinkedAccounts } from '../../src/auth/linked-accounts.js'
 import { type Authenticator, identityOf } from '../../src/auth/types.js'
 import type { Identity } from '../../src/files/types.js'
 import { type AppDeps, createServer } from '../../src/http/app.js'
+import type { AdminReloadReport } from '../../src/http/rest/admin.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import { FakeFileService } from './fake-file-service.js'
 
@@ -40,12 +41,20 @@ import { testConfig } from './config.js'
 
 export { testConfig }
 
-/** The admin API over nothing: records the users whose sessions were dropped. */
+/** The admin API over nothing: records the users whose sessions were dropped and the reloads. */
 export class FakeAdmin {
   readonly dropped: string[] = []
+  reloads = 0
+  /** What the next reload reports (a test sets it). */
+  report: AdminReloadReport = { ok: true, upstreams: ['main'], mounts: ['/'], restartNeeded: [] }
 
   async dropUserSessions(user: string): Promise<void> {
     this.dropped.push(user)
+  }
+
+  async reload(): Promise<AdminReloadReport> {
+    this.reloads++
+    return this.report
   }
 }
 

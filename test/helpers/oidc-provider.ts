@@ -7,6 +7,9 @@
  *
  * `rotate()` swaps in a provider with a new key set on the same address (the old key is gone, as
  * after a real rotation); `stop()`/`start()` take the provider off the network and back.
+ * `registerRedirects()` adds a gateway's callback and post-logout URIs to the client once the
+ * gateway listens (its port is known only then); `signIn()` answers the login and consent pages
+ * for any authorization URL (the gateway's own) and returns where the provider sends the browser.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
@@ -33,6 +36,8 @@ export interface OidcProviderOptions {
   users: Record<string, TestUser>
   clientId?: string
   clientSecret?: string
+  /** Profile and group claims in the UserInfo answer only, not in the ID token (oidc-provider's default). */
+  claimsInUserinfoOnly?: boolean
 }
 
 /** A running provider. */
@@ -47,6 +52,14 @@ export interface TestOidcProvider {
   idToken(user: string): Promise<string>
   /** Signs `payload` as the provider would (its current key), or with `key`; iss/aud/iat/exp filled in unless given. */
   sign(payload: JWTPayload, options?: { key?: TestKey; header?: Record<string, unknown> }): Promise<string>
+  /**
+   * Answers the provider's pages for `authorizationUrl` as `user` (login, then consent) with the
+   * cookies in `jar` (kept: a second sign-in with the same jar rides the provider's session), and
+   * returns the first redirect away from the provider (the client's redirect URI with code and state).
+   */
+  signIn(authorizationUrl: string, user: string, jar?: Map<string, string>): Promise<string>
+  /** Allows these redirect and post-logout redirect URIs for the client (beside the helper's own). */
+  registerRedirects(redirectUris: string[], postLogoutRedirectUris: string[]): Promise<void>
   /** Requests the provider answered (discovery and JWKS included). */
   readonly requests: string[]
   /** A new key set (new kid) on the same address; the old key is no longer published. */
@@ -76,6 +89,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
   const requests: string[] = []
   let key = await newTestKey()
   let provider: Provider | undefined
+  let redirectUris = [REDIRECT_URI]
+  let postLogoutRedirectUris: string[] = []
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`)
     if (provider === undefined) {
@@ -104,7 +119,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
         {
           client_id: clientId,
           client_secret: clientSecret,
-          redirect_uris: [REDIRECT_URI],
+          redirect_uris: redirectUris,
+          post_logout_redirect_uris: postLogoutRedirectUris,
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_post',
@@ -112,9 +128,10 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       ],
       jwks: { keys: [signing.jwk] },
       cookies: { keys: [randomBytes(16).toString('hex')] },
-      claims: { openid: ['sub'], profile: ['preferred_username'], groups: ['groups'] },
-      // The ID token carries the scopes' claims (the gateway reads the person from it).
-      conformIdTokenClaims: false,
+      claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'], groups: ['groups'] },
+      // The ID token carries the scopes' claims (the gateway reads the person from it), unless
+      // the test wants them only from UserInfo.
+      conformIdTokenClaims: options.claimsInUserinfoOnly === true,
       ttl: { Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: 600 },
       findAccount: async (_ctx, id) => {
         const user = options.users[id]
@@ -124,6 +141,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
           claims: async () => ({
             sub: id,
             preferred_username: id,
+            email: `${id}@example.test`,
             ...(user.groups === undefined ? {} : { groups: user.groups }),
           }),
         }
@@ -139,8 +157,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       .sign(k.privateKey)
   }
 
-  const idToken = async (user: string): Promise<string> => {
-    const jar = new Map<string, string>()
+  const signIn = async (authorizationUrl: string, user: string, jar = new Map<string, string>()) => {
     const cookieHeader = () => [...jar].map(([n, v]) => `${n}=${v}`).join('; ')
     const remember = (r: Response) => {
       for (const c of r.headers.getSetCookie()) {
@@ -162,46 +179,14 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       remember(r)
       return r
     }
-    const verifier = randomBytes(32).toString('base64url')
-    const challenge = createHash('sha256').update(verifier).digest('base64url')
-    const state = randomBytes(8).toString('hex')
-    const auth = new URL('/auth', issuer)
-    auth.search = new URLSearchParams({
-      client_id: clientId,
-      response_type: 'code',
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid profile groups',
-      state,
-      nonce: randomBytes(8).toString('hex'),
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    }).toString()
     // Follow redirects by hand, answering the login and consent prompts of the dev interactions.
-    let r = await go(auth.toString())
+    let r = await go(authorizationUrl)
     for (let step = 0; step < 12; step++) {
       const location = r.headers.get('location')
       if (r.status >= 300 && r.status < 400 && location !== null) {
-        if (location.startsWith(REDIRECT_URI)) {
-          const params = new URL(location).searchParams
-          const code = params.get('code')
-          if (code === null || params.get('state') !== state) throw new Error(`sign-in failed: ${location}`)
-          const token = await fetch(new URL('/token', issuer), {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({
-              grant_type: 'authorization_code',
-              code,
-              redirect_uri: REDIRECT_URI,
-              client_id: clientId,
-              client_secret: clientSecret,
-              code_verifier: verifier,
-            }).toString(),
-          })
-          const json = (await token.json()) as { id_token?: string }
-          if (json.id_token === undefined) throw new Error(`no id_token: ${JSON.stringify(json)}`)
-          return json.id_token
-        }
-        r = await go(location)
+        const next = new URL(location, issuer)
+        if (next.origin !== new URL(issuer).origin || next.href.startsWith(REDIRECT_URI)) return next.href
+        r = await go(next.href)
         continue
       }
       const page = await r.text()
@@ -219,6 +204,42 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
     throw new Error('sign-in did not finish')
   }
 
+  const idToken = async (user: string): Promise<string> => {
+    const verifier = randomBytes(32).toString('base64url')
+    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    const state = randomBytes(8).toString('hex')
+    const auth = new URL('/auth', issuer)
+    auth.search = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid profile groups',
+      state,
+      nonce: randomBytes(8).toString('hex'),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString()
+    const location = await signIn(auth.toString(), user)
+    const params = new URL(location).searchParams
+    const code = params.get('code')
+    if (code === null || params.get('state') !== state) throw new Error(`sign-in failed: ${location}`)
+    const token = await fetch(new URL('/token', issuer), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_id: clientId,
+        client_secret: clientSecret,
+        code_verifier: verifier,
+      }).toString(),
+    })
+    const json = (await token.json()) as { id_token?: string }
+    if (json.id_token === undefined) throw new Error(`no id_token: ${JSON.stringify(json)}`)
+    return json.id_token
+  }
+
   return {
     issuer,
     clientId,
@@ -227,8 +248,14 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       return key
     },
     idToken,
+    signIn,
     sign,
     requests,
+    async registerRedirects(redirects, postLogout) {
+      redirectUris = [REDIRECT_URI, ...redirects]
+      postLogoutRedirectUris = [...postLogout]
+      provider = build(key)
+    },
     async rotate() {
       key = await newTestKey()
       provider = build(key)

@@ -15,6 +15,7 @@
 import { validateHeaderValue } from 'node:http'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { isAuthError } from '../../auth/errors.js'
+import type { OidcSignIn } from '../../auth/oidc-signin.js'
 import type { Authenticator, SessionApi } from '../../auth/types.js'
 import { FileError, isFileError } from '../../files/errors.js'
 import type { FileService, Identity, ListPage } from '../../files/types.js'
@@ -31,7 +32,8 @@ import {
 import { ASSETS, UPLOAD_ASSET } from './assets.js'
 import { fileHref, parseSort, safeNext } from './format.js'
 import { plainError } from './messages.js'
-import { errorPage, loginPage, type Viewer } from './render.js'
+import { oidcSignOut, registerOidcRoutes } from './oidc-routes.js'
+import { errorPage, loginPage, type SignInChoices, type Viewer } from './render.js'
 import { listingPage } from './render-listing.js'
 
 export { cookieAuthHook } from '../session-cookie.js'
@@ -42,6 +44,13 @@ export interface BrowseOptions {
   auth: Authenticator
   /** Without a session API the sign-in form is unavailable; Basic credentials still work. */
   sessions?: SessionApi | undefined
+  /** The OpenID sign-in (`oidc` configured): the sign-in page offers it, `/auth/*` serves it. */
+  signIn?: OidcSignIn | undefined
+  /**
+   * Whether a user name and password can sign in (FTP accounts, or htpasswd users): false hides
+   * the form where only the OpenID sign-in can work. Default true.
+   */
+  passwordSignIn?: boolean | undefined
 }
 
 /**
@@ -70,7 +79,14 @@ interface Signed {
 }
 
 /** The browse plugin (registered without a prefix: it owns `/`, `/browse/…` and `/_browse/…`). */
-export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { files, auth, sessions }) => {
+export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (
+  app,
+  { files, auth, sessions, signIn, passwordSignIn = true },
+) => {
+  const choices = (next: string): SignInChoices => ({
+    password: passwordSignIn || signIn === undefined,
+    provider: signIn && { name: signIn.providerName, href: `/auth/login?return=${encodeURIComponent(next)}` },
+  })
   // Pages for people, not API: kept out of the OpenAPI document.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true }
@@ -219,7 +235,7 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
           errorPage(501, 'Sign-in is not available', 'This gateway has no session store; use HTTP Basic.'),
         )
     }
-    return reply.type(HTML).send(loginPage(next))
+    return reply.type(HTML).send(loginPage(next, undefined, '', choices(next)))
   })
 
   app.post<{ Body: Record<string, string | undefined> | undefined }>(
@@ -232,7 +248,10 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
       const password = typeof body.password === 'string' ? body.password : ''
       if (sessions === undefined) throw new FileError('FILE_ERR_NOT_SUPPORTED', 'Sign-in is not available')
       if (username === '') {
-        return reply.code(400).type(HTML).send(loginPage(next, 'Enter your user name.'))
+        return reply
+          .code(400)
+          .type(HTML)
+          .send(loginPage(next, 'Enter your user name.', '', choices(next)))
       }
       // The return URL is checked as a header value before a session exists (safeNext keeps it ASCII).
       validateHeaderValue('location', next)
@@ -249,7 +268,7 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
           .code(p.status)
           .headers(headers)
           .type(HTML)
-          .send(loginPage(next, message, username))
+          .send(loginPage(next, message, username, choices(next)))
       }
       // A session whose redirect never reached the client (a header Node refused, an error after
       // this point, the client gone) is held by nobody: revoke it rather than leave it in the store.
@@ -269,8 +288,12 @@ export const browsePlugin: FastifyPluginAsync<BrowseOptions> = async (app, { fil
     },
   )
 
+  if (signIn !== undefined) registerOidcRoutes(app, signIn)
+
   app.post('/_browse/logout', async (request, reply) => {
     const token = sessionToken(request)
+    // The app's cross-site hook has refused a post from another site before this runs.
+    if (signIn !== undefined) return oidcSignOut(request, reply, signIn, token)
     if (token !== undefined && sessions !== undefined) {
       // Revoke first so a copied cookie is dead too; an unknown token is already as good as revoked.
       await sessions.revoke(token)

@@ -73,29 +73,75 @@ export function breadcrumbs(dir: RelPath): string {
   return `<nav aria-label="Breadcrumb"><ol class="crumbs">${items.join('')}</ol></nav>`
 }
 
+/** What the sign-in page offers. */
+export interface SignInChoices {
+  /** The user name and password form (FTP accounts, or htpasswd users). */
+  password: boolean
+  /** The OpenID provider's button: its name and the address that starts the sign-in. */
+  provider?: { name: string; href: string } | undefined
+}
+
 /** The sign-in page. `message` is shown above the form (already human text; escaped here). */
-export function loginPage(next: string, message?: string, user = ''): string {
+export function loginPage(
+  next: string,
+  message?: string,
+  user = '',
+  choices: SignInChoices = { password: true },
+): string {
   const error = message === undefined ? '' : `<p class="error" role="alert">${escapeHtml(message)}</p>`
-  const body = `<section class="card">
-<h1>Sign in</h1>
-<p class="lead">Use the account of the FTP server behind this gateway.</p>
-${error}
+  const provider =
+    choices.provider === undefined
+      ? ''
+      : `<p><a class="button primary" href="${escapeHtml(choices.provider.href)}">Sign in with ${escapeHtml(choices.provider.name)}</a></p>`
+  const lead = choices.password
+    ? '<p class="lead">Use the account of the FTP server behind this gateway.</p>'
+    : ''
+  const form = choices.password
+    ? `${choices.provider === undefined ? '' : '<p class="note">Or with a user name and password:</p>'}
+${lead}
 <form method="post" action="/_browse/login" class="login">
 <input type="hidden" name="next" value="${escapeHtml(next)}">
 <label for="username">User name</label>
-<input id="username" name="username" autocomplete="username" required autofocus value="${escapeHtml(user)}">
+<input id="username" name="username" autocomplete="username" required${choices.provider === undefined ? ' autofocus' : ''} value="${escapeHtml(user)}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password">
-<button type="submit" class="primary">Sign in</button>
-</form>
+<button type="submit"${choices.provider === undefined ? ' class="primary"' : ''}>Sign in</button>
+</form>`
+    : ''
+  const body = `<section class="card">
+<h1>Sign in</h1>
+${error}
+${provider}
+${form}
 </section>`
   return layout('Sign in', body)
+}
+
+/**
+ * A page that moves on to `href` by itself (meta refresh) with a link for the rare browser that
+ * does not. Used where a plain redirect would not do: after the provider's answer (a redirect chain
+ * that started on the provider's site would not carry the SameSite=Strict session cookie to the
+ * next page, a navigation this page starts does) and to the provider's logout (the page's CSP
+ * `form-action 'self'` would stop the sign-out form's redirect to another site).
+ */
+export function continuePage(title: string, message: string, href: string): string {
+  const body = `<section class="card">
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+<p><a href="${escapeHtml(href)}" id="continue">Continue</a></p>
+</section>`
+  return layout(title, body).replace(
+    '<meta charset="utf-8">',
+    `<meta charset="utf-8">\n<meta http-equiv="refresh" content="0;url=${escapeHtml(href)}">`,
+  )
 }
 
 /** Where an error page offers to go back to. */
 export interface ErrorLinks {
   /** The nearest folder that may exist (the parent of a missing one); the top folder otherwise. */
   back?: RelPath
+  /** Instead of a folder: a link to sign in again (a failed sign-in's page). */
+  signIn?: string
 }
 
 /**
@@ -110,9 +156,11 @@ export function errorPage(
   links: ErrorLinks = {},
 ): string {
   const back =
-    links.back === undefined || links.back === ''
-      ? '<a href="/browse/">Back to the top folder</a>'
-      : `<a href="${escapeHtml(browseHref(links.back))}">Back to ${escapeHtml(links.back.slice(links.back.lastIndexOf('/') + 1))}</a>`
+    links.signIn !== undefined
+      ? `<a href="${escapeHtml(links.signIn)}">Sign in again</a>`
+      : links.back === undefined || links.back === ''
+        ? '<a href="/browse/">Back to the top folder</a>'
+        : `<a href="${escapeHtml(browseHref(links.back))}">Back to ${escapeHtml(links.back.slice(links.back.lastIndexOf('/') + 1))}</a>`
   const body = `<section class="card">
 <h1>${escapeHtml(title)}</h1>
 <p class="error" role="alert">${escapeHtml(detail)}</p>

@@ -14,10 +14,17 @@ import { GatewayError } from '../errors.js'
 import { requestIdentity } from '../identity.js'
 import { COMMON_PROBLEMS, empty, ok, problems, SECURITY } from './schemas.js'
 
-/** What the admin routes act on (the file service's session pool). */
+/** What a reload of the config file did (src/reloader.ts's ReloadReport). */
+export type AdminReloadReport =
+  | { ok: true; upstreams: string[]; mounts: string[]; restartNeeded: readonly string[] }
+  | { ok: false; reason: 'no-file' | 'invalid'; problems: readonly string[] }
+
+/** What the admin routes act on (the file service's session pool, the gateway's config file). */
 export interface AdminApi {
   /** Drops every pooled session of FTP user `user` on every instance sharing the store. */
   dropUserSessions(user: string): Promise<void>
+  /** Re-reads GATEWAY_CONFIG here and, when it worked, on every other instance (as SIGHUP does here). */
+  reload(): Promise<AdminReloadReport>
 }
 
 /** The shared ban list as the admin routes use it (auth/bans.ts's BanList). */
@@ -86,6 +93,17 @@ const BanListSchema = Type.Object(
   { title: 'BanList', description: 'The bans in force' },
 )
 
+const ReloadSchema = Type.Object(
+  {
+    upstreams: Type.Array(Type.String(), { description: 'The upstreams now in effect' }),
+    mounts: Type.Array(Type.String(), { description: 'The mount paths now in effect' }),
+    restartNeeded: Type.Array(Type.String(), {
+      description: 'Keys changed in the file that keep their running value until a restart',
+    }),
+  },
+  { title: 'Reload', description: 'The configuration now in effect' },
+)
+
 const BanParam = Type.Object({
   id: Type.String({ pattern: BAN_ID_PATTERN, description: 'A ban id from `GET /admin/bans`' }),
 })
@@ -134,6 +152,39 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
       }
       audit(request, { action: 'drop-sessions', path: undefined, to: user, outcome: 'success', status: 204 })
       return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/admin/reload',
+    {
+      schema: {
+        operationId: 'reloadConfig',
+        summary: 'Re-read the config file on every instance',
+        description:
+          'As SIGHUP: GATEWAY_CONFIG is read and validated as at start; a valid file takes effect for new requests (transfers in flight finish on what they started with) on this instance, which then asks every other instance sharing the store to reload its own file. An invalid file is refused with every problem (422) and nothing changes. 409 when the gateway was started without a config file. Only for principals listed in GATEWAY_ADMINS.',
+        tags: ['admin'],
+        security: SECURITY,
+        response: {
+          200: ok('Reloaded: what is now in effect', ReloadSchema),
+          ...problems(...COMMON_PROBLEMS, 403, 409, 422),
+        },
+      },
+    },
+    async (request) => {
+      let report: AdminReloadReport
+      try {
+        requireAdmin(request, policy)
+        report = await admin.reload()
+        if (!report.ok && report.reason === 'no-file')
+          throw new GatewayError('GW_ERR_NO_CONFIG_FILE', 'The gateway was started without GATEWAY_CONFIG')
+        if (!report.ok) throw new GatewayError('GW_ERR_CONFIG_INVALID', report.problems.join('; '))
+      } catch (err) {
+        audit(request, { action: 'reload', path: undefined, outcome: 'failure' })
+        throw err
+      }
+      audit(request, { action: 'reload', path: undefined, outcome: 'success', status: 200 })
+      return { upstreams: report.upstreams, mounts: report.mounts, restartNeeded: [...report.restartNeeded] }
     },
   )
 

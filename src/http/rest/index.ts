@@ -69,6 +69,7 @@ const ADMIN_ALLOWED: Record<string, readonly string[]> = {
   '/admin/users/:user/sessions': ['DELETE'],
   '/admin/bans': ['GET', 'HEAD'],
   '/admin/bans/:id': ['DELETE'],
+  '/admin/reload': ['POST'],
 }
 const SHARES_ALLOWED: Record<string, readonly string[]> = {
   '/shares': ['GET', 'HEAD', 'POST'],

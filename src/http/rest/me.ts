@@ -25,11 +25,11 @@ export interface MeOptions {
   accountsOf?: ((who: Identity) => UpstreamAccount[]) | undefined
 }
 
-const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie' | 'app-password'>({
+const MethodSchema = Type.Unsafe<'basic' | 'token' | 'jwt' | 'cookie' | 'oidc' | 'app-password'>({
   type: 'string',
-  enum: ['basic', 'token', 'jwt', 'cookie', 'app-password'],
+  enum: ['basic', 'token', 'jwt', 'cookie', 'oidc', 'app-password'],
   description:
-    'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie, an app password (Basic)',
+    'How the request authenticated: Basic credentials, an API token, a JWT, the session cookie of a password sign-in, a session from the OpenID sign-in (`oidc`, as cookie or bearer token), an app password (as Basic)',
 })
 
 const CredentialsSchema = Type.Unsafe<UpstreamAccount['credentials']>({

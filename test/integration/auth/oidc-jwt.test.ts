@@ -9,13 +9,14 @@
  * - a rotated key is fetched on its first token; a provider that is down is 503, nothing accepted.
  */
 import { createHmac } from 'node:crypto'
-import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { type GatewayHandle, startGatewayWith, testGatewayEnv } from '../../helpers/gateway.js'
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
+import { teamEstateYaml, writeOwned } from '../../helpers/oidc-estate.js'
 import { newTestKey, startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
 import { OpenApiValidator } from '../../helpers/openapi-validator.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
@@ -36,42 +37,18 @@ async function ftpCommands(): Promise<string[]> {
   return (await server.commandLog()).filter((l) => /FTP command/.test(l) && !/"(QUIT|NOOP)/.test(l))
 }
 
-async function writeOwned(rel: string, text: string): Promise<void> {
-  const file = path.join(server.root, rel)
-  await mkdir(path.dirname(file), { recursive: true })
-  await chown(path.dirname(file), server.uid, server.gid)
-  await writeFile(file, text)
-  await chown(file, server.uid, server.gid)
-}
-
-function configYaml(issuer: string): string {
-  const account = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
-  return `oidc:
-  issuer: ${issuer}
-  clientId: ${idp.clientId}
-  clientSecret: ${idp.clientSecret}
-upstreams:
-  vs:
-    url: ftp://${account}@127.0.0.1:${server.port}
-  direct:
-    url: ftp://127.0.0.1:${server.port}
-mounts:
-  - path: /team
-    upstream: vs
-    root: team
-    allow: [group:staff]
-  - path: /ops
-    upstream: vs
-    root: ops
-    allow: [group:ops]
-  - path: /direct
-    upstream: direct
-`
-}
-
 async function startGw(logger = captureLogs('info').logger): Promise<GatewayHandle> {
   const file = path.join(dir, `gateway-${Math.random().toString(36).slice(2)}.yaml`)
-  await writeFile(file, configYaml(idp.issuer))
+  await writeFile(
+    file,
+    teamEstateYaml({
+      server,
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      direct: true,
+    }),
+  )
   // A cooldown of 0: a token with a new kid refetches the keys at once (production waits 30 s).
   return startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })), {
     jwt: { cooldownMs: 0 },
@@ -113,8 +90,8 @@ async function dav(token: string, method: string, p: string, body?: string) {
 
 beforeAll(async () => {
   server = await startVsftpd()
-  await writeOwned('team/hello.txt', 'hello team')
-  await writeOwned('ops/runbook.txt', 'ops only')
+  await writeOwned(server, 'team/hello.txt', 'hello team')
+  await writeOwned(server, 'ops/runbook.txt', 'ops only')
   idp = await startOidcProvider({
     users: { alice: { groups: ['staff'] }, bob: { groups: ['ops'] }, carol: { groups: 'staff' } },
   })

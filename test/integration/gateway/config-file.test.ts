@@ -11,7 +11,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { basicAuth } from '../../helpers/gateway.js'
+import { basicAuth, deleteRedisKeys, SHARED_REDIS_URL, testKeyPrefix } from '../../helpers/gateway.js'
 import { type ProcessGateway, spawnGateway } from '../../helpers/process-gateway.js'
 import { type FtpServerHandle, startVsftpd } from '../../helpers/servers/index.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -176,5 +176,57 @@ describe('SIGHUP without a config file', () => {
   it('keeps its old meaning: a graceful shutdown (a gateway started in a shell does not outlive it)', async () => {
     const plain = await spawnGateway({ env: { FTP_URL: `ftp://127.0.0.1:${server.port}` } })
     expect(await plain.stop('SIGHUP')).toEqual({ code: 0, signal: null })
+  })
+})
+
+describe('POST /api/v1/admin/reload on two processes sharing Redis', () => {
+  it('reloads the instance asked and, through the store, the other; an invalid file changes nothing (422)', async () => {
+    const prefix = testKeyPrefix('reload')
+    const files = [path.join(dir, 'a.yaml'), path.join(dir, 'b.yaml')]
+    for (const f of files) await writeFile(f, goodYaml(server.port))
+    const env = {
+      REDIS_URL: SHARED_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      SESSION_SECRET: 'reload-admin-shared-secret-0123456789',
+      GATEWAY_ADMINS: `user:${server.user}`,
+    }
+    const [a, b] = await Promise.all(files.map((f) => spawnGateway({ env: { ...env, GATEWAY_CONFIG: f } })))
+    try {
+      const names = async (g: ProcessGateway) => {
+        const r = await fetch(`${g.url}/api/v1/dirs/`, { headers: { authorization: auth } })
+        return ((await r.json()) as { entries: Array<{ name: string }> }).entries.map((e) => e.name).sort()
+      }
+      const reload = (g: ProcessGateway, authorization = auth) =>
+        fetch(`${g.url}/api/v1/admin/reload`, {
+          method: 'POST',
+          headers: { authorization, 'x-requested-with': 'ftp-gateway' },
+        })
+      for (const f of files) await writeFile(f, goodYaml(server.port, '  - path: /again\n    upstream: vs\n'))
+      const r = await reload(a as ProcessGateway)
+      expect(r.status).toBe(200)
+      expect(await r.json()).toEqual({ upstreams: ['vs'], mounts: ['/', '/again'], restartNeeded: [] })
+      expect(await names(a as ProcessGateway)).toEqual(['again', 'big.bin'])
+      // B was told through the store and re-read its own file.
+      expect(
+        await waitFor(async () => (await names(b as ProcessGateway)).includes('again'), 10_000),
+        'B reloaded',
+      ).toBe(true)
+
+      // An invalid file: refused with its problems, on A and (not asked) on B nothing changes.
+      for (const f of files)
+        await writeFile(f, goodYaml(server.port, '  - path: /gone\n    upstream: nope\n'))
+      const bad = await reload(b as ProcessGateway)
+      expect(bad.status).toBe(422)
+      const problem = (await bad.json()) as { code: string; detail: string }
+      expect(problem.code).toBe('GW_ERR_CONFIG_INVALID')
+      expect(problem.detail).toContain('nope')
+      for (const g of [a, b]) expect(await names(g as ProcessGateway)).toEqual(['again', 'big.bin'])
+
+      // Only for admins: a wrong password is 401 before anything is read.
+      expect((await reload(a as ProcessGateway, basicAuth(server.user, 'wrong'))).status).toBe(401)
+    } finally {
+      await Promise.all([a?.stop(), b?.stop()])
+      await deleteRedisKeys(SHARED_REDIS_URL, prefix)
+    }
   })
 })

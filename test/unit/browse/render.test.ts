@@ -139,3 +139,22 @@ describe('session cookie', () => {
     expect(readCookie(undefined, 'ftpgw_session')).toBeUndefined()
   })
 })
+
+describe('the sign-in page with an OpenID provider', () => {
+  it('offers the provider, and the password form only when asked', () => {
+    const both = loginPage('/browse/a/', undefined, '', {
+      password: true,
+      provider: { name: 'idp<x>', href: '/auth/login?return=%2Fbrowse%2Fa%2F' },
+    })
+    expect(both).toContain('Sign in with idp&lt;x&gt;')
+    expect(both).toContain('href="/auth/login?return=%2Fbrowse%2Fa%2F"')
+    expect(both).toContain('type="password"')
+    const only = loginPage('/browse/', undefined, '', {
+      password: false,
+      provider: { name: 'idp', href: '/auth/login' },
+    })
+    expect(only).toContain('Sign in with idp')
+    expect(only).not.toContain('type="password"')
+    expect(only).not.toContain('<form')
+  })
+})

@@ -62,7 +62,7 @@ describe('oidc in loadConfig', () => {
       issuer: 'https://login.example.com',
       clientId: 'gw',
       clientSecret: 's3cret',
-      scopes: ['openid', 'profile', 'groups'],
+      scopes: ['openid', 'profile', 'email', 'groups'],
       usernameClaim: 'preferred_username',
       groupsClaim: 'groups',
       audience: 'gw',

@@ -55,6 +55,52 @@ describe('DELETE /api/v1/admin/users/{user}/sessions', () => {
   })
 })
 
+describe('POST /api/v1/admin/reload', () => {
+  const reload = (app: Awaited<ReturnType<typeof buildTestApp>>['app'], authorization?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/reload',
+      headers: authorization ? { authorization } : {},
+    })
+
+  it('reloads for an admin and says what is now in effect (200)', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['alice'] }) })
+    admin.report = { ok: true, upstreams: ['a', 'b'], mounts: ['/', '/b'], restartNeeded: ['port'] }
+    const r = await reload(app, GOOD_AUTH)
+    expect(r.statusCode).toBe(200)
+    expect(r.json()).toEqual({ upstreams: ['a', 'b'], mounts: ['/', '/b'], restartNeeded: ['port'] })
+    expect(admin.reloads).toBe(1)
+  })
+
+  it('refuses a non-admin (403) and an anonymous caller (401) without reloading', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['carol'] }) })
+    expect((await reload(app, GOOD_AUTH)).json().code).toBe('GW_ERR_NOT_ADMIN')
+    expect((await reload(app)).statusCode).toBe(401)
+    expect(admin.reloads).toBe(0)
+  })
+
+  it('answers an invalid file with 422 and every problem, and a missing one with 409', async () => {
+    const { app, admin } = await buildTestApp({ config: testConfig({ gatewayAdmins: ['alice'] }) })
+    admin.report = {
+      ok: false,
+      reason: 'invalid',
+      problems: ['line 3: mounts[0].upstream: unknown', 'x: bad'],
+    }
+    const invalid = await reload(app, GOOD_AUTH)
+    expect([invalid.statusCode, invalid.json().code]).toEqual([422, 'GW_ERR_CONFIG_INVALID'])
+    expect(invalid.json().detail).toBe('line 3: mounts[0].upstream: unknown; x: bad')
+    admin.report = { ok: false, reason: 'no-file', problems: ['none'] }
+    const none = await reload(app, GOOD_AUTH)
+    expect([none.statusCode, none.json().code]).toEqual([409, 'GW_ERR_NO_CONFIG_FILE'])
+    const get = await app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/reload',
+      headers: { authorization: GOOD_AUTH },
+    })
+    expect([get.statusCode, get.headers.allow]).toEqual([405, 'POST'])
+  })
+})
+
 describe('audit of the admin API', () => {
   it('writes one audit line per drop, naming the caller and the target, refused or not', async () => {
     const lines: Array<Record<string, unknown>> = []
