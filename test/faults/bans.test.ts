@@ -7,8 +7,6 @@
  * timed.
  */
 import type http from 'node:http'
-import { Writable } from 'node:stream'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BANS_WITHOUT_TRUST_PROXY } from '../../src/config/trust-proxy.js'
 import { loadConfig } from '../../src/config.js'
@@ -16,6 +14,7 @@ import { createGateway, type Gateway } from '../../src/gateway.js'
 import { FORWARDED_WITHOUT_TRUST_PROXY } from '../../src/http/forwarded-warning.js'
 import { basicAuth, deleteRedisKeys, SHARED_REDIS_URL, testKeyPrefix } from '../helpers/gateway.js'
 import { type HaproxyHandle, startHaproxy } from '../helpers/haproxy.js'
+import { captureLogs } from '../helpers/log-capture.js'
 import { startVsftpd, type VsftpdHandle } from '../helpers/servers/index.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { record } from './support/counters.js'
@@ -66,18 +65,12 @@ async function startInstance(prefix: string, env: Record<string, string>): Promi
     LOG_LEVEL: 'info',
     ...env,
   })
-  const logs: Instance['logs'] = []
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line))
-      done()
-    },
-  })
-  const gateway = await createGateway(config, pino({ level: 'info' }, sink))
+  const captured = captureLogs('info')
+  const gateway = await createGateway(config, captured.logger)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
-  return { gateway, port: address.port, logs }
+  return { gateway, port: address.port, logs: captured.records }
 }
 
 async function startCluster(name: string, env: Record<string, string>): Promise<Cluster> {

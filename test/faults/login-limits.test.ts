@@ -5,13 +5,12 @@
  * the FTP server is counted in vsftpd's own log (one FAIL LOGIN line per refused login), never timed.
  */
 import type http from 'node:http'
-import { Writable } from 'node:stream'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 import { basicAuth, deleteRedisKeys, SHARED_REDIS_URL, testKeyPrefix } from '../helpers/gateway.js'
 import { type HaproxyHandle, startHaproxy } from '../helpers/haproxy.js'
+import { captureLogs } from '../helpers/log-capture.js'
 import { type FtpServerHandle, startVsftpd } from '../helpers/servers/index.js'
 import { record } from './support/counters.js'
 import { type AddressedAnswer, requestFrom } from './support/from-address.js'
@@ -54,18 +53,12 @@ async function startInstance(): Promise<Instance> {
     RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'info',
   })
-  const logs: Instance['logs'] = []
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line))
-      done()
-    },
-  })
-  const gateway = await createGateway(config, pino({ level: 'info' }, sink))
+  const captured = captureLogs('info')
+  const gateway = await createGateway(config, captured.logger)
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
-  return { gateway, port: address.port, logs }
+  return { gateway, port: address.port, logs: captured.records }
 }
 
 /** A GET of the root listing through HAProxy from `localAddress`, with extra headers. */

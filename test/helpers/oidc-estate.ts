@@ -16,16 +16,16 @@ export async function writeOwned(server: FtpServerHandle, rel: string, text: str
   await chown(file, server.uid, server.gid)
 }
 
-/** The estate's GATEWAY_CONFIG file, with the provider's issuer and client. */
-export function teamEstateYaml(o: {
-  server: FtpServerHandle
-  issuer: string
-  clientId: string
-  clientSecret: string
-  /** Add the passthrough upstream `direct` at `/direct`. */
-  direct: boolean
-}): string {
-  const { server } = o
+/**
+ * The estate's GATEWAY_CONFIG file, for the provider's issuer and client; `direct` adds the
+ * passthrough upstream at `/direct`.
+ */
+export function teamEstateYaml(
+  server: FtpServerHandle,
+  idp: { issuer: string; clientId: string; clientSecret: string },
+  withDirect: 'direct' | 'no-direct',
+): string {
+  const o = { ...idp, direct: withDirect === 'direct' }
   const account = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
   const direct = o.direct ? `  direct:\n    url: ftp://127.0.0.1:${server.port}\n` : ''
   const directMount = o.direct ? '  - path: /direct\n    upstream: direct\n' : ''

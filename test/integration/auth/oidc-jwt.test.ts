@@ -39,16 +39,7 @@ async function ftpCommands(): Promise<string[]> {
 
 async function startGw(logger = captureLogs('info').logger): Promise<GatewayHandle> {
   const file = path.join(dir, `gateway-${Math.random().toString(36).slice(2)}.yaml`)
-  await writeFile(
-    file,
-    teamEstateYaml({
-      server,
-      issuer: idp.issuer,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      direct: true,
-    }),
-  )
+  await writeFile(file, teamEstateYaml(server, idp, 'direct'))
   // A cooldown of 0: a token with a new kid refetches the keys at once (production waits 30 s).
   return startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })), {
     jwt: { cooldownMs: 0 },

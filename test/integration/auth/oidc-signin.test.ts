@@ -110,16 +110,7 @@ beforeAll(async () => {
   secrets.add(idp.clientSecret)
   dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-oidc-signin-'))
   const file = path.join(dir, 'gateway.yaml')
-  await writeFile(
-    file,
-    teamEstateYaml({
-      server,
-      issuer: idp.issuer,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      direct: true,
-    }),
-  )
+  await writeFile(file, teamEstateYaml(server, idp, 'direct'))
   logs = captureLogs('debug')
   // Two instances of one cluster: one Redis prefix, one session secret.
   const prefix = testKeyPrefix('oidc-signin')
@@ -355,18 +346,7 @@ describe('claims only in UserInfo', () => {
     })
     secrets.add(bare.clientSecret)
     const file = path.join(dir, 'userinfo.yaml')
-    await writeFile(
-      file,
-      teamEstateYaml({
-        server,
-        issuer: idp.issuer,
-        clientId: idp.clientId,
-        clientSecret: idp.clientSecret,
-        direct: true,
-      })
-        .replace(idp.issuer, bare.issuer)
-        .replace(idp.clientSecret, bare.clientSecret),
-    )
+    await writeFile(file, teamEstateYaml(server, bare, 'direct'))
     const other = await startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })), {
       logger: logs.logger,
     })

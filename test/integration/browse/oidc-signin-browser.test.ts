@@ -35,16 +35,7 @@ beforeAll(async () => {
   idp = await startOidcProvider({ users: { alice: { groups: ['staff'] }, bob: { groups: ['ops'] } } })
   dir = await mkdtemp(path.join(tmpdir(), 'ftpgw-oidc-browser-'))
   const file = path.join(dir, 'gateway.yaml')
-  await writeFile(
-    file,
-    teamEstateYaml({
-      server,
-      issuer: idp.issuer,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      direct: false,
-    }),
-  )
+  await writeFile(file, teamEstateYaml(server, idp, 'no-direct'))
   gw = await startGatewayWith(loadConfig(testGatewayEnv({ GATEWAY_CONFIG: file })))
   await idp.registerRedirects([`${gw.url}/auth/callback`], [`${gw.url}/_browse/login`])
   browser = await launchChromium()
