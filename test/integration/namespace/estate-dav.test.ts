@@ -103,9 +103,14 @@ describe('1 GiB between two servers', () => {
     expect(await sha256(back)).toBe(want)
     await expect(stat(copied)).rejects.toThrow()
 
-    // Streamed: a copy held in memory would add 1 GiB; buffers in flight are a few MiB.
-    expect(copyGrowth).toBeLessThan(96 * 1024 * 1024)
-    expect(moveGrowth).toBeLessThan(96 * 1024 * 1024)
+    // Streamed: a copy held in memory would add 1 GiB; buffers in flight are a few MiB. What grows
+    // is garbage not yet collected, more on Node 24 (a larger young generation) under coverage,
+    // where this runs (102 MiB seen), as for the folder zip (zip-download.test.ts).
+    console.log(
+      `1 GiB across servers: RSS growth copy ${(copyGrowth / 2 ** 20).toFixed(0)} MiB, move ${(moveGrowth / 2 ** 20).toFixed(0)} MiB`,
+    )
+    expect(copyGrowth).toBeLessThan(256 * 2 ** 20)
+    expect(moveGrowth).toBeLessThan(256 * 2 ** 20)
   })
 
   it('leaves nothing at the destination and the source whole when the copy cannot finish', async () => {
