@@ -71,7 +71,8 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 120_000,
           fileParallelism: true,
-          maxWorkers: 2,
+          // Three at once: the longest files (bans, process faults) mostly wait on timers and restarts.
+          maxWorkers: 3,
         },
       },
     ],
