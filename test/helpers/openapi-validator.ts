@@ -125,3 +125,41 @@ export class OpenApiValidator {
     return v
   }
 }
+
+/** A response read whole: its text, and its JSON when the body is JSON (else `{}`). */
+export interface CheckedAnswer {
+  status: number
+  text: string
+  json: { code?: string; [k: string]: unknown }
+  headers: Headers
+}
+
+/**
+ * Reads `r` (the answer to `method /api/v1{path}`), adds whatever it does not match in the contract
+ * to `offContract`, and parses its body as JSON where it is JSON (a file's bytes or no body: `{}`).
+ */
+export async function readChecked(
+  contract: OpenApiValidator,
+  offContract: string[],
+  method: string,
+  url: string,
+  r: Response,
+): Promise<CheckedAnswer> {
+  const text = await r.text()
+  offContract.push(
+    ...contract.check({
+      method,
+      url,
+      status: r.status,
+      contentType: r.headers.get('content-type'),
+      body: text,
+    }),
+  )
+  let json: CheckedAnswer['json'] = {}
+  try {
+    json = JSON.parse(text)
+  } catch {
+    // a file's bytes, or no body
+  }
+  return { status: r.status, text, json, headers: r.headers }
+}

@@ -18,7 +18,7 @@ import {
   startGateway,
   testKeyPrefix,
 } from '../../helpers/gateway.js'
-import { OpenApiValidator } from '../../helpers/openapi-validator.js'
+import { OpenApiValidator, readChecked } from '../../helpers/openapi-validator.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 import { runCommand } from '../webdav/harness.js'
 
@@ -47,23 +47,7 @@ async function call(
     },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   })
-  const text = await r.text()
-  offContract.push(
-    ...contract.check({
-      method: init.method ?? 'GET',
-      url: `/api/v1${p}`,
-      status: r.status,
-      contentType: r.headers.get('content-type'),
-      body: text,
-    }),
-  )
-  let json: { code?: string; [k: string]: unknown } = {}
-  try {
-    json = JSON.parse(text)
-  } catch {
-    // a file's bytes, or no body
-  }
-  return { status: r.status, text, json }
+  return readChecked(contract, offContract, init.method ?? 'GET', `/api/v1${p}`, r)
 }
 
 /** FTP commands vsftpd has seen (not the probes' greetings, QUITs and NOOPs). */

@@ -27,7 +27,7 @@ import {
 } from '../../helpers/gateway.js'
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
-import { OpenApiValidator } from '../../helpers/openapi-validator.js'
+import { OpenApiValidator, readChecked } from '../../helpers/openapi-validator.js'
 import {
   type FtpServerHandle,
   startPureFtpd,
@@ -55,23 +55,7 @@ async function rest(token: string, p: string, init: RequestInit & { json?: unkno
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
-  const text = await r.text()
-  offContract.push(
-    ...contract.check({
-      method: init.method ?? 'GET',
-      url: `/api/v1${p}`,
-      status: r.status,
-      contentType: r.headers.get('content-type'),
-      body: text,
-    }),
-  )
-  let json: { code?: string; [k: string]: unknown } = {}
-  try {
-    json = JSON.parse(text)
-  } catch {
-    // a file's bytes, or no body
-  }
-  return { status: r.status, text, json }
+  return readChecked(contract, offContract, init.method ?? 'GET', `/api/v1${p}`, r)
 }
 
 /** FTP commands each server has seen so far (login, file commands; not probes' QUIT/NOOP). */

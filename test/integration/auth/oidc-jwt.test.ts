@@ -18,7 +18,7 @@ import { type GatewayHandle, startGatewayWith, testGatewayEnv } from '../../help
 import { type CapturedLogs, captureLogs } from '../../helpers/log-capture.js'
 import { teamEstateYaml, writeOwned } from '../../helpers/oidc-estate.js'
 import { newTestKey, startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js'
-import { OpenApiValidator } from '../../helpers/openapi-validator.js'
+import { OpenApiValidator, readChecked } from '../../helpers/openapi-validator.js'
 import { startVsftpd, type VsftpdHandle } from '../../helpers/servers/index.js'
 
 let server: VsftpdHandle
@@ -51,23 +51,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
 async function rest(token: string, p: string, init: RequestInit = {}) {
   const r = await fetch(`${gw.url}/api/v1${p}`, { ...init, headers: { ...bearer(token), ...init.headers } })
-  const text = await r.text()
-  offContract.push(
-    ...contract.check({
-      method: init.method ?? 'GET',
-      url: `/api/v1${p}`,
-      status: r.status,
-      contentType: r.headers.get('content-type'),
-      body: text,
-    }),
-  )
-  let json: { code?: string; [k: string]: unknown } = {}
-  try {
-    json = JSON.parse(text)
-  } catch {
-    // a file's bytes
-  }
-  return { status: r.status, text, json, headers: r.headers }
+  return readChecked(contract, offContract, init.method ?? 'GET', `/api/v1${p}`, r)
 }
 
 async function dav(token: string, method: string, p: string, body?: string) {
