@@ -6,6 +6,7 @@
  * `/api/v1/admin/users/{user}/app-passwords`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { APP_PASSWORD_ID_PATTERN } from '../../auth/app-passwords.js'
 import type { AppPasswordApi } from '../../auth/authenticator.js'
@@ -153,20 +154,7 @@ export const appPasswordRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const who = requestIdentity(request)
       const { id } = request.params
-      try {
-        await appPasswords.remove(who, id)
-      } catch (err) {
-        audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'failure' })
-        throw err
-      }
-      audit(request, {
-        action: 'app-password-delete',
-        path: undefined,
-        to: id,
-        outcome: 'success',
-        status: 204,
-      })
-      return reply.code(204).send(null)
+      return revoked(request, reply, id, () => appPasswords.remove(who, id))
     },
   )
 
@@ -214,20 +202,24 @@ export const appPasswordRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       requireAdmin(request, policy)
       const { user, id } = request.params
-      try {
-        await appPasswords.removeFor(user, id)
-      } catch (err) {
-        audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'failure' })
-        throw err
-      }
-      audit(request, {
-        action: 'app-password-delete',
-        path: undefined,
-        to: id,
-        outcome: 'success',
-        status: 204,
-      })
-      return reply.code(204).send(null)
+      return revoked(request, reply, id, () => appPasswords.removeFor(user, id))
     },
   )
+}
+
+/** Runs a revocation and audits it either way (the caller's own and an admin's alike); 204. */
+async function revoked(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+  remove: () => Promise<unknown>,
+): Promise<FastifyReply> {
+  try {
+    await remove()
+  } catch (err) {
+    audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'failure' })
+    throw err
+  }
+  audit(request, { action: 'app-password-delete', path: undefined, to: id, outcome: 'success', status: 204 })
+  return reply.code(204).send(null)
 }
